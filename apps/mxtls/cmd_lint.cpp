@@ -1,0 +1,133 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "mxtls/lint.hpp"
+#include "mxtls/report.hpp"
+
+namespace mxtls::cli {
+
+namespace {
+
+struct lint_args {
+  std::string file = "-";
+  std::string format = "text";
+  std::string color = "auto";
+  bool raw = false;
+  std::size_t max_input = 1024 * 1024;
+  std::size_t max_line = parser_limits{}.max_line_octets;
+  std::size_t max_lines = parser_limits{}.max_lines;
+};
+
+struct input_data {
+  std::string bytes;
+  bool truncated = false;
+};
+
+// Reads at most `limit` octets (plus one, to know whether there was more).
+std::optional<input_data> read_input(const std::string& name, std::size_t limit, std::string& error) {
+  FILE* f = name == "-" ? stdin : std::fopen(name.c_str(), "rb");
+  if (!f) {
+    error = fmt::format("cannot open '{}': {}", name, std::strerror(errno));
+    return std::nullopt;
+  }
+  input_data in;
+  in.bytes.resize(limit + 1);
+  std::size_t got = 0;
+  while (got < in.bytes.size()) {
+    std::size_t n = std::fread(in.bytes.data() + got, 1, in.bytes.size() - got, f);
+    if (n == 0) break;
+    got += n;
+  }
+  bool failed = std::ferror(f);
+  int err = errno;
+  if (f != stdin) std::fclose(f);
+  if (failed) {
+    error = fmt::format("cannot read '{}': {}", name, std::strerror(err));
+    return std::nullopt;
+  }
+  in.truncated = got > limit;
+  in.bytes.resize(std::min(got, limit));
+  return in;
+}
+
+int run_lint(const lint_args& a) {
+  std::string error;
+  auto in = read_input(a.file, a.max_input, error);
+  if (!in) {
+    std::fprintf(stderr, "mxtls lint: %s\n", error.c_str());
+    return exit_usage;
+  }
+  lint_options opt;
+  opt.raw = a.raw;
+  opt.limits.max_line_octets = a.max_line;
+  opt.limits.max_lines = a.max_lines;
+  opt.truncated_at = in->truncated ? a.max_input : 0;
+  lint_result r = lint(in->bytes, opt);
+  std::string name = a.file == "-" ? "<stdin>" : a.file;
+  if (!r.reply_found) {
+    std::fprintf(stderr, "mxtls lint: %s: %s\n", name.c_str(), r.no_reply_reason.c_str());
+    return exit_usage;
+  }
+  if (a.format == "json") {
+    std::string s = render_lint_json(r, name, a.raw);
+    std::fprintf(stdout, "%s\n", s.c_str());
+  } else {
+    bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+    std::string s = render_lint_text(r, {color, name});
+    std::fwrite(s.data(), 1, s.size(), stdout);
+  }
+  std::fflush(stdout);
+  return r.errors > 0 ? exit_findings : exit_ok;
+}
+
+}  // namespace
+
+command add_lint(CLI::App& parent) {
+  auto args = std::make_shared<lint_args>();
+  CLI::App* app = parent.add_subcommand("lint", "Check an EHLO reply or a pasted SMTP transcript against RFC 5321");
+  app->description(
+      "Check an EHLO reply, or a whole SMTP conversation as people paste it, against RFC 5321 /\n"
+      "RFC 1869. Every deviation is reported with its input line and column, the RFC section,\n"
+      "and the fix for the server's administrator.\n\n"
+      "Pasted input may mix server and client lines, with or without S:/C:, <-/->, <<</>>>\n"
+      "prefixes, indentation, trailing spaces and annotations such as '<--- greeting'.\n"
+      "The reply that follows the first EHLO command is linted; without an EHLO command, the\n"
+      "first reply (after a 220 banner) is.");
+  app->add_option("FILE", args->file, "File to read; '-' or nothing reads standard input")->capture_default_str();
+  app->add_option("--format", args->format, "Output: text for people, json for scripts (docs/lint-json.md)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app->add_flag("--raw", args->raw,
+                "The input is the exact octets the server sent (line endings and trailing white "
+                "space are judged); optionally starting with the 220 banner");
+  app->add_option("--color", args->color, "Colour in text output: auto (when stdout is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  app->add_option("--max-input", args->max_input, "Octets of input read at most; the rest is reported, not read")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
+  app->add_option("--max-line", args->max_line, "Octets of one reply line examined at most")
+      ->check(CLI::Range(std::size_t{16}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app->add_option("--max-lines", args->max_lines, "Lines of the EHLO reply examined at most")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->capture_default_str();
+  app->footer(
+      "Examples:\n"
+      "  mxtls lint examples/seed-transcript.txt\n"
+      "  printf '250-mail.example.com\\r\\n250 STARTTLS\\r\\n' | mxtls lint --raw -\n"
+      "  mxtls lint --format json transcript.txt | jq '.findings[].id'\n\n"
+      "Exit codes: 0 no error findings, 1 error findings, 2 usage error, unreadable input\n"
+      "or no SMTP reply in the input.");
+  return {app, [args] { return run_lint(*args); }};
+}
+
+}  // namespace mxtls::cli

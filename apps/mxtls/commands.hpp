@@ -1,0 +1,23 @@
+// Subcommands of the mxtls program: argument parsing and wiring only.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+namespace mxtls::cli {
+
+// Exit codes shared by every subcommand (docs/exit-codes.md).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_findings = 1;  // lint: error findings
+inline constexpr int exit_usage = 2;     // bad usage, unreadable or unusable input
+
+struct command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+command add_lint(CLI::App& parent);
+
+}  // namespace mxtls::cli

@@ -1,0 +1,33 @@
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mxtls: tells why TLS between two mail servers fails, and proves it.", "mxtls"};
+  app.footer(
+      "Run 'mxtls COMMAND --help' for a command's options and examples.\n"
+      "Exit codes: 0 fine, 1 findings of severity error, 2 usage error or unusable input.\n"
+      "Documentation: docs/ in the source tree (findings.md, lint-json.md, exit-codes.md).");
+  app.set_version_flag("--version", "mxtls 0.1.0");
+  app.require_subcommand(1);
+
+  std::vector<mxtls::cli::command> commands;
+  commands.push_back(mxtls::cli::add_lint(app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : mxtls::cli::exit_usage;
+  }
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mxtls: internal error: %s\n", e.what());
+    return 70;
+  }
+  return mxtls::cli::exit_usage;
+}

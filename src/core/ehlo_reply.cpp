@@ -1,0 +1,399 @@
+#include "mxtls/ehlo_reply.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace mxtls {
+
+namespace {
+
+bool is_alpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_let_dig(char c) { return is_alpha(c) || is_digit(c); }
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
+    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+std::string_view first_word(std::string_view s) {
+  std::size_t end = 0;
+  while (end < s.size() && !is_space(s[end])) ++end;
+  return s.substr(0, end);
+}
+
+// Where a finding lands: the input line and the column of an offset inside the stored
+// reply line.
+struct locator {
+  const server_turn& turn;
+  std::vector<finding>& out;
+
+  void add(finding_id id, std::size_t index, const reply& r, const reply_line& l,
+           std::size_t offset, std::size_t width, std::string message) {
+    const line_origin& o = turn.origins[index];
+    finding f;
+    f.id = id;
+    f.line = o.line;
+    f.column = o.column_offset + offset + 1;
+    f.width = std::max<std::size_t>(width, 1);
+    f.message = std::move(message);
+    f.excerpt = o.source.empty() ? std::string(r.text(l)) : std::string(o.source);
+    out.push_back(std::move(f));
+  }
+};
+
+struct line_ref {
+  const reply* r;
+  const reply_line* l;
+  std::size_t index;  // over the whole turn
+  bool strict;        // inside the reply a strict client reads
+  bool first;         // the first line of the turn
+};
+
+}  // namespace
+
+bool is_known_keyword(std::string_view s) {
+  static constexpr auto known = std::to_array<std::string_view>({
+      "8BITMIME", "ATRN", "AUTH", "BINARYMIME", "BURL", "CHECKPOINT", "CHUNKING", "CONNEG",
+      "CONPERM", "DELIVERBY", "DSN", "ENHANCEDSTATUSCODES", "ETRN", "EXPN", "FUTURERELEASE",
+      "HELP", "LIMITS", "MT-PRIORITY", "MTRK", "NO-SOLICITING", "ONEX", "PIPELINING",
+      "REQUIRETLS", "RRVS", "SAML", "SEND", "SIZE", "SMTPUTF8", "SOML", "STARTTLS", "SUBMITTER",
+      "TURN", "UTF8SMTP", "VERB", "VRFY", "X-EXPS", "X-LINK2STATE", "XCLIENT", "XEXCH50",
+      "XFORWARD", "XRDST", "XSHADOW", "XUSR", "X-ANONYMOUSTLS", "XOORG"});
+  auto word = s.substr(0, std::min(s.find('='), s.size()));
+  return std::any_of(known.begin(), known.end(), [&](std::string_view k) { return iequals(k, word); });
+}
+
+// RFC 5321 §4.1.2:
+//   Domain     = sub-domain *("." sub-domain)
+//   sub-domain = Let-dig [Ldh-str]
+//   Ldh-str    = *( ALPHA / DIGIT / "-" ) Let-dig
+bool is_domain(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  std::size_t start = 0;
+  while (true) {
+    std::size_t dot = s.find('.', start);
+    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.size() - start : dot - start);
+    if (label.empty() || label.size() > 63) return false;
+    if (!is_let_dig(label.front()) || !is_let_dig(label.back())) return false;
+    for (char c : label)
+      if (!is_let_dig(c) && c != '-') return false;
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// RFC 5321 §4.1.3:
+//   address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
+//                           General-address-literal ) "]"
+bool is_address_literal(std::string_view s) {
+  if (s.size() < 3 || s.front() != '[' || s.back() != ']') return false;
+  std::string inner(s.substr(1, s.size() - 2));
+  unsigned char buf[16];
+  if (inner.size() > 5 && iequals(std::string_view(inner).substr(0, 5), "IPv6:"))
+    return inet_pton(AF_INET6, inner.c_str() + 5, buf) == 1;
+  if (inet_pton(AF_INET, inner.c_str(), buf) == 1) return true;
+  // General-address-literal = Standardized-tag ":" 1*dcontent
+  auto colon = inner.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == inner.size()) return false;
+  for (std::size_t i = 0; i < colon; ++i)
+    if (!is_let_dig(inner[i]) && inner[i] != '-') return false;
+  for (std::size_t i = colon + 1; i < inner.size(); ++i) {
+    auto c = static_cast<unsigned char>(inner[i]);
+    if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\') return false;
+  }
+  return true;
+}
+
+ehlo_reply analyse_ehlo(const server_turn& turn) {
+  ehlo_reply out;
+  locator at{turn, out.findings};
+
+  std::vector<line_ref> lines;
+  for (std::size_t ri = 0; ri < turn.replies.size(); ++ri)
+    for (const auto& l : turn.replies[ri].lines)
+      lines.push_back({&turn.replies[ri], &l, lines.size(), ri == 0, lines.empty()});
+  out.lines_sent = lines.size();
+  if (lines.empty()) return out;
+  out.lines_read_strictly = turn.replies.front().lines.size();
+
+  const reply& first_reply = turn.replies.front();
+  out.code = first_reply.code();
+
+  // --- Checks on every line as sent -------------------------------------------------
+  for (const auto& ref : lines) {
+    const reply& r = *ref.r;
+    const reply_line& l = *ref.l;
+    std::string_view text = r.text(l);
+    if (icontains(text, "STARTTLS")) out.starttls_anywhere = true;
+
+    // RFC 5321 §4.2: every reply line starts with Reply-code.
+    if (l.sep == separator::no_code) {
+      at.add(finding_id::no_code, ref.index, r, l, 0, std::min<std::size_t>(text.size(), 8),
+             fmt::format("line has no reply code: \"{}\"", text.substr(0, 40)));
+    } else {
+      // Reply-code = %x32-35 %x30-35 %x30-39
+      if (text[0] < '2' || text[0] > '5' || text[1] > '5')
+        at.add(finding_id::code_out_of_range, ref.index, r, l, 0, 3,
+               fmt::format("reply code {} is not a valid reply code", text.substr(0, 3)));
+      if (out.code >= 0 && l.code != out.code)
+        at.add(finding_id::code_mismatch, ref.index, r, l, 0, 3,
+               fmt::format("code {:03} differs from {:03} on the reply's first line", l.code, out.code));
+      if (l.sep == separator::other)
+        at.add(finding_id::bad_separator, ref.index, r, l, 3, 1,
+               fmt::format("separator after the code is 0x{:02X}, not a space or a hyphen",
+                           static_cast<unsigned char>(text[3])));
+    }
+
+    if (turn.raw) {
+      // RFC 5321 §2.3.8: lines end with CRLF.
+      if (l.ending == line_ending::lf)
+        at.add(finding_id::bare_lf, ref.index, r, l, l.stored, 1, "line ends with a bare LF");
+      else if (l.ending == line_ending::cr)
+        at.add(finding_id::bare_cr, ref.index, r, l, l.stored, 1, "line ends with a bare CR");
+    }
+
+    // RFC 5321 §4.5.3.1.5: "The maximum total length of a reply line including the
+    // reply code and the <CRLF> is 512 octets."
+    if (l.length + 2 > 512)
+      at.add(finding_id::line_too_long, ref.index, r, l, 510, std::min<std::size_t>(l.stored, 520) - 510 + 1,
+             fmt::format("line is {} octets long with CRLF; the limit is 512", l.length + 2));
+    if (l.truncated())
+      at.add(finding_id::limit_exceeded, ref.index, r, l, l.stored, 1,
+             fmt::format("line of {} octets cut at the line limit", l.length));
+
+    // textstring = 1*(%d09 / %d32-126)
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      auto c = static_cast<unsigned char>(text[i]);
+      if ((c < 32 && c != '\t') || c > 126) {
+        at.add(finding_id::invalid_character, ref.index, r, l, i, 1,
+               fmt::format("octet 0x{:02X} at column {}", c, i + 1));
+        break;
+      }
+    }
+  }
+
+  // --- The reply as a whole -----------------------------------------------------------
+  for (std::size_t ri = 0; ri < turn.replies.size(); ++ri) {
+    const reply& r = turn.replies[ri];
+    if (r.lines_limit_hit || r.octets_limit_hit) {
+      std::size_t index = 0;
+      for (std::size_t k = 0; k <= ri; ++k) index += turn.replies[k].lines.size();
+      if (index == 0) continue;
+      const reply_line& last = r.lines.back();
+      at.add(finding_id::limit_exceeded, index - 1, r, last, 0, 1,
+             fmt::format("reply has {} more lines past the {} limit; they were not examined",
+                         r.dropped_lines, r.lines_limit_hit ? "lines-per-reply" : "octets-per-reply"));
+    }
+  }
+
+  if (turn.dropped_lines > 0) {
+    const reply& r = turn.replies.back();
+    at.add(finding_id::limit_exceeded, lines.size() - 1, r, r.lines.back(), 0, 1,
+           fmt::format("{} more lines past the {}-line limit were not examined", turn.dropped_lines,
+                       turn.examine_limit));
+  }
+
+  if (turn.replies.size() > 1) {
+    const reply_line& last = first_reply.lines.back();
+    std::size_t after = lines.size() - first_reply.lines.size();
+    bool hides_starttls = false;
+    for (std::size_t i = first_reply.lines.size(); i < lines.size(); ++i)
+      if (iequals(first_word(lines[i].r->body(*lines[i].l)), "STARTTLS")) hides_starttls = true;
+    at.add(finding_id::final_line_not_last, first_reply.lines.size() - 1, first_reply, last, 3, 1,
+           fmt::format("final line is followed by {} more line{}{}", after, after == 1 ? "" : "s",
+                       hides_starttls ? ", among them STARTTLS, which clients never read as part of this reply"
+                                      : "; clients read them as the reply to their next command"));
+  }
+
+  const reply& last_reply = turn.replies.back();
+  if (!last_reply.complete && !last_reply.lines.empty()) {
+    const reply_line& l = last_reply.lines.back();
+    at.add(finding_id::truncated_reply, lines.size() - 1, last_reply, l, 0, 1,
+           l.is_final() ? "the last line has no line ending" : "the reply ends without a final line");
+  }
+
+  // Refused EHLO: no greeting, no extensions.
+  if (out.code != 250) {
+    if (out.code >= 0)
+      at.add(finding_id::ehlo_not_accepted, 0, first_reply, first_reply.lines.front(), 0, 3,
+             fmt::format("EHLO was answered with {:03}", out.code));
+    std::stable_sort(out.findings.begin(), out.findings.end(),
+                     [](const finding& a, const finding& b) { return a.line < b.line; });
+    return out;
+  }
+
+  // --- Greeting: the first line --------------------------------------------------------
+  {
+    const line_ref& ref = lines.front();
+    std::string_view body = ref.r->body(*ref.l);
+    greeting g;
+    g.line = turn.origins.front().line;
+    std::size_t lead = 0;
+    while (lead < body.size() && is_space(body[lead])) ++lead;
+    std::string_view word = first_word(body.substr(lead));
+    g.domain = std::string(word);
+    std::string_view rest = body.substr(lead + word.size());
+    while (!rest.empty() && is_space(rest.front())) rest.remove_prefix(1);
+    g.text = std::string(rest);
+    g.address_literal = is_address_literal(word);
+    g.valid = lead == 0 && (g.address_literal || is_domain(word));
+
+    // A keyword where the domain belongs: a registered keyword, or a dot-less word
+    // while a later line carries what looks like the server's host name.
+    std::size_t domain_line = 0;
+    for (std::size_t i = 1; i < lines.size() && domain_line == 0; ++i) {
+      std::string_view w = first_word(lines[i].r->body(*lines[i].l));
+      if (w.find('.') != std::string_view::npos && is_domain(w) && !is_known_keyword(w))
+        domain_line = turn.origins[i].line;
+    }
+    bool keyword_here = !word.empty() && word.find('.') == std::string_view::npos &&
+                        (is_known_keyword(word) || (domain_line != 0 && !g.address_literal));
+    if (keyword_here) {
+      std::string msg = fmt::format("\"{}\" stands on the greeting line; strict clients read it as the "
+                                    "server's name, not as an extension",
+                                    word);
+      if (domain_line != 0) msg += fmt::format(" (the greeting domain follows on line {})", domain_line);
+      at.add(finding_id::keyword_as_greeting, 0, *ref.r, *ref.l, 4 + lead, word.size(), std::move(msg));
+    } else if (!g.valid) {
+      at.add(finding_id::greeting_not_domain, 0, *ref.r, *ref.l, 4 + lead, std::max<std::size_t>(word.size(), 1),
+             word.empty() ? std::string("the greeting line is empty")
+                          : fmt::format("\"{}\" is not a domain name or address literal", word));
+    }
+    out.greeting = std::move(g);
+  }
+
+  // --- Extension lines -----------------------------------------------------------------
+  std::vector<std::string> seen;  // upper-case keywords, for duplicates
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const line_ref& ref = lines[i];
+    const reply& r = *ref.r;
+    const reply_line& l = *ref.l;
+    if (l.sep == separator::no_code) continue;
+    std::string_view body = r.body(l);
+    std::string_view text = r.text(l);
+    auto col_of = [&](std::string_view part) { return static_cast<std::size_t>(part.data() - text.data()); };
+
+    std::size_t lead = 0;
+    while (lead < body.size() && is_space(body[lead])) ++lead;
+    std::string_view kw = first_word(body.substr(lead));
+
+    ehlo_extension ext;
+    ext.keyword = std::string(kw);
+    ext.line = turn.origins[i].line;
+    ext.seen_by_strict_client = ref.strict;
+
+    if (lead > 0)
+      at.add(finding_id::keyword_leading_space, i, r, l, 4, lead,
+             "white space before the keyword; strict parsers see an empty keyword");
+
+    // ehlo-line = ehlo-keyword *( SP ehlo-param ); ehlo-param = 1*(%d33-126)
+    std::string_view params = body.substr(lead + kw.size());
+    bool odd_space = false;
+    std::size_t odd_at = 0;
+    while (!params.empty()) {
+      std::size_t spaces = 0;
+      while (spaces < params.size() && is_space(params[spaces])) {
+        if (params[spaces] == '\t' && !odd_space) { odd_space = true; odd_at = col_of(params) + spaces; }
+        ++spaces;
+      }
+      if (!odd_space && (spaces > 1 || spaces == params.size())) {
+        odd_space = true;
+        odd_at = col_of(params);
+      }
+      params.remove_prefix(spaces);
+      std::string_view p = first_word(params);
+      if (!p.empty()) ext.params.emplace_back(p);
+      params.remove_prefix(p.size());
+    }
+    if (odd_space)
+      at.add(finding_id::extra_whitespace, i, r, l, odd_at, 1,
+             odd_at >= text.size() || text.find_first_not_of(" \t", odd_at) == std::string_view::npos
+                 ? "trailing white space after the last word"
+                 : "white space other than a single space between words");
+
+    std::size_t kw_col = col_of(kw);
+    if (kw.empty()) {
+      at.add(finding_id::keyword_syntax, i, r, l, kw_col, 1, "the line has no keyword");
+    } else if (kw.size() > 5 && iequals(kw.substr(0, 5), "AUTH=")) {
+      at.add(finding_id::auth_legacy_form, i, r, l, kw_col, kw.size(),
+             fmt::format("\"{}\" is the pre-standard AUTH= form", kw));
+    } else {
+      // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
+      std::size_t bad = is_let_dig(kw.front()) ? std::string_view::npos : 0;
+      for (std::size_t k = 1; k < kw.size() && bad == std::string_view::npos; ++k)
+        if (!is_let_dig(kw[k]) && kw[k] != '-') bad = k;
+      bool displaced_domain = kw.find('.') != std::string_view::npos && is_domain(kw);
+      if (displaced_domain)
+        at.add(finding_id::keyword_syntax, i, r, l, kw_col, kw.size(),
+               fmt::format("\"{}\" looks like the greeting domain out of place; as an ehlo-line it is "
+                           "not a valid keyword",
+                           kw));
+      else if (bad != std::string_view::npos)
+        at.add(finding_id::keyword_syntax, i, r, l, kw_col + bad, 1,
+               fmt::format("\"{}\" is not a valid keyword: '{}' is not a letter, digit or hyphen", kw,
+                           kw[bad]));
+      if (!displaced_domain && std::any_of(kw.begin(), kw.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+        at.add(finding_id::keyword_not_uppercase, i, r, l, kw_col, kw.size(),
+               fmt::format("\"{}\" is not in upper case", kw));
+    }
+
+    std::string key;
+    for (char c : kw) key.push_back(upper(c));
+    if (!key.empty()) {
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        at.add(finding_id::duplicate_keyword, i, r, l, kw_col, kw.size(),
+               fmt::format("{} is listed more than once", key));
+      else
+        seen.push_back(key);
+    }
+
+    // RFC 1870 §4: size-param = [1*DIGIT]
+    if (key == "SIZE") {
+      bool ok = ext.params.size() <= 1 &&
+                (ext.params.empty() || std::all_of(ext.params[0].begin(), ext.params[0].end(), is_digit));
+      if (!ok)
+        at.add(finding_id::size_not_number, i, r, l, kw_col + kw.size() + 1,
+               text.size() - std::min(text.size(), kw_col + kw.size() + 1),
+               "SIZE takes one decimal number of octets");
+    }
+    // RFC 3207 §4: the STARTTLS keyword has no parameters.
+    if (key == "STARTTLS") {
+      if (!ext.params.empty())
+        at.add(finding_id::starttls_with_params, i, r, l, kw_col + kw.size() + 1,
+               text.size() - std::min(text.size(), kw_col + kw.size() + 1),
+               fmt::format("STARTTLS followed by \"{}\"", ext.params.front()));
+      if (ref.strict && lead == 0 && l.sep != separator::other) out.starttls_visible = true;
+    }
+    out.extensions.push_back(std::move(ext));
+  }
+
+  // Lines past a limit were not examined: they may hold STARTTLS.
+  bool all_examined = turn.dropped_lines == 0 &&
+                      std::all_of(turn.replies.begin(), turn.replies.end(),
+                                  [](const reply& r) { return r.dropped_lines == 0 && !r.octets_limit_hit; });
+  if (!out.starttls_anywhere && all_examined)
+    at.add(finding_id::starttls_not_offered, 0, first_reply, first_reply.lines.front(), 0, 3,
+           "no line of the EHLO reply offers STARTTLS");
+
+  std::stable_sort(out.findings.begin(), out.findings.end(),
+                   [](const finding& a, const finding& b) { return a.line < b.line; });
+  return out;
+}
+
+}  // namespace mxtls

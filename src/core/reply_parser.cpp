@@ -1,0 +1,169 @@
+#include "mxtls/reply_parser.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+namespace mxtls {
+
+const char* to_string(line_ending e) {
+  switch (e) {
+    case line_ending::crlf: return "crlf";
+    case line_ending::lf: return "lf";
+    case line_ending::cr: return "cr";
+    case line_ending::none: return "none";
+  }
+  return "?";
+}
+
+const char* to_string(separator s) {
+  switch (s) {
+    case separator::space: return "space";
+    case separator::hyphen: return "hyphen";
+    case separator::end: return "end";
+    case separator::other: return "other";
+    case separator::no_code: return "no-code";
+  }
+  return "?";
+}
+
+reply_parser::reply_parser(parser_limits limits) : limits_(limits) {
+  // Four octets are always needed to read the code and its separator.
+  limits_.max_line_octets = std::max<std::size_t>(limits_.max_line_octets, 4);
+  limits_.max_lines = std::max<std::size_t>(limits_.max_lines, 1);
+}
+
+void reply_parser::append(std::string_view part) {
+  if (!in_line_) {
+    in_line_ = true;
+    line_offset_ = offset_;
+    line_length_ = 0;
+    storing_ = current_.lines.size() < limits_.max_lines && !current_.octets_limit_hit;
+    line_begin_ = static_cast<std::uint32_t>(current_.data.size());
+  }
+  if (line_length_ < 4) {
+    std::size_t n = std::min<std::size_t>(4 - line_length_, part.size());
+    if (n > 0) std::memcpy(head_ + line_length_, part.data(), n);
+  }
+  if (storing_) {
+    std::size_t kept = current_.data.size() - line_begin_;
+    std::size_t room_line = limits_.max_line_octets - kept;
+    std::size_t room_reply = limits_.max_reply_octets > current_.data.size()
+                                 ? limits_.max_reply_octets - current_.data.size()
+                                 : 0;
+    std::size_t n = std::min({part.size(), room_line, room_reply});
+    if (n > 0) current_.data.append(part.data(), n);
+    if (n < part.size()) {
+      if (n == room_line) current_.line_limit_hit = true;
+      else current_.octets_limit_hit = true;
+    }
+  }
+  line_length_ += part.size();
+}
+
+// RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39. Any three digits are read as a
+// code here; the linter judges the range.
+void reply_parser::end_line(line_ending e) {
+  if (!in_line_) append({});  // an empty line
+  in_line_ = false;
+  ++line_number_;
+
+  reply_line l;
+  l.number = line_number_;
+  l.offset = line_offset_;
+  l.length = line_length_;
+  l.ending = e;
+  l.begin = line_begin_;
+  l.stored = static_cast<std::uint32_t>(current_.data.size() - line_begin_);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (line_length_ >= 3 && digit(head_[0]) && digit(head_[1]) && digit(head_[2])) {
+    l.code = (head_[0] - '0') * 100 + (head_[1] - '0') * 10 + (head_[2] - '0');
+    if (line_length_ == 3) l.sep = separator::end;
+    else if (head_[3] == ' ') l.sep = separator::space;
+    else if (head_[3] == '-') l.sep = separator::hyphen;
+    else l.sep = separator::other;
+  }
+
+  current_.octets += line_length_ + l.ending_octets();
+  if (current_.octets > limits_.max_reply_octets) current_.octets_limit_hit = true;
+  if (storing_) {
+    current_.lines.push_back(l);
+  } else {
+    ++current_.dropped_lines;
+    if (current_.lines.size() >= limits_.max_lines) current_.lines_limit_hit = true;
+  }
+  if (l.is_final() && e != line_ending::none) {
+    current_.complete = true;
+    ready_ = true;
+  }
+}
+
+std::size_t reply_parser::feed(std::string_view bytes) {
+  if (ready_) return 0;
+  std::size_t i = 0;
+  const std::size_t n = bytes.size();
+  while (i < n) {
+    if (pending_cr_) {
+      pending_cr_ = false;
+      if (bytes[i] == '\n') {
+        ++i;
+        ++offset_;
+        end_line(line_ending::crlf);
+      } else {
+        end_line(line_ending::cr);
+      }
+      if (ready_) return i;
+      continue;
+    }
+    // Find the next CR or LF.
+    std::size_t j = i;
+    while (j < n && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+    if (j > i) {
+      append(bytes.substr(i, j - i));
+      offset_ += j - i;
+    }
+    if (j == n) return n;
+    ++offset_;
+    i = j + 1;
+    if (bytes[j] == '\n') {
+      end_line(line_ending::lf);
+      if (ready_) return i;
+    } else {
+      pending_cr_ = true;  // CRLF or bare CR: the next octet decides
+    }
+  }
+  return i;
+}
+
+bool reply_parser::finish() {
+  if (ready_) return true;
+  if (pending_cr_) {
+    pending_cr_ = false;
+    end_line(line_ending::cr);
+    if (ready_) return true;
+  }
+  if (in_line_) end_line(line_ending::none);
+  if (!ready_ && (!current_.lines.empty() || current_.dropped_lines > 0)) ready_ = true;
+  return ready_;
+}
+
+reply reply_parser::take_reply() {
+  reply r = std::move(current_);
+  current_ = reply{};
+  ready_ = false;
+  return r;
+}
+
+std::vector<reply> parse_replies(std::string_view bytes, parser_limits limits) {
+  std::vector<reply> out;
+  reply_parser p(limits);
+  while (!bytes.empty()) {
+    std::size_t used = p.feed(bytes);
+    bytes.remove_prefix(used);
+    if (p.has_reply()) out.push_back(p.take_reply());
+  }
+  while (p.finish()) out.push_back(p.take_reply());
+  return out;
+}
+
+}  // namespace mxtls
