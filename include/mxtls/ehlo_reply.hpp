@@ -67,6 +67,8 @@ struct ehlo_reply {
 };
 
 ehlo_reply analyse_ehlo(const server_turn& turn);
+// The same, into `out`, reusing its buffers (for callers that lint many replies).
+void analyse_ehlo(const server_turn& turn, ehlo_reply& out);
 
 // RFC 5321 §4.1.2 Domain, and address literals ("[192.0.2.1]", "[IPv6:2001:db8::1]").
 bool is_domain(std::string_view s);

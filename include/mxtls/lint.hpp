@@ -41,5 +41,7 @@ lint_result lint(std::string_view input, const lint_options& options = {});
 // The server turn that answers EHLO, taken from a raw byte stream or a pasted
 // transcript. Exposed for the client models and the probe.
 server_turn ehlo_turn_from_raw(std::string_view bytes, const parser_limits& limits);
+// The same, into `turn`, reusing its buffers (for callers that lint many replies).
+void ehlo_turn_from_raw(std::string_view bytes, const parser_limits& limits, server_turn& turn);
 
 }  // namespace mxtls

@@ -38,6 +38,9 @@ class reply_parser {
 
   bool has_reply() const { return ready_; }
   reply take_reply();
+  // The same, into `into`, whose buffers the parser keeps for the next reply: no
+  // allocation in steady state.
+  void take_reply(reply& into);
 
   // Octets consumed so far and lines completed so far, over the whole stream.
   std::size_t offset() const { return offset_; }
@@ -67,5 +70,7 @@ class reply_parser {
 
 // Convenience: all replies of a complete byte stream, in order.
 std::vector<reply> parse_replies(std::string_view bytes, parser_limits limits = {});
+// The same, into `out`, reusing its elements' buffers.
+void parse_replies(std::string_view bytes, const parser_limits& limits, std::vector<reply>& out);
 
 }  // namespace mxtls

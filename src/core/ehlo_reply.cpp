@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -17,17 +18,53 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_let_dig(char c) { return is_alpha(c) || is_digit(c); }
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 
-char upper(char c) { return static_cast<char>(std::toupper(static_cast<unsigned char>(c))); }
+char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
 }
 
-bool icontains(std::string_view hay, std::string_view needle) {
-  if (needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i)
-    if (iequals(hay.substr(i, needle.size()), needle)) return true;
+// Eight octets at a time: a word of eight copies of `b`.
+constexpr std::uint64_t lanes(std::uint8_t b) { return 0x0101010101010101ULL * b; }
+std::uint64_t load8(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, 8);
+  return w;
+}
+// Non-zero when some octet of `w` is zero.
+constexpr std::uint64_t zero_octet(std::uint64_t w) { return (w - lanes(1)) & ~w & lanes(0x80); }
+
+// Index of the first octet outside textstring = 1*(%d09 / %d32-126), or npos.
+std::size_t first_invalid_octet(std::string_view text) {
+  std::size_t i = 0;
+  // Skip eight octets at a time while all of them lie in 0x20..0x7E.
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w = load8(text.data() + i);
+    std::uint64_t below = (w - lanes(0x20)) & ~w & lanes(0x80);  // some octet < 0x20
+    std::uint64_t above = ((w + lanes(0x01)) | w) & lanes(0x80);  // some octet >= 0x7F
+    if (below | above) break;
+  }
+  for (; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 32 && c != '\t') || c > 126) return i;
+  }
+  return std::string_view::npos;
+}
+
+// The word STARTTLS anywhere in `text`, in any case.
+bool mentions_starttls(std::string_view text) {
+  constexpr std::string_view word = "starttls";
+  std::size_t i = 0;
+  // Skip eight octets at a time while none of them is 's' or 'S'.
+  for (; i + 8 <= text.size(); i += 8)
+    if (zero_octet((load8(text.data() + i) | lanes(0x20)) ^ lanes('s'))) break;
+  for (; i + word.size() <= text.size(); ++i) {
+    if ((text[i] | 0x20) != 's') continue;
+    std::size_t k = 1;
+    while (k < word.size() && (text[i + k] | 0x20) == word[k]) ++k;
+    if (k == word.size()) return true;
+  }
   return false;
 }
 
@@ -122,14 +159,33 @@ bool is_address_literal(std::string_view s) {
 
 ehlo_reply analyse_ehlo(const server_turn& turn) {
   ehlo_reply out;
+  analyse_ehlo(turn, out);
+  return out;
+}
+
+void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
+  out.code = -1;
+  out.greeting.reset();
+  out.lines_sent = out.lines_read_strictly = 0;
+  out.starttls_visible = out.starttls_anywhere = false;
+  out.findings.clear();
+  std::size_t n_ext = 0;  // extensions filled so far; out.extensions keeps its buffers
+  struct trim_extensions {
+    ehlo_reply& out;
+    std::size_t& n;
+    ~trim_extensions() { out.extensions.resize(n); }
+  } trim{out, n_ext};
   locator at{turn, out.findings};
 
   std::vector<line_ref> lines;
+  std::size_t total = 0;
+  for (const auto& r : turn.replies) total += r.lines.size();
+  lines.reserve(total);
   for (std::size_t ri = 0; ri < turn.replies.size(); ++ri)
     for (const auto& l : turn.replies[ri].lines)
       lines.push_back({&turn.replies[ri], &l, lines.size(), ri == 0, lines.empty()});
   out.lines_sent = lines.size();
-  if (lines.empty()) return out;
+  if (lines.empty()) return;
   out.lines_read_strictly = turn.replies.front().lines.size();
 
   const reply& first_reply = turn.replies.front();
@@ -140,7 +196,7 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
     const reply& r = *ref.r;
     const reply_line& l = *ref.l;
     std::string_view text = r.text(l);
-    if (icontains(text, "STARTTLS")) out.starttls_anywhere = true;
+    if (!out.starttls_anywhere && mentions_starttls(text)) out.starttls_anywhere = true;
 
     // RFC 5321 §4.2: every reply line starts with Reply-code.
     if (l.sep == separator::no_code) {
@@ -178,14 +234,9 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
              fmt::format("line of {} octets cut at the line limit", l.length));
 
     // textstring = 1*(%d09 / %d32-126)
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      auto c = static_cast<unsigned char>(text[i]);
-      if ((c < 32 && c != '\t') || c > 126) {
-        at.add(finding_id::invalid_character, ref.index, r, l, i, 1,
-               fmt::format("octet 0x{:02X} at column {}", c, i + 1));
-        break;
-      }
-    }
+    if (std::size_t i = first_invalid_octet(text); i != std::string_view::npos)
+      at.add(finding_id::invalid_character, ref.index, r, l, i, 1,
+             fmt::format("octet 0x{:02X} at column {}", static_cast<unsigned char>(text[i]), i + 1));
   }
 
   // --- The reply as a whole -----------------------------------------------------------
@@ -235,7 +286,7 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
              fmt::format("EHLO was answered with {:03}", out.code));
     std::stable_sort(out.findings.begin(), out.findings.end(),
                      [](const finding& a, const finding& b) { return a.line < b.line; });
-    return out;
+    return;
   }
 
   // --- Greeting: the first line --------------------------------------------------------
@@ -256,14 +307,14 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
 
     // A keyword where the domain belongs: a registered keyword, or a dot-less word
     // while a later line carries what looks like the server's host name.
+    bool dotless = !word.empty() && word.find('.') == std::string_view::npos;
     std::size_t domain_line = 0;
-    for (std::size_t i = 1; i < lines.size() && domain_line == 0; ++i) {
+    for (std::size_t i = 1; dotless && i < lines.size() && domain_line == 0; ++i) {
       std::string_view w = first_word(lines[i].r->body(*lines[i].l));
       if (w.find('.') != std::string_view::npos && is_domain(w) && !is_known_keyword(w))
         domain_line = turn.origins[i].line;
     }
-    bool keyword_here = !word.empty() && word.find('.') == std::string_view::npos &&
-                        (is_known_keyword(word) || (domain_line != 0 && !g.address_literal));
+    bool keyword_here = dotless && (is_known_keyword(word) || (domain_line != 0 && !g.address_literal));
     if (keyword_here) {
       std::string msg = fmt::format("\"{}\" stands on the greeting line; strict clients read it as the "
                                     "server's name, not as an extension",
@@ -279,7 +330,7 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
   }
 
   // --- Extension lines -----------------------------------------------------------------
-  std::vector<std::string> seen;  // upper-case keywords, for duplicates
+  std::uint64_t seen_filter = 0;  // keywords so far, for duplicates: a filter before comparing
   for (std::size_t i = 1; i < lines.size(); ++i) {
     const line_ref& ref = lines[i];
     const reply& r = *ref.r;
@@ -293,8 +344,10 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
     while (lead < body.size() && is_space(body[lead])) ++lead;
     std::string_view kw = first_word(body.substr(lead));
 
-    ehlo_extension ext;
-    ext.keyword = std::string(kw);
+    if (n_ext == out.extensions.size()) out.extensions.emplace_back();
+    ehlo_extension& ext = out.extensions[n_ext];
+    ext.keyword.assign(kw);
+    ext.params.clear();
     ext.line = turn.origins[i].line;
     ext.seen_by_strict_client = ref.strict;
 
@@ -353,18 +406,22 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
                fmt::format("\"{}\" is not in upper case", kw));
     }
 
-    std::string key;
-    for (char c : kw) key.push_back(upper(c));
-    if (!key.empty()) {
-      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+    if (!kw.empty()) {
+      // A 64-bit filter on (length, first letter) spares most comparisons.
+      std::uint64_t bit = 1ULL << ((kw.size() * 7 + static_cast<unsigned char>(upper(kw.front()))) & 63);
+      bool maybe_seen = (seen_filter & bit) != 0;
+      seen_filter |= bit;
+      if (maybe_seen && std::any_of(out.extensions.begin(), out.extensions.begin() + static_cast<std::ptrdiff_t>(n_ext),
+                                    [&](const ehlo_extension& e) { return iequals(e.keyword, kw); })) {
+        std::string key(kw);
+        for (char& c : key) c = upper(c);
         at.add(finding_id::duplicate_keyword, i, r, l, kw_col, kw.size(),
                fmt::format("{} is listed more than once", key));
-      else
-        seen.push_back(key);
+      }
     }
 
     // RFC 1870 §4: size-param = [1*DIGIT]
-    if (key == "SIZE") {
+    if (iequals(kw, "SIZE")) {
       bool ok = ext.params.size() <= 1 &&
                 (ext.params.empty() || std::all_of(ext.params[0].begin(), ext.params[0].end(), is_digit));
       if (!ok)
@@ -373,14 +430,14 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
                "SIZE takes one decimal number of octets");
     }
     // RFC 3207 §4: the STARTTLS keyword has no parameters.
-    if (key == "STARTTLS") {
+    if (iequals(kw, "STARTTLS")) {
       if (!ext.params.empty())
         at.add(finding_id::starttls_with_params, i, r, l, kw_col + kw.size() + 1,
                text.size() - std::min(text.size(), kw_col + kw.size() + 1),
                fmt::format("STARTTLS followed by \"{}\"", ext.params.front()));
       if (ref.strict && lead == 0 && l.sep != separator::other) out.starttls_visible = true;
     }
-    out.extensions.push_back(std::move(ext));
+    ++n_ext;
   }
 
   // Lines past a limit were not examined: they may hold STARTTLS.
@@ -393,7 +450,6 @@ ehlo_reply analyse_ehlo(const server_turn& turn) {
 
   std::stable_sort(out.findings.begin(), out.findings.end(),
                    [](const finding& a, const finding& b) { return a.line < b.line; });
-  return out;
 }
 
 }  // namespace mxtls

@@ -47,13 +47,22 @@ void cap_turn(server_turn& turn, std::size_t max_lines) {
 
 server_turn ehlo_turn_from_raw(std::string_view bytes, const parser_limits& limits) {
   server_turn turn;
+  ehlo_turn_from_raw(bytes, limits, turn);
+  return turn;
+}
+
+void ehlo_turn_from_raw(std::string_view bytes, const parser_limits& limits, server_turn& turn) {
   turn.raw = true;
-  turn.replies = parse_replies(bytes, limits);
+  turn.dropped_lines = 0;
+  turn.origins.clear();
+  parse_replies(bytes, limits, turn.replies);
+  std::size_t total = 0;
+  for (const auto& r : turn.replies) total += r.lines.size();
+  turn.origins.reserve(total);
   for (const auto& r : turn.replies)
     for (const auto& l : r.lines) turn.origins.push_back({l.number, 0, {}});
   drop_banner(turn.replies, turn.origins);
   cap_turn(turn, limits.max_lines);
-  return turn;
 }
 
 namespace {

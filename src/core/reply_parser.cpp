@@ -27,6 +27,25 @@ const char* to_string(separator s) {
   return "?";
 }
 
+namespace {
+
+// Index of the first CR or LF at or after `i`, or bytes.size(). Eight octets at a time:
+// a word has a CR (or LF) octet when XOR with eight CRs (LFs) leaves a zero octet.
+std::size_t find_line_end(std::string_view bytes, std::size_t i) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const std::size_t n = bytes.size();
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    std::uint64_t cr = w ^ (ones * '\r'), lf = w ^ (ones * '\n');
+    if (((cr - ones) & ~cr & highs) | ((lf - ones) & ~lf & highs)) break;
+  }
+  while (i < n && bytes[i] != '\r' && bytes[i] != '\n') ++i;
+  return i;
+}
+
+}  // namespace
+
 reply_parser::reply_parser(parser_limits limits) : limits_(limits) {
   // Four octets are always needed to read the code and its separator.
   limits_.max_line_octets = std::max<std::size_t>(limits_.max_line_octets, 4);
@@ -35,6 +54,11 @@ reply_parser::reply_parser(parser_limits limits) : limits_(limits) {
 
 void reply_parser::append(std::string_view part) {
   if (!in_line_) {
+    if (current_.lines.capacity() == 0) {
+      // A new reply: room for a typical EHLO reply in two allocations.
+      current_.data.reserve(256);
+      current_.lines.reserve(16);
+    }
     in_line_ = true;
     line_offset_ = offset_;
     line_length_ = 0;
@@ -115,9 +139,7 @@ std::size_t reply_parser::feed(std::string_view bytes) {
       if (ready_) return i;
       continue;
     }
-    // Find the next CR or LF.
-    std::size_t j = i;
-    while (j < n && bytes[j] != '\r' && bytes[j] != '\n') ++j;
+    std::size_t j = find_line_end(bytes, i);
     if (j > i) {
       append(bytes.substr(i, j - i));
       offset_ += j - i;
@@ -148,21 +170,42 @@ bool reply_parser::finish() {
 }
 
 reply reply_parser::take_reply() {
-  reply r = std::move(current_);
-  current_ = reply{};
-  ready_ = false;
+  reply r;
+  take_reply(r);
   return r;
 }
 
-std::vector<reply> parse_replies(std::string_view bytes, parser_limits limits) {
-  std::vector<reply> out;
+void reply_parser::take_reply(reply& into) {
+  std::swap(into, current_);
+  // Start the next reply on the buffers `into` had.
+  current_.data.clear();
+  current_.lines.clear();
+  current_.complete = false;
+  current_.octets = 0;
+  current_.dropped_lines = 0;
+  current_.line_limit_hit = current_.lines_limit_hit = current_.octets_limit_hit = false;
+  ready_ = false;
+}
+
+void parse_replies(std::string_view bytes, const parser_limits& limits, std::vector<reply>& out) {
+  std::size_t n = 0;
+  auto take = [&](reply_parser& p) {
+    if (n == out.size()) out.emplace_back();
+    p.take_reply(out[n++]);
+  };
   reply_parser p(limits);
   while (!bytes.empty()) {
     std::size_t used = p.feed(bytes);
     bytes.remove_prefix(used);
-    if (p.has_reply()) out.push_back(p.take_reply());
+    if (p.has_reply()) take(p);
   }
-  while (p.finish()) out.push_back(p.take_reply());
+  while (p.finish()) take(p);
+  out.resize(n);
+}
+
+std::vector<reply> parse_replies(std::string_view bytes, parser_limits limits) {
+  std::vector<reply> out;
+  parse_replies(bytes, limits, out);
   return out;
 }
 
