@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mxtls/client_model.hpp"
 #include "mxtls/ehlo_reply.hpp"
 #include "mxtls/reply_parser.hpp"
 
@@ -27,6 +28,7 @@ struct lint_result {
   bool reply_found = false;        // false: nothing in the input looks like an SMTP reply
   std::string no_reply_reason;     // why, for the user, when !reply_found
   ehlo_reply ehlo;
+  std::vector<client_prediction> clients;  // one per client model, in catalogue order
   std::size_t input_octets = 0;
   std::size_t input_lines = 0;
   std::vector<std::size_t> ignored_lines;  // input lines that are neither server nor client

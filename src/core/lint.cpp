@@ -126,8 +126,25 @@ bool ehlo_turn_from_transcript(std::string_view input, const parser_limits& limi
   return true;
 }
 
+// The senders that lose TLS although the server offers it: short names, in catalogue order.
+std::string losers(const lint_result& r) {
+  if (!r.ehlo.starttls_anywhere) return {};
+  std::vector<std::string_view> names;
+  for (const auto& c : r.clients)
+    if (c.outcome != tls_outcome::tls && (c.opportunistic || c.outcome != tls_outcome::plaintext))
+      names.push_back(c.short_name);
+  if (names.empty()) return {};
+  std::string s;
+  std::size_t shown = std::min<std::size_t>(names.size(), 10);
+  for (std::size_t i = 0; i < shown; ++i) s += fmt::format("{}{}", i == 0 ? "" : i + 1 == shown && shown == names.size() ? " and " : ", ", names[i]);
+  if (names.size() > shown) s += fmt::format(" and {} more", names.size() - shown);
+  return s;
+}
+
 std::string make_headline(const lint_result& r) {
   const ehlo_reply& e = r.ehlo;
+  std::string lose = losers(r);
+  std::string lose_clause = lose.empty() ? "" : fmt::format("; {} will not use TLS", lose);
   auto first_of = [&](severity s) -> const finding* {
     for (const auto& f : e.findings)
       if (f.level() == s) return &f;
@@ -140,19 +157,20 @@ std::string make_headline(const lint_result& r) {
   if (r.errors > 0) {
     for (const auto& f : e.findings)
       if (f.id == finding_id::keyword_as_greeting && e.starttls_anywhere && !e.starttls_visible)
-        return fmt::format("FAIL ({}): STARTTLS is listed on the greeting line (line {}); strict senders take "
-                           "that line as the server's name and will not use TLS",
-                           counts(), f.line);
+        return fmt::format("FAIL ({}): STARTTLS is listed on the greeting line (line {}), where strict senders "
+                           "expect the server's name{}",
+                           counts(), f.line, lose_clause);
     const finding* f = first_of(severity::error);
     if (e.starttls_anywhere && !e.starttls_visible)
-      return fmt::format("FAIL ({}): STARTTLS is sent but strict senders will not see it; line {}: {}", counts(),
-                         f->line, f->message);
-    return fmt::format("FAIL ({}): line {}: {}", counts(), f->line, f->message);
+      return fmt::format("FAIL ({}): STARTTLS is sent but strict senders will not see it; line {}: {}{}", counts(),
+                         f->line, f->message, lose_clause);
+    return fmt::format("FAIL ({}): line {}: {}{}", counts(), f->line, f->message, lose_clause);
   }
   if (r.warnings > 0) {
     const finding* f = first_of(severity::warning);
-    return fmt::format("WARN ({}): line {}: {}", counts(), f->line, f->message);
+    return fmt::format("WARN ({}): line {}: {}{}", counts(), f->line, f->message, lose_clause);
   }
+  if (!lose.empty()) return fmt::format("OK by RFC 5321, but {} will not use TLS", lose);
   return "OK: the EHLO reply follows RFC 5321 and offers STARTTLS after the greeting";
 }
 
@@ -181,6 +199,7 @@ lint_result lint(std::string_view input, const lint_options& options) {
   }
   result.reply_found = true;
   result.ehlo = analyse_ehlo(turn);
+  result.clients = predict_all(turn);
 
   if (options.truncated_at > 0) {
     finding f;

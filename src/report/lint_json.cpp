@@ -49,6 +49,14 @@ nlohmann::ordered_json lint_to_json(const lint_result& r, std::string_view input
   }
   j["summary"] = {{"errors", r.errors}, {"warnings", r.warnings}, {"infos", r.infos}};
   j["clients"] = json::array();
+  for (const auto& c : r.clients)
+    j["clients"].push_back({{"id", c.id},
+                            {"name", c.name},
+                            {"version", c.version},
+                            {"sees_starttls", c.sees_starttls},
+                            {"outcome", to_string(c.outcome)},
+                            {"outcome_required", to_string(c.outcome_required)},
+                            {"why", c.why}});
   return j;
 }
 

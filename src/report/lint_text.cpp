@@ -99,6 +99,31 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
 
   for (const auto& f : e.findings) render_finding(out, f, opt, p);
 
+  if (!r.clients.empty()) {
+    auto group = [&](std::string_view label, auto pick) {
+      std::string names;
+      for (const auto& c : r.clients)
+        if (pick(c)) names += (names.empty() ? "" : ", ") + std::string(c.short_name);
+      if (!names.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", label, names);
+    };
+    fmt::format_to(std::back_inserter(out), "{}What real SMTP clients do with this reply{} (STARTTLS answered with 220):\n",
+                   p.bold(), p.reset());
+    out += "  with their default or \"TLS when offered\" setting:\n";
+    for (tls_outcome o : {tls_outcome::tls, tls_outcome::plaintext, tls_outcome::fail, tls_outcome::hang})
+      group(to_string(o), [o](const client_prediction& c) { return c.outcome == o; });
+    out += "  with TLS required:\n";
+    for (tls_outcome o : {tls_outcome::tls, tls_outcome::fail, tls_outcome::hang})
+      group(to_string(o), [o](const client_prediction& c) { return c.outcome_required == o; });
+    bool any = false;
+    for (const auto& c : r.clients) {
+      if (c.outcome == tls_outcome::tls && c.outcome_required == tls_outcome::tls) continue;
+      if (!any) fmt::format_to(std::back_inserter(out), "  why:\n");
+      any = true;
+      fmt::format_to(std::back_inserter(out), "    {:<18} {}\n", c.id, c.why);
+    }
+    out += "\n";
+  }
+
   fmt::format_to(std::back_inserter(out), "{} error{}, {} warning{}, {} note{} in {} line{} of EHLO reply\n", r.errors,
                  r.errors == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s", r.infos, r.infos == 1 ? "" : "s",
                  e.lines_sent, e.lines_sent == 1 ? "" : "s");

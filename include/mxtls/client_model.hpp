@@ -1,0 +1,92 @@
+// Client models: what each real SMTP client does with an EHLO reply.
+//
+// Each model reads the lines the server sent the way that client's source code does
+// (which line ends its reply, which line is skipped as the greeting, how a keyword is
+// matched, which malformations make it give up) and predicts the outcome, assuming the
+// server answers STARTTLS with 220 and a working handshake.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxtls/ehlo_reply.hpp"
+
+namespace mxtls {
+
+enum class tls_outcome : std::uint8_t {
+  tls,        // TLS is negotiated
+  plaintext,  // the message goes without TLS
+  fail,       // protocol error, bounce, deferral, or a handshake that fails
+  hang,       // the client waits for more of the reply until its timeout
+};
+const char* to_string(tls_outcome o);
+
+// One line as the server sent it.
+struct sent_line {
+  std::string_view text;  // without the line ending
+  line_ending ending = line_ending::crlf;
+};
+
+struct client_prediction {
+  std::string_view id;
+  std::string_view name;
+  std::string_view short_name;
+  std::string_view version;
+  bool opportunistic = true;  // has a "TLS when offered" setting (else TLS is off unless required)
+  bool sees_starttls = false;
+  tls_outcome outcome = tls_outcome::plaintext;           // default or opportunistic TLS setting
+  tls_outcome outcome_required = tls_outcome::fail;       // TLS required
+  std::string why;                                        // the rule that decided
+};
+
+// How a client behaves when it has seen (or not seen) STARTTLS; facts of its TLS settings.
+enum class tls_mode : std::uint8_t {
+  opportunistic,  // STARTTLS when offered, plaintext otherwise
+  off_by_default, // no TLS unless configured; "required" is its only TLS setting
+  always_try,     // sends STARTTLS whether offered or not
+};
+
+// Which line ends a reply for this client.
+enum class reply_end : std::uint8_t {
+  space_or_bare_code,  // "ddd SP" or "ddd" alone (RFC 5321)
+  not_hyphen,          // any line whose fourth octet is not '-'
+  space_only,          // only "ddd SP"
+  coded_not_hyphen,    // a line with a code whose fourth octet is not '-'; code-less lines skipped
+  same_code_space,     // Go textproto: a well-formed line with the first line's code and SP
+};
+
+struct client_model {
+  std::string_view id;
+  std::string_view short_name;  // for verdicts: "Postfix", "Go"
+  std::string_view name;
+  std::string_view version;      // the version the model follows
+  std::string_view source;       // the source file (or document) it follows
+  std::string_view tls_setting;  // the client setting behind `outcome`
+  reply_end end;
+  bool needs_crlf;      // a reply in bare LFs never ends for it
+  bool cr_ends_line;    // a bare CR ends a line
+  bool leftover_fatal;  // data after its reply ends the session
+  tls_mode mode;
+  bool any_2xx_starts_tls;      // takes any 2xx to STARTTLS as the go-ahead
+  bool required_sends_anyway;   // with TLS required it sends STARTTLS even when not offered
+  bool skips_greeting;          // the first line is never searched for keywords
+  std::string_view match_rule;  // how it matches the keyword, in words
+  // Why it rejects the whole EHLO reply (then it falls back to HELO or fails), or nullptr.
+  const char* (*rejects)(std::span<const std::string> lines);
+  bool helo_fallback;  // after a rejected EHLO reply it tries HELO and goes on without TLS
+  // The line (0-based, within its reply) where it finds STARTTLS, or -1.
+  int (*find_starttls)(std::span<const std::string> lines);
+};
+
+std::span<const client_model> client_models();
+const client_model* find_client_model(std::string_view id);
+
+// The turn's lines as sent, in order (lines past a parser limit are not included).
+std::vector<sent_line> sent_lines(const server_turn& turn);
+
+client_prediction predict(const client_model& model, std::span<const sent_line> lines);
+std::vector<client_prediction> predict_all(const server_turn& turn);
+
+}  // namespace mxtls
