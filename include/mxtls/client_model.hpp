@@ -55,6 +55,7 @@ enum class reply_end : std::uint8_t {
   space_only,          // only "ddd SP"
   coded_not_hyphen,    // a line with a code whose fourth octet is not '-'; code-less lines skipped
   same_code_space,     // Go textproto: a well-formed line with the first line's code and SP
+  short_or_space,      // a line shorter than four octets or whose fourth octet is a space
 };
 
 struct client_model {
@@ -75,9 +76,16 @@ struct client_model {
   std::string_view match_rule;  // how it matches the keyword, in words
   // Why it rejects the whole EHLO reply (then it falls back to HELO or fails), or nullptr.
   const char* (*rejects)(std::span<const std::string> lines);
-  bool helo_fallback;  // after a rejected EHLO reply it tries HELO and goes on without TLS
+  bool helo_fallback;  // after rejecting a malformed EHLO reply it tries HELO and goes on without TLS
   // The line (0-based, within its reply) where it finds STARTTLS, or -1.
   int (*find_starttls)(std::span<const std::string> lines);
+  // It reads lines in pieces of at most this many octets (line ending included), and
+  // applies its end rule to every piece; 0: whole lines.
+  std::size_t read_chunk = 0;
+  // After an EHLO reply that is not 250 it tries HELO and goes on without TLS (else it fails).
+  bool helo_on_refusal = true;
+  // With TLS required it sends STARTTLS even after falling back to HELO.
+  bool required_sends_after_helo = false;
 };
 
 std::span<const client_model> client_models();

@@ -207,8 +207,8 @@ constexpr std::array<client_model, 22> models{{
 
     // curl 7.88 (Debian 12) to 8.16 lib/smtp.c smtp_state_ehlo_resp(): every line whose
     // fourth octet is space or '-' is compared with memcmp(line + 4, "STARTTLS", 8):
-    // a case-sensitive prefix. A reply ends only at "ddd SP".
-    {"curl", "curl", "curl", "7.88-8.16", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_only, false, false, false,
+    // a case-sensitive prefix. A reply ends at "ddd SP" or "ddd" alone.
+    {"curl", "curl", "curl", "7.88-8.16", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_or_bare_code, false, false, false,
      tls_mode::opportunistic, false, false, false, "text after the code starts with STARTTLS, case-sensitive",
      nullptr, false,
      [](lines_t l) {
@@ -218,7 +218,7 @@ constexpr std::array<client_model, 22> models{{
      }},
 
     // curl 8.17 and later: the same prefix, compared case-insensitively.
-    {"curl-8.17", "curl 8.17+", "curl 8.17+", "8.17", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_only, false, false, false,
+    {"curl-8.17", "curl 8.17+", "curl 8.17+", "8.17", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_or_bare_code, false, false, false,
      tls_mode::opportunistic, false, false, false, "text after the code starts with STARTTLS, case-insensitive",
      nullptr, false,
      [](lines_t l) {
@@ -237,18 +237,19 @@ constexpr std::array<client_model, 22> models{{
        if (l.size() > 50) return "more than 50 lines";
        for (const auto& x : l) {
          if (x.size() > 1024) return "a line is longer than 1024 octets";
-         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space or '-'";
+         if (!coded(x) || x.size() < 4 || (x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space or '-'";
        }
        return nullptr;
      },
      false,
      [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return iprefix(after_code(x), "STARTTLS"); }); }},
 
-    // swaks 20201014: reads until a line matching ^\d\d\d<space>; strips four octets and
-    // looks for /^STARTTLS$/: exact, case-sensitive, no trailing space.
+    // swaks 20201014: reads until a line matching ^\d\d\d<space>; the reply's code is the
+    // last line's, and anything but 250 makes it try HELO; strips four octets and looks
+    // for /^STARTTLS$/: exact, case-sensitive, no trailing space.
     {"swaks", "swaks", "swaks", "20201014", "swaks (Perl script)", "--tls-optional / --tls", reply_end::space_only, false,
      false, false, tls_mode::opportunistic, false, false, false, "the whole text after the code equals STARTTLS, case-sensitive",
-     nullptr, false,
+     [](lines_t l) -> const char* { return code_of(l.back()) == 250 ? nullptr : "the reply's last code is not 250"; }, true,
      [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.size() >= 4 && x.substr(4) == "STARTTLS"; }); }},
 
     // OpenSSL 3.0 apps/s_client.c (-starttls smtp): strstr(line, "STARTTLS") on every line
@@ -277,7 +278,7 @@ constexpr std::array<client_model, 22> models{{
     {"nodemailer", "Nodemailer", "Nodemailer", "6.9", "lib/smtp-connection/index.js", "default (opportunistic) / requireTLS",
      reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, true, false,
      "/[ -]STARTTLS\\b/i anywhere in the reply",
-     nullptr, false,
+     nullptr, true,
      [](lines_t l) {
        return first_line(l, 0, [](std::string_view x) {
          for (std::size_t i = 0; i + 9 <= x.size(); ++i) {
@@ -306,17 +307,20 @@ constexpr std::array<client_model, 22> models{{
      false,
      [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return token(after_code(x), " ") == "STARTTLS"; }); }},
 
-    // PHPMailer 6.9 src/SMTP.php: get_lines() stops at a fourth octet that is a space;
-    // parseHelloFields() skips the first line, trims each other line and takes its first
-    // word as an array key (case-sensitive).
-    {"phpmailer", "PHPMailer", "PHPMailer", "6.9", "src/SMTP.php", "SMTPAutoTLS = true (default) / SMTPSecure = 'tls'",
-     reply_end::space_only, false, false, false, tls_mode::opportunistic, false, false, true,
+    // PHPMailer 6.6 src/SMTP.php: get_lines() reads with fgets() in pieces of 511 octets
+    // and stops at a piece shorter than four octets or whose fourth octet is a space, CR or
+    // LF; parseHelloFields() skips the first line, trims each other line and takes its
+    // first word as an array key (case-sensitive). SMTPSecure = 'tls' sends STARTTLS
+    // whether it was offered or not.
+    {"phpmailer", "PHPMailer", "PHPMailer", "6.6", "src/SMTP.php", "SMTPAutoTLS = true (default) / SMTPSecure = 'tls'",
+     reply_end::short_or_space, false, false, false, tls_mode::opportunistic, false, true, true,
      "first word of the trimmed line, case-sensitive", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return token(trim(after_code(x)), " ") == "STARTTLS"; }); }},
+     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return token(trim(after_code(x)), " ") == "STARTTLS"; }); },
+     511, true, true},
 
-    // Ruby net-smtp 0.4 lib/net/smtp.rb Response#capabilities: nothing unless the first line
+    // Ruby net-smtp 0.3 (Ruby 3.1) lib/net/smtp.rb Response#capabilities: nothing unless the first line
     // is "ddd-"; later lines split at white space, names compared case-sensitively.
-    {"ruby-net-smtp", "Ruby", "Ruby Net::SMTP", "0.4", "lib/net/smtp.rb", "starttls: :auto (default) / :always",
+    {"ruby-net-smtp", "Ruby", "Ruby Net::SMTP", "0.3", "lib/net/smtp.rb", "starttls: :auto (default) / :always",
      reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, false, true,
      "first word (leading white space dropped), case-sensitive", nullptr, true,
      [](lines_t l) {
@@ -358,6 +362,7 @@ bool ends_reply(const client_model& m, std::string_view x, int first_code, bool 
     case reply_end::not_hyphen: return x.size() < 4 || x[3] != '-';
     case reply_end::space_only: return coded(x) && x.size() >= 4 && x[3] == ' ';
     case reply_end::coded_not_hyphen: return coded(x) && (x.size() < 4 || x[3] != '-');
+    case reply_end::short_or_space: return x.size() < 4 || x[3] == ' ';
     case reply_end::same_code_space:
       if (first) return x.size() >= 4 && x[3] == ' ';
       return x.size() >= 4 && coded(x) && code_of(x) == first_code && x[3] == ' ';
@@ -388,6 +393,25 @@ client_view read_as(const client_model& m, std::span<const sent_line> sent) {
       break;
     }
     if (m.end == reply_end::coded_not_hyphen && !coded(text)) continue;  // skipped silently
+    std::size_t ending_octets = ending == line_ending::crlf ? 2 : 1;
+    if (m.read_chunk > 0 && text.size() + ending_octets > m.read_chunk) {
+      // Read in pieces: the end rule sees each piece, and may end the reply inside a line.
+      std::string full = text + (ending == line_ending::crlf ? "\r\n" : ending == line_ending::lf ? "\n" : "\r");
+      std::size_t pos = 0;
+      while (pos < full.size() && !v.ended) {
+        std::string_view piece = std::string_view(full).substr(pos, m.read_chunk);
+        pos += piece.size();
+        while (!piece.empty() && (piece.back() == '\n' || piece.back() == '\r')) piece.remove_suffix(1);
+        if (ends_reply(m, piece, first_code, v.reply.empty())) v.ended = true;
+      }
+      v.reply.push_back(text.substr(0, std::min(pos, text.size())));
+      if (v.ended) {
+        if (pos < text.size()) v.leftover.push_back(text.substr(pos));
+        ++i;
+        break;
+      }
+      continue;
+    }
     v.reply.push_back(text);
     if (ends_reply(m, text, first_code, v.reply.size() == 1)) {
       v.ended = true;
@@ -459,19 +483,23 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   }
 
   const char* rejected = m.rejects ? m.rejects(v.reply) : nullptr;
-  if (!rejected && m.mode != tls_mode::always_try && code_of(v.reply.front()) != 250)
+  bool helo = m.helo_fallback;
+  if (!rejected && m.mode != tls_mode::always_try && code_of(v.reply.front()) != 250) {
     rejected = "the reply to EHLO is not 250";
+    helo = m.helo_on_refusal;
+  }
   if (rejected) {
     p.sees_starttls = false;
     p.outcome_required = tls_outcome::fail;
     if (m.leftover_fatal && !v.leftover.empty()) {
       p.outcome = tls_outcome::fail;
       p.why = desync;
-    } else if (m.helo_fallback && !v.leftover.empty()) {
+    } else if (helo && !v.leftover.empty()) {
       p.outcome = tls_outcome::fail;
       p.why = fmt::format("rejects the EHLO reply ({}), falls back to HELO, and {}", rejected, desync);
-    } else if (m.helo_fallback) {
+    } else if (helo) {
       p.outcome = tls_outcome::plaintext;
+      if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
       p.why = fmt::format("rejects the EHLO reply ({}) and falls back to HELO, without extensions", rejected);
     } else {
       p.outcome = tls_outcome::fail;

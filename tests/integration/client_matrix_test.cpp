@@ -1,0 +1,318 @@
+// Differential validation of the client models against the real clients.
+//
+// For every reply variant (the raw conformance vectors) and every real client that is
+// installed, a replay server on 127.0.0.1 sends the reply byte for byte and answers
+// STARTTLS with 220 and a real handshake; the client runs once with its default or
+// "TLS when offered" setting and once with TLS required. What happened (TLS, plaintext
+// delivery, failure, or a client still waiting at the deadline) must equal the model's
+// prediction. Each client's rows go to build/client-matrix/<id>.json; the report test
+// turns them into docs/client-matrix.md.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "mxtls/client_model.hpp"
+#include "mxtls/lint.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path source_dir = MXTLS_SOURCE_DIR;
+const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "client-matrix";
+constexpr int client_deadline_ms = 2500;  // a client still running then is waiting: "hang"
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct variant {
+  std::string name;
+  std::string bytes;
+};
+
+// The raw conformance vectors that make sense as a server's reply to EHLO.
+std::vector<variant> load_variants() {
+  std::vector<variant> out;
+  std::set<std::string> seen;
+  for (const char* file : {"ehlo-raw.json", "clients-raw.json"}) {
+    json j = json::parse(slurp(source_dir / "tests" / "conformance" / file));
+    for (const auto& c : j["cases"]) {
+      if (c.contains("limits") || c.value("no_reply", false)) continue;
+      std::string bytes;
+      const json& in = c["input"];
+      if (in.is_string()) {
+        bytes = in.get<std::string>();
+      } else {
+        for (const auto& piece : in)
+          if (piece.is_string()) bytes += piece.get<std::string>();
+          else for (int i = 0; i < piece["count"].get<int>(); ++i) bytes += piece["repeat"].get<std::string>();
+      }
+      if (bytes.rfind("220", 0) == 0 || bytes.size() > 16384) continue;  // banner vectors; huge lines
+      if (!seen.insert(bytes).second) continue;
+      out.push_back({c["name"].get<std::string>(), bytes});
+    }
+  }
+  return out;
+}
+
+struct real_client {
+  std::string id;           // the model id
+  std::string needs;        // a file that must exist for the client to run here
+  bool probe;               // sends no mail: success without STARTTLS counts as plaintext
+  std::vector<std::string> (*argv)(const std::string& mode, const std::string& port);
+  std::string stdin_file;   // "" for /dev/null
+};
+
+std::string src(const char* rel) { return (source_dir / rel).string(); }
+
+std::vector<real_client> real_clients() {
+  static const std::string msg = src("tests/integration/clients/message.eml");
+  return {
+      {"python-smtplib", "/usr/bin/env", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "python3", src("tests/integration/clients/python_smtplib.py"), m, p};
+       }, ""},
+      {"perl-net-smtp", "/usr/share/perl5/IO/Socket/SSL.pm", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/perl", src("tests/integration/clients/perl_net_smtp.pl"), m, p};
+       }, ""},
+      {"nodemailer", src("tests/integration/peers/node_modules/nodemailer/package.json"), false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "node", src("tests/integration/clients/nodemailer.js"), m, p};
+       }, ""},
+      {"go-net-smtp", MXTLS_GO_CLIENT, false,
+       [](const std::string& m, const std::string& p) { return std::vector<std::string>{MXTLS_GO_CLIENT, m, p}; }, ""},
+      {"ruby-net-smtp", "/usr/bin/ruby", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/ruby", src("tests/integration/clients/ruby_net_smtp.rb"), m, p};
+       }, ""},
+      {"phpmailer", "/usr/share/php/libphp-phpmailer/autoload.php", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/php", src("tests/integration/clients/phpmailer.php"), m, p};
+       }, ""},
+      {"curl", "/usr/bin/curl", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/curl", "-sS", "--max-time", "10", "-k",
+                                         m == "required" ? "--ssl-reqd" : "--ssl", "smtp://127.0.0.1:" + p,
+                                         "--mail-from", "a@client.mxtls.test", "--mail-rcpt", "b@replay.mxtls.test",
+                                         "-T", msg};
+       }, ""},
+      {"swaks", "/usr/bin/swaks", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/swaks", "--server", "127.0.0.1:" + p, "--from", "a@client.mxtls.test",
+                                         "--to", "b@replay.mxtls.test", "--helo", "client.mxtls.test", "--timeout", "10",
+                                         m == "required" ? "--tls" : "--tls-optional"};
+       }, ""},
+      {"msmtp", "/usr/bin/msmtp", false,
+       [](const std::string& m, const std::string& p) {
+         std::vector<std::string> a{"/usr/bin/msmtp", "--host=127.0.0.1", "--port=" + p, "--from=a@client.mxtls.test",
+                                    "--domain=client.mxtls.test", "--timeout=10"};
+         if (m == "required") {
+           a.insert(a.end(), {"--tls=on", "--tls-starttls=on", "--tls-certcheck=off"});
+         } else {
+           a.push_back("--tls=off");
+         }
+         a.push_back("b@replay.mxtls.test");
+         return a;
+       }, msg},
+      {"openssl-s-client", "/usr/bin/openssl", true,
+       [](const std::string&, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
+                                         "-quiet", "-no_ign_eof"};
+       }, ""},
+      {"posttls-finger", "/usr/sbin/posttls-finger", true,
+       [](const std::string& m, const std::string& p) {
+         // posttls-finger reads main.cf; an empty configuration in the build tree will do.
+         static const std::string config = [] {
+           fs::path dir = matrix_dir / "postfix-config";
+           fs::create_directories(dir);
+           std::ofstream(dir / "main.cf") << "compatibility_level = 3.6\n";
+           return dir.string();
+         }();
+         return std::vector<std::string>{"/usr/bin/env", "MAIL_CONFIG=" + config, "/usr/sbin/posttls-finger", "-c", "-l",
+                                         m == "required" ? "encrypt" : "may", "[127.0.0.1]:" + p};
+       }, ""},
+  };
+}
+
+struct run_result {
+  std::string outcome;  // tls, plaintext, fail, hang
+  std::string detail;
+};
+
+pid_t spawn(const std::vector<std::string>& argv, const std::string& stdin_file, int out_fd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    int in = open(stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(in, 0);
+    dup2(out_fd >= 0 ? out_fd : null, 1);
+    dup2(null, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return {"error", "pipe"};
+  pid_t server = spawn({MXTLS_REPLAY_SERVER, reply_file.string(), std::to_string(client_deadline_ms + 3000)}, "", pipefd[1]);
+  close(pipefd[1]);
+  FILE* from_server = fdopen(pipefd[0], "r");
+  char line[4096];
+  int port = 0;
+  if (fgets(line, sizeof line, from_server) && std::sscanf(line, "port %d", &port) != 1) port = 0;
+  if (port == 0) {
+    fclose(from_server);
+    kill(server, SIGKILL);
+    waitpid(server, nullptr, 0);
+    return {"error", "replay server did not start"};
+  }
+
+  pid_t client = spawn(c.argv(mode, std::to_string(port)), c.stdin_file, -1);
+  auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  bool hung = false;
+  while (true) {
+    pid_t r = waitpid(client, &status, WNOHANG);
+    if (r == client) break;
+    if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(client_deadline_ms)) {
+      hung = true;
+      kill(-client, SIGKILL);
+      waitpid(client, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string obs_line;
+  if (fgets(line, sizeof line, from_server)) obs_line = line;
+  fclose(from_server);
+  waitpid(server, nullptr, 0);
+
+  json obs = obs_line.empty() ? json::object() : json::parse(obs_line, nullptr, false);
+  if (obs.is_discarded()) obs = json::object();
+  int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string detail = fmt::format("exit {}{}; server saw {}", exit_code, hung ? " (killed at deadline)" : "",
+                                   obs_line.empty() ? "nothing" : obs_line.substr(0, obs_line.size() - 1));
+  if (obs.value("tls", false)) return {"tls", detail};
+  if (hung) return {"hang", detail};
+  bool starttls = obs.value("starttls", false);
+  if (!starttls && exit_code == 0 && (obs.value("data_done", false) || c.probe)) return {"plaintext", detail};
+  return {"fail", detail};
+}
+
+class RealClient : public ::testing::TestWithParam<real_client> {};
+
+TEST_P(RealClient, MatchesModel) {
+  const real_client& c = GetParam();
+  if (!fs::exists(c.needs)) GTEST_SKIP() << c.id << " is not installed here (" << c.needs << ")";
+  const mxtls::client_model* model = mxtls::find_client_model(c.id);
+  ASSERT_NE(model, nullptr) << c.id;
+
+  fs::create_directories(matrix_dir);
+  fs::path reply_file = matrix_dir / (c.id + ".reply");
+  json rows = json::array();
+  std::size_t mismatches = 0;
+  for (const auto& v : load_variants()) {
+    std::ofstream(reply_file, std::ios::binary) << v.bytes;
+    auto turn = mxtls::ehlo_turn_from_raw(v.bytes, {});
+    auto lines = mxtls::sent_lines(turn);
+    auto predicted = mxtls::predict(*model, lines);
+    run_result opp = run_once(c, "opportunistic", reply_file);
+    run_result req = run_once(c, "required", reply_file);
+    bool ok = opp.outcome == mxtls::to_string(predicted.outcome) && req.outcome == mxtls::to_string(predicted.outcome_required);
+    if (!ok) ++mismatches;
+    EXPECT_EQ(opp.outcome, mxtls::to_string(predicted.outcome))
+        << c.id << " / " << v.name << " (default): model says: " << predicted.why << "\n  observed: " << opp.detail;
+    EXPECT_EQ(req.outcome, mxtls::to_string(predicted.outcome_required))
+        << c.id << " / " << v.name << " (TLS required): model says: " << predicted.why << "\n  observed: " << req.detail;
+    rows.push_back({{"variant", v.name},
+                    {"observed", opp.outcome},
+                    {"observed_required", req.outcome},
+                    {"predicted", mxtls::to_string(predicted.outcome)},
+                    {"predicted_required", mxtls::to_string(predicted.outcome_required)}});
+  }
+  fs::remove(reply_file);
+  std::ofstream(matrix_dir / (c.id + ".json")) << json{{"client", c.id}, {"name", model->name}, {"rows", rows}}.dump(1);
+  RecordProperty("mismatches", static_cast<int>(mismatches));
+}
+
+INSTANTIATE_TEST_SUITE_P(Clients, RealClient, ::testing::ValuesIn(real_clients()),
+                         [](const ::testing::TestParamInfo<real_client>& i) {
+                           std::string n = i.param.id;
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+// Writes docs/client-matrix.md from the rows the client tests left in the build tree.
+TEST(ClientMatrixReport, WritesDocsFromObservedRuns) {
+  std::vector<json> clients;
+  for (const auto& c : real_clients()) {
+    fs::path f = matrix_dir / (c.id + ".json");
+    if (fs::exists(f)) clients.push_back(json::parse(slurp(f)));
+  }
+  if (clients.empty()) GTEST_SKIP() << "no client has run";
+  std::ostringstream md;
+  md << "# Client matrix: what real SMTP clients did with each EHLO reply\n\n"
+     << "Generated by the client-model suite (`tests/integration/client_matrix_test.cpp`) from real\n"
+     << "runs: a replay server on 127.0.0.1 sends each reply byte for byte and answers STARTTLS with\n"
+     << "220 and a real TLS handshake. Each cell is *observed default / observed with TLS required*;\n"
+     << "a cell marked **≠** disagreed with the model (the model's prediction follows it).\n"
+     << "Outcomes: `tls` handshake done; `plaintext` message delivered without TLS; `fail` no\n"
+     << "delivery (error, bounce, failed handshake); `hang` the client was still waiting after "
+     << client_deadline_ms << " ms.\n\n";
+  md << "| variant |";
+  for (const auto& c : clients) md << " " << c["client"].get<std::string>() << " |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < clients.size(); ++i) md << "---|";
+  md << "\n";
+  const auto& first_rows = clients.front()["rows"];
+  for (std::size_t r = 0; r < first_rows.size(); ++r) {
+    md << "| " << first_rows[r]["variant"].get<std::string>() << " |";
+    for (const auto& c : clients) {
+      const auto& row = c["rows"][r];
+      std::string obs = row["observed"].get<std::string>() + " / " + row["observed_required"].get<std::string>();
+      std::string pred = row["predicted"].get<std::string>() + " / " + row["predicted_required"].get<std::string>();
+      md << " " << (obs == pred ? obs : "**≠** " + obs + " (model: " + pred + ")") << " |";
+    }
+    md << "\n";
+  }
+  md << "\nClients whose models rest on their source only (not run here): ";
+  std::set<std::string> ran;
+  for (const auto& c : clients) ran.insert(c["client"].get<std::string>());
+  bool first = true;
+  for (const auto& m : mxtls::client_models())
+    if (!ran.count(std::string(m.id))) {
+      md << (first ? "" : ", ") << "`" << m.id << "`";
+      first = false;
+    }
+  md << ".\n";
+  std::ofstream(source_dir / "docs" / "client-matrix.md") << md.str();
+}
+
+}  // namespace
