@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -19,5 +21,7 @@ struct command {
 };
 
 command add_lint(CLI::App& parent);
+command add_serve(CLI::App& parent);
+command add_demo(CLI::App& parent);
 
 }  // namespace mxtls::cli

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
 
   std::vector<mxtls::cli::command> commands;
   commands.push_back(mxtls::cli::add_lint(app));
+  commands.push_back(mxtls::cli::add_serve(app));
+  commands.push_back(mxtls::cli::add_demo(app));
 
   try {
     app.parse(argc, argv);

@@ -86,6 +86,11 @@ struct client_model {
   bool helo_on_refusal = true;
   // With TLS required it sends STARTTLS even after falling back to HELO.
   bool required_sends_after_helo = false;
+  // A probe that sends no mail: lines left over after a reply without STARTTLS do no harm.
+  bool probe = false;
+  // It drops what it buffered with the EHLO reply before reading the reply to STARTTLS, so
+  // lines left over after an early final line do not desynchronise it.
+  bool discards_leftover = false;
 };
 
 std::span<const client_model> client_models();

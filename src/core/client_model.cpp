@@ -76,20 +76,37 @@ constexpr std::array<client_model, 22> models{{
      [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " \t="), "STARTTLS"); }); }},
 
     // Postfix 3.7 src/smtp/smtp_proto.c smtp_helo(): line 0 is the server name; each later
-    // line's first word (split at space, tab or '=') is compared with strcasecmp.
-    // smtp_chat.c: a reply ends at "ddd SP" or "ddd" alone; other lines are logged and
-    // reading goes on. Any 2xx to STARTTLS starts the handshake.
+    // line's first word (leading white space skipped, split at space, tab or '=') is
+    // compared with strcasecmp. smtp_chat.c: a reply ends at "ddd SP" or "ddd" alone; a
+    // malformed line (or one cut at 2048 octets) is a protocol error, and the extensions
+    // are then not used (seen with posttls-finger, which shares this code). Any 2xx to
+    // STARTTLS starts the handshake.
     {"postfix", "Postfix", "Postfix smtp(8)", "3.7", "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c",
      "smtp_tls_security_level = may / encrypt", reply_end::space_or_bare_code, false, false, false,
-     tls_mode::opportunistic, true, false, true, "first word (split at space, tab or '='), case-insensitive", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " \t="), "STARTTLS"); }); }},
+     tls_mode::opportunistic, true, false, true, "first word (split at space, tab or '='), case-insensitive",
+     [](lines_t l) -> const char* {
+       for (const auto& x : l) {
+         if (x.size() > 2048) return "a line is longer than 2048 octets";
+         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space, '-' or its end";
+       }
+       return nullptr;
+     }, true,
+     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(trim(after_code(x)), " \t="), "STARTTLS"); }); }},
 
     // posttls-finger (Postfix 3.7) src/posttls-finger/posttls-finger.c: unlike smtp(8) it
-    // examines line 0 too.
+    // examines line 0 too. A probe: it sends no mail.
     {"posttls-finger", "posttls-finger", "posttls-finger", "3.7", "src/posttls-finger/posttls-finger.c",
      "-l may / -l encrypt", reply_end::space_or_bare_code, false, false, false, tls_mode::opportunistic, true, false,
-     false, "first word (split at space, tab or '='), case-insensitive, on every line", nullptr, true,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return ieq(token(after_code(x), " \t="), "STARTTLS"); }); }},
+     false, "first word (split at space, tab or '='), case-insensitive, on every line",
+     [](lines_t l) -> const char* {
+       for (const auto& x : l) {
+         if (x.size() > 2048) return "a line is longer than 2048 octets";
+         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space, '-' or its end";
+       }
+       return nullptr;
+     }, true,
+     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return ieq(token(trim(after_code(x)), " \t="), "STARTTLS"); }); },
+     0, true, false, true},
 
     // Exim 4.96 src/src/transports/smtp.c: regex "\n250[\s\-]STARTTLS(\s|\n|$)" over the
     // reply, so the first line never matches; case-sensitive. smtp_read_response(): each
@@ -253,12 +270,14 @@ constexpr std::array<client_model, 22> models{{
      [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.size() >= 4 && x.substr(4) == "STARTTLS"; }); }},
 
     // OpenSSL 3.0 apps/s_client.c (-starttls smtp): strstr(line, "STARTTLS") on every line
-    // while the fourth octet is '-'; sends STARTTLS even when it was not found and reads
-    // one reply without looking at its code.
+    // while the fourth octet is '-' through a line buffer it then drops; sends STARTTLS
+    // even when it was not found and reads the reply from the socket without looking at
+    // its code, so lines left over in the buffer do not matter.
     {"openssl-s-client", "openssl s_client", "openssl s_client -starttls smtp", "3.0", "apps/s_client.c", "(always sends STARTTLS)",
      reply_end::not_hyphen, false, false, false, tls_mode::always_try, true, true, false,
      "STARTTLS anywhere in a line, case-sensitive", nullptr, false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.find("STARTTLS") != std::string_view::npos; }); }},
+     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.find("STARTTLS") != std::string_view::npos; }); },
+     0, true, false, true, true},
 
     // Haraka 3.0 outbound/hmail.js: a line not matching ^[2345]\d\d[ -] bounces the
     // message; extensions upper-cased and matched whole.
@@ -500,7 +519,7 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
     } else if (helo) {
       p.outcome = tls_outcome::plaintext;
       if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
-      p.why = fmt::format("rejects the EHLO reply ({}) and falls back to HELO, without extensions", rejected);
+      p.why = fmt::format("rejects the EHLO reply ({}) and goes on without extensions, so without STARTTLS", rejected);
     } else {
       p.outcome = tls_outcome::fail;
       p.why = fmt::format("rejects the EHLO reply: {}", rejected);
@@ -535,7 +554,8 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   }
 
   auto decide = [&](bool attempt, tls_outcome& out, std::string& why) {
-    if (!v.leftover.empty()) {
+    bool harmless = (attempt && m.discards_leftover) || (!attempt && m.probe);
+    if (!v.leftover.empty() && !harmless) {
       out = tls_outcome::fail;
       why = desync;
     } else {

@@ -221,6 +221,8 @@ run_result run_once(const real_client& c, const std::string& mode, const fs::pat
   if (obs.value("tls", false)) return {"tls", detail};
   if (hung) return {"hang", detail};
   bool starttls = obs.value("starttls", false);
+  // A probe that ends without TLS where TLS is required has failed, whatever its exit code.
+  if (c.probe && mode == "required") return {"fail", detail};
   if (!starttls && exit_code == 0 && (obs.value("data_done", false) || c.probe)) return {"plaintext", detail};
   return {"fail", detail};
 }
@@ -301,6 +303,19 @@ TEST(ClientMatrixReport, WritesDocsFromObservedRuns) {
       md << " " << (obs == pred ? obs : "**≠** " + obs + " (model: " + pred + ")") << " |";
     }
     md << "\n";
+  }
+  md << "\n## The models\n\n"
+     << "| id | client | version | follows | setting behind default / required | keyword rule | checked here |\n"
+     << "|---|---|---|---|---|---|---|\n";
+  std::set<std::string> ran_ids;
+  for (const auto& c : clients) ran_ids.insert(c["client"].get<std::string>());
+  for (const auto& m : mxtls::client_models()) {
+    std::string rule(m.match_rule);
+    for (char& ch : rule)
+      if (ch == '|') ch = '/';
+    md << "| `" << m.id << "` | " << m.name << " | " << m.version << " | " << m.source << " | " << m.tls_setting
+       << " | " << rule << " | " << (ran_ids.count(std::string(m.id)) ? "run against the real client" : "from source only")
+       << " |\n";
   }
   md << "\nClients whose models rest on their source only (not run here): ";
   std::set<std::string> ran;

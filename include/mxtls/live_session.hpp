@@ -1,0 +1,61 @@
+// One SMTP session with a live server, the way a sending MTA meets it: banner, EHLO,
+// STARTTLS when the word appears anywhere in the reply, the TLS handshake, EHLO again,
+// QUIT. Every read is bounded in time (per phase) and in memory. The engine records
+// facts; it formats nothing.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+
+namespace mxtls {
+
+struct session_timeouts {
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds banner{30'000};
+  std::chrono::milliseconds command{30'000};
+  std::chrono::milliseconds tls{15'000};
+  std::chrono::milliseconds trailing{200};  // wait for lines after an early final line
+};
+
+struct transcript_entry {
+  char dir;            // 'S' server, 'C' client, '-' note
+  std::string text;    // one line, without its ending
+  std::int64_t ms;     // since the session began
+};
+
+struct peer_certificate {
+  std::string subject, issuer, sha256, not_before, not_after, key;
+  std::vector<std::string> dns_names;
+};
+
+struct live_session_result {
+  std::vector<transcript_entry> transcript;
+  std::string banner;          // octets as received
+  std::string ehlo;            // octets of the EHLO reply as received (leftover lines included)
+  std::string ehlo_after_tls;
+  bool starttls_offered = false;  // the word STARTTLS appears in the EHLO reply
+  bool starttls_attempted = false;
+  int starttls_code = -1;
+  std::size_t plaintext_after_220 = 0;  // octets the server sent after its 220 (discarded)
+  bool tls_established = false;
+  std::string tls_protocol, tls_cipher, tls_group;
+  std::vector<peer_certificate> chain;
+  std::string error_phase;  // empty, or connect / banner / ehlo / starttls / tls / ehlo-after-tls
+  std::string error;
+};
+
+struct session_options {
+  std::string ehlo_name = "mxtls.invalid";
+  std::string sni;  // empty: none
+  session_timeouts timeouts;
+  std::size_t max_reply_octets = 64 * 1024;
+};
+
+asio::awaitable<live_session_result> run_live_session(asio::ip::tcp::endpoint server, session_options options);
+
+}  // namespace mxtls

@@ -1,0 +1,72 @@
+// Scenarios for `mxtls serve`: how a mock SMTP server behaves, as data.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mxtls {
+
+enum class certificate_kind {
+  self_signed,           // for the scenario's host name
+  expired,               // validity ended yesterday
+  not_yet_valid,         // validity starts tomorrow
+  wrong_host,            // issued for another name
+  ca_chain,              // leaf + intermediate, signed by a generated test CA
+  missing_intermediate,  // leaf signed by the intermediate, which is not sent
+};
+const char* to_string(certificate_kind k);
+
+// What the server does when a command (or the banner) comes up.
+struct scenario_fault {
+  std::string at;      // "banner", "EHLO", "STARTTLS", "MAIL", "RCPT", "DATA", "QUIT", ...
+  std::string action;  // a reply line such as "421 4.3.2 Service not available", or "disconnect"
+};
+
+struct scenario {
+  std::string name;
+  std::string description;
+  std::string host = "mx.mxtls.test";
+  std::string banner;            // the banner's octets, line ending included
+  std::string ehlo;              // the EHLO reply's octets before TLS
+  std::string ehlo_after_tls;    // after TLS
+  // STARTTLS
+  std::string starttls_reply;    // octets; empty with starttls_silent or starttls_disconnect
+  bool starttls_silent = false;      // no reply at all
+  bool starttls_disconnect = false;  // close the connection instead of replying
+  std::string inject_after_220;      // plaintext sent right after the 220 (response injection)
+  bool execute_pipelined = false;    // run commands pipelined with STARTTLS after the handshake
+  // TLS
+  std::string tls_min_version;   // "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"; empty: library default
+  std::string tls_max_version;
+  std::string tls_ciphers;       // OpenSSL cipher list for TLS 1.2 and below
+  certificate_kind certificate = certificate_kind::self_signed;
+  // Timing
+  std::map<std::string, std::chrono::milliseconds> delays;  // per command (or "banner")
+  std::chrono::microseconds drip{0};                        // pause before each octet of a reply
+  std::vector<scenario_fault> faults;
+  std::string line_ending = "\r\n";
+  std::string source;  // where it came from (file name or "built-in")
+};
+
+struct scenario_error {
+  std::string file;
+  std::size_t line = 0;  // 1-based; 0 when unknown
+  std::string field;
+  std::string message;
+  std::string what() const;  // "file:line: field: message"
+};
+
+// Parses a scenario from YAML text; `file` names it in errors.
+std::optional<scenario> parse_scenario(const std::string& yaml, const std::string& file, scenario_error& error);
+
+struct builtin_scenario {
+  const char* name;  // the file name without .yaml
+  const char* yaml;  // the file's text (scenarios/ and scenarios/findings/, built in)
+};
+const std::vector<builtin_scenario>& builtin_scenarios();
+std::optional<scenario> builtin(const std::string& name, scenario_error& error);
+
+}  // namespace mxtls

@@ -1,0 +1,46 @@
+// Certificates for the mock server, made in memory with OpenSSL: ECDSA P-256 keys,
+// self-signed or issued by a generated test CA, valid, expired, not yet valid, or for
+// another host name.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mxtls/scenario.hpp"
+
+typedef struct x509_st X509;
+typedef struct evp_pkey_st EVP_PKEY;
+typedef struct ssl_ctx_st SSL_CTX;
+
+namespace mxtls {
+
+struct x509_free {
+  void operator()(X509* x) const;
+};
+struct pkey_free {
+  void operator()(EVP_PKEY* k) const;
+};
+using x509_ptr = std::unique_ptr<X509, x509_free>;
+using pkey_ptr = std::unique_ptr<EVP_PKEY, pkey_free>;
+
+struct tls_identity {
+  pkey_ptr key;
+  x509_ptr leaf;
+  std::vector<x509_ptr> chain;  // sent after the leaf
+  x509_ptr root;                // the test CA, when there is one (not sent)
+  std::string sha256;           // leaf fingerprint, "AB:CD:..."
+};
+
+// A fresh identity of the given kind for `host`.
+tls_identity make_identity(const std::string& host, certificate_kind kind);
+// An identity from PEM files (certificate chain file and private key file); throws
+// std::runtime_error naming the file on failure.
+tls_identity load_identity(const std::string& cert_file, const std::string& key_file);
+
+// Installs the identity in a server context.
+void use_identity(SSL_CTX* ctx, const tls_identity& id);
+std::string fingerprint_sha256(X509* cert);
+std::string to_pem(X509* cert);
+
+}  // namespace mxtls

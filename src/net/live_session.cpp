@@ -1,0 +1,255 @@
+#include "mxtls/live_session.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <optional>
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ssl.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+#include "mxtls/reply_parser.hpp"
+#include "mxtls/tls_identity.hpp"
+
+namespace mxtls {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::experimental::as_tuple;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+std::string asn1_time(const ASN1_TIME* t) {
+  BIO* b = BIO_new(BIO_s_mem());
+  ASN1_TIME_print(b, t);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b, &data);
+  std::string s(data, static_cast<std::size_t>(n));
+  BIO_free(b);
+  return s;
+}
+
+std::string name_of(X509_NAME* n) {
+  char buf[512];
+  X509_NAME_oneline(n, buf, sizeof buf);
+  return buf;
+}
+
+peer_certificate describe(X509* c) {
+  peer_certificate p;
+  p.subject = name_of(X509_get_subject_name(c));
+  p.issuer = name_of(X509_get_issuer_name(c));
+  p.sha256 = fingerprint_sha256(c);
+  p.not_before = asn1_time(X509_get0_notBefore(c));
+  p.not_after = asn1_time(X509_get0_notAfter(c));
+  EVP_PKEY* k = X509_get0_pubkey(c);
+  if (k) p.key = fmt::format("{} {} bits", OBJ_nid2sn(EVP_PKEY_base_id(k)), EVP_PKEY_bits(k));
+  if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(c, NID_subject_alt_name, nullptr, nullptr))) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
+      GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
+      if (g->type == GEN_DNS)
+        p.dns_names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(g->d.dNSName)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(g->d.dNSName)));
+    }
+    GENERAL_NAMES_free(sans);
+  }
+  return p;
+}
+
+// The session's state: plaintext socket, later a TLS stream over it.
+struct client {
+  tcp::socket sock;
+  std::optional<asio::ssl::stream<tcp::socket>> tls;
+  std::string in;  // received, not yet consumed
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  live_session_result& r;
+  const session_options& opt;
+
+  std::int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  }
+  void note(char dir, std::string_view bytes) {
+    std::size_t pos = 0;
+    while (pos < bytes.size()) {
+      std::size_t nl = bytes.find('\n', pos);
+      std::size_t end = nl == std::string_view::npos ? bytes.size() : nl;
+      std::string_view line = bytes.substr(pos, end - pos);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      r.transcript.push_back({dir, std::string(line), now_ms()});
+      pos = end + 1;
+    }
+  }
+
+  template <class F>
+  auto on_stream(F f) {
+    return tls ? f(*tls) : f(sock);
+  }
+
+  // Reads more octets within `limit`; false on timeout, close or error (r.error set).
+  awaitable<bool> read_more(std::chrono::milliseconds limit, const char* phase) {
+    char buf[4096];
+    asio::steady_timer timer(sock.get_executor(), limit);
+    auto res = co_await (on_stream([&](auto& s) { return s.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)); }) ||
+                         timer.async_wait(as_tuple(use_awaitable)));
+    if (res.index() == 1) {
+      r.error_phase = phase;
+      r.error = fmt::format("no complete reply within {} ms", limit.count());
+      co_return false;
+    }
+    auto [ec, n] = std::get<0>(res);
+    if (ec) {
+      r.error_phase = phase;
+      r.error = ec == asio::error::eof ? "the server closed the connection" : ec.message();
+      co_return false;
+    }
+    in.append(buf, n);
+    co_return true;
+  }
+
+  // Reads one complete reply; its octets go to `raw`. With `trailing`, octets that follow
+  // the reply within a short wait (lines after an early final line) are kept too.
+  awaitable<bool> read_reply(std::string& raw, std::chrono::milliseconds limit, const char* phase, bool trailing) {
+    reply_parser p;
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (true) {
+      std::size_t used = p.feed(in);
+      raw.append(in, 0, used);
+      in.erase(0, used);
+      if (p.has_reply()) break;
+      if (raw.size() > opt.max_reply_octets) {
+        r.error_phase = phase;
+        r.error = fmt::format("the reply is longer than {} octets", opt.max_reply_octets);
+        co_return false;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !co_await read_more(left, phase)) {
+        if (r.error.empty()) {
+          r.error_phase = phase;
+          r.error = fmt::format("no complete reply within {} ms", limit.count());
+        }
+        note('S', raw);
+        co_return false;
+      }
+    }
+    if (trailing) {
+      if (in.empty()) {
+        std::string saved_phase = r.error_phase, saved = r.error;
+        if (!co_await read_more(opt.timeouts.trailing, phase)) {
+          r.error_phase = saved_phase;  // silence is the normal case
+          r.error = saved;
+        }
+      }
+      std::size_t take = std::min(in.size(), opt.max_reply_octets);
+      raw += in.substr(0, take);
+      in.erase(0, take);
+    }
+    note('S', raw);
+    co_return true;
+  }
+
+  awaitable<bool> send(std::string line) {
+    note('C', line);
+    line += "\r\n";
+    auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(line), as_tuple(use_awaitable)); });
+    co_return !ec;
+  }
+};
+
+int code_of(const std::string& raw) {
+  if (raw.size() < 3 || !isdigit(static_cast<unsigned char>(raw[0]))) return -1;
+  return std::atoi(raw.substr(0, 3).c_str());
+}
+
+}  // namespace
+
+awaitable<live_session_result> run_live_session(tcp::endpoint server, session_options opt) {
+  live_session_result r;
+  auto ex = co_await asio::this_coro::executor;
+  client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
+
+  {
+    asio::steady_timer timer(ex, opt.timeouts.connect);
+    auto res = co_await (c.sock.async_connect(server, as_tuple(use_awaitable)) || timer.async_wait(as_tuple(use_awaitable)));
+    if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
+      r.error_phase = "connect";
+      r.error = res.index() == 1 ? fmt::format("no connection within {} ms", opt.timeouts.connect.count())
+                                 : std::get<0>(std::get<0>(res)).message();
+      co_return r;
+    }
+  }
+  c.note('-', fmt::format("connected to {}:{}", server.address().to_string(), server.port()));
+  if (!co_await c.read_reply(r.banner, opt.timeouts.banner, "banner", false)) co_return r;
+  if (code_of(r.banner) != 220) {
+    r.error_phase = "banner";
+    r.error = fmt::format("the server greets with {} instead of 220", r.banner.substr(0, 3));
+    co_return r;
+  }
+  std::string cmd = "EHLO " + opt.ehlo_name;
+  if (!co_await c.send(cmd)) co_return r;
+  if (!co_await c.read_reply(r.ehlo, opt.timeouts.command, "ehlo", true)) co_return r;
+  for (std::size_t i = 0; i + 8 <= r.ehlo.size() && !r.starttls_offered; ++i) {
+    std::string w = r.ehlo.substr(i, 8);
+    for (char& ch : w) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (w == "STARTTLS") r.starttls_offered = true;
+  }
+
+  if (r.starttls_offered) {
+    r.starttls_attempted = true;
+    cmd = "STARTTLS";
+    if (!co_await c.send(cmd)) co_return r;
+    std::string reply;
+    if (!co_await c.read_reply(reply, opt.timeouts.command, "starttls", false)) co_return r;
+    r.starttls_code = code_of(reply);
+    if (r.starttls_code == 220) {
+      // RFC 3207 §4.2 / §5: anything the server sent after its 220 is not trusted; drop it.
+      r.plaintext_after_220 = c.in.size();
+      if (!c.in.empty()) c.note('-', fmt::format("{} octets after the 220 discarded", c.in.size()));
+      c.in.clear();
+      asio::ssl::context ctx(asio::ssl::context::tls_client);
+      ctx.set_verify_mode(asio::ssl::verify_none);
+      c.tls.emplace(std::move(c.sock), ctx);
+      if (!opt.sni.empty()) SSL_set_tlsext_host_name(c.tls->native_handle(), opt.sni.c_str());
+      asio::steady_timer timer(ex, opt.timeouts.tls);
+      auto res = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
+                           timer.async_wait(as_tuple(use_awaitable)));
+      if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
+        r.error_phase = "tls";
+        r.error = res.index() == 1 ? fmt::format("no handshake within {} ms", opt.timeouts.tls.count())
+                                   : std::get<0>(std::get<0>(res)).message();
+        co_return r;
+      }
+      SSL* ssl = c.tls->native_handle();
+      r.tls_established = true;
+      r.tls_protocol = SSL_get_version(ssl);
+      r.tls_cipher = SSL_get_cipher_name(ssl);
+      int nid = SSL_get_negotiated_group(ssl);
+      if (nid > 0) r.tls_group = OBJ_nid2sn(nid & ~TLSEXT_nid_unknown);
+      if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
+        for (int i = 0; i < sk_X509_num(chain); ++i) r.chain.push_back(describe(sk_X509_value(chain, i)));
+      c.note('-', fmt::format("TLS established: {} {}", r.tls_protocol, r.tls_cipher));
+      cmd = "EHLO " + opt.ehlo_name;
+      if (!co_await c.send(cmd)) co_return r;
+      if (!co_await c.read_reply(r.ehlo_after_tls, opt.timeouts.command, "ehlo-after-tls", false)) co_return r;
+    }
+  }
+  cmd = "QUIT";
+  if (co_await c.send(cmd)) {
+    std::string bye;
+    std::string saved_phase = r.error_phase, saved = r.error;
+    co_await c.read_reply(bye, opt.timeouts.command, "quit", false);
+    r.error_phase = saved_phase;
+    r.error = saved;
+  }
+  co_return r;
+}
+
+}  // namespace mxtls

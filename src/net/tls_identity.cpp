@@ -1,0 +1,149 @@
+#include "mxtls/tls_identity.hpp"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace mxtls {
+
+void x509_free::operator()(X509* x) const { X509_free(x); }
+void pkey_free::operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+
+namespace {
+
+constexpr long day = 24 * 3600;
+
+pkey_ptr new_key() {
+  pkey_ptr k(EVP_EC_gen("P-256"));
+  if (!k) throw std::runtime_error("cannot generate an ECDSA P-256 key");
+  return k;
+}
+
+void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (!ext) throw std::runtime_error("cannot build a certificate extension");
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+// A certificate for `cn` with `key`, issued by `issuer` (or itself), valid from
+// now + not_before to now + not_after seconds.
+x509_ptr issue(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca, long not_before,
+               long not_after, long serial) {
+  x509_ptr cert(X509_new());
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), not_before);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), not_after);
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("mxtls test"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
+  X509* signer = issuer ? issuer : cert.get();
+  if (ca) {
+    add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    add_ext(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
+    add_ext(cert.get(), signer, NID_ext_key_usage, "serverAuth");
+    add_ext(cert.get(), signer, NID_subject_alt_name, ("DNS:" + cn).c_str());
+  }
+  add_ext(cert.get(), signer, NID_subject_key_identifier, "hash");
+  if (!X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()))
+    throw std::runtime_error("cannot sign a certificate");
+  return cert;
+}
+
+}  // namespace
+
+std::string fingerprint_sha256(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  X509_digest(cert, EVP_sha256(), md, &n);
+  std::string s;
+  for (unsigned int i = 0; i < n; ++i) s += fmt::format("{}{:02X}", i ? ":" : "", md[i]);
+  return s;
+}
+
+std::string to_pem(X509* cert) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, cert);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(b, &data);
+  std::string s(data, static_cast<std::size_t>(len));
+  BIO_free(b);
+  return s;
+}
+
+tls_identity make_identity(const std::string& host, certificate_kind kind) {
+  tls_identity id;
+  id.key = new_key();
+  switch (kind) {
+    case certificate_kind::self_signed:
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 1);
+      break;
+    case certificate_kind::expired:
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -30 * day, -day, 2);
+      break;
+    case certificate_kind::not_yet_valid:
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, day, 30 * day, 3);
+      break;
+    case certificate_kind::wrong_host:
+      id.leaf = issue("wrong-host.mxtls.test", id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 4);
+      break;
+    case certificate_kind::ca_chain:
+    case certificate_kind::missing_intermediate: {
+      pkey_ptr root_key = new_key(), mid_key = new_key();
+      id.root = issue("mxtls test root CA", root_key.get(), nullptr, nullptr, true, -3600, 3650 * day, 10);
+      x509_ptr mid = issue("mxtls test intermediate CA", mid_key.get(), id.root.get(), root_key.get(), true, -3600,
+                           1825 * day, 11);
+      id.leaf = issue(host, id.key.get(), mid.get(), mid_key.get(), false, -3600, 365 * day, 12);
+      if (kind == certificate_kind::ca_chain) id.chain.push_back(std::move(mid));
+      break;
+    }
+  }
+  id.sha256 = fingerprint_sha256(id.leaf.get());
+  return id;
+}
+
+tls_identity load_identity(const std::string& cert_file, const std::string& key_file) {
+  tls_identity id;
+  FILE* f = std::fopen(cert_file.c_str(), "r");
+  if (!f) throw std::runtime_error(fmt::format("cannot open certificate file '{}'", cert_file));
+  id.leaf.reset(PEM_read_X509(f, nullptr, nullptr, nullptr));
+  while (X509* extra = PEM_read_X509(f, nullptr, nullptr, nullptr)) id.chain.emplace_back(extra);
+  std::fclose(f);
+  ERR_clear_error();
+  if (!id.leaf) throw std::runtime_error(fmt::format("'{}' holds no PEM certificate", cert_file));
+  f = std::fopen(key_file.c_str(), "r");
+  if (!f) throw std::runtime_error(fmt::format("cannot open key file '{}'", key_file));
+  id.key.reset(PEM_read_PrivateKey(f, nullptr, nullptr, nullptr));
+  std::fclose(f);
+  if (!id.key) throw std::runtime_error(fmt::format("'{}' holds no PEM private key", key_file));
+  if (X509_check_private_key(id.leaf.get(), id.key.get()) != 1)
+    throw std::runtime_error(fmt::format("the key in '{}' does not match the certificate in '{}'", key_file, cert_file));
+  id.sha256 = fingerprint_sha256(id.leaf.get());
+  return id;
+}
+
+void use_identity(SSL_CTX* ctx, const tls_identity& id) {
+  SSL_CTX_use_certificate(ctx, id.leaf.get());
+  SSL_CTX_use_PrivateKey(ctx, id.key.get());
+  for (const auto& c : id.chain) {
+    X509_up_ref(c.get());
+    SSL_CTX_add_extra_chain_cert(ctx, c.get());
+  }
+}
+
+}  // namespace mxtls

@@ -1,0 +1,421 @@
+#include "mxtls/mock_server.hpp"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <optional>
+#include <stdexcept>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/read.hpp>
+#include <asio/ssl.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <fmt/format.h>
+
+namespace mxtls {
+
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using asio::experimental::as_tuple;
+
+namespace {
+
+std::string upper_verb(std::string_view line) {
+  std::string v;
+  for (char c : line) {
+    if (c == ' ' || c == ':' || c == '\t') break;
+    v += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return v;
+}
+
+std::string printable(std::string_view s) {
+  std::string o;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\r') o += "\\r";
+    else if (c == '\n') o += "\\n";
+    else if (u < 32 || u > 126) o += fmt::format("\\x{:02X}", u);
+    else o += c;
+  }
+  return o;
+}
+
+int tls_version(const std::string& v) {
+  if (v == "TLSv1") return TLS1_VERSION;
+  if (v == "TLSv1.1") return TLS1_1_VERSION;
+  if (v == "TLSv1.2") return TLS1_2_VERSION;
+  if (v == "TLSv1.3") return TLS1_3_VERSION;
+  return 0;
+}
+
+}  // namespace
+
+struct mock_server::impl : std::enable_shared_from_this<impl> {
+  asio::io_context& io;
+  scenario sc;
+  tls_identity id;
+  server_options opt;
+  asio::ssl::context tls_ctx{asio::ssl::context::tls_server};
+  tcp::acceptor acceptor;
+  server_stats stats;
+  bool stopping = false;
+
+  impl(asio::io_context& io_, scenario s, tls_identity i, server_options o)
+      : io(io_), sc(std::move(s)), id(std::move(i)), opt(std::move(o)), acceptor(io_) {
+    SSL_CTX* ctx = tls_ctx.native_handle();
+    use_identity(ctx, id);
+    // TLS 1.0 and 1.1 need security level 0 in OpenSSL 3 when a scenario asks for them.
+    if (!sc.tls_min_version.empty()) {
+      if (tls_version(sc.tls_min_version) < TLS1_2_VERSION) SSL_CTX_set_security_level(ctx, 0);
+      SSL_CTX_set_min_proto_version(ctx, tls_version(sc.tls_min_version));
+    }
+    if (!sc.tls_max_version.empty()) SSL_CTX_set_max_proto_version(ctx, tls_version(sc.tls_max_version));
+    if (!sc.tls_ciphers.empty() && SSL_CTX_set_cipher_list(ctx, sc.tls_ciphers.c_str()) != 1)
+      throw std::invalid_argument(fmt::format("scenario {}: tls.ciphers: OpenSSL knows none of \"{}\"", sc.name, sc.tls_ciphers));
+  }
+
+  void log(std::size_t session, const std::string& line) {
+    if (opt.log) opt.log(session, line);
+  }
+
+  awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      auto [ec, sock] = co_await acceptor.async_accept(as_tuple(use_awaitable));
+      if (ec) {
+        if (stopping || ec == asio::error::operation_aborted) co_return;
+        continue;  // e.g. too many open files: keep serving the others
+      }
+      std::size_t n = ++stats.sessions;
+      if (stats.active >= opt.max_sessions) {
+        ++stats.refused;
+        asio::co_spawn(io, refuse(std::move(sock)), asio::detached);
+        continue;
+      }
+      asio::co_spawn(io, run_session(std::move(sock), n), asio::detached);
+    }
+  }
+
+  awaitable<void> refuse(tcp::socket sock) {
+    std::string msg = "421 4.7.0 " + sc.host + " too many sessions, try again later" + sc.line_ending;
+    co_await asio::async_write(sock, asio::buffer(msg), as_tuple(use_awaitable));
+    asio::error_code ignored;
+    sock.shutdown(tcp::socket::shutdown_both, ignored);
+  }
+
+  // One SMTP session.
+  struct session {
+    impl& server;
+    std::size_t number;
+    tcp::socket sock;
+    std::optional<asio::ssl::stream<tcp::socket>> tls;
+    std::string in;   // received, not yet processed
+    std::string out;  // the next reply; built before co_await (no temporaries in co_await
+                      // expressions: g++ 12 may destroy those twice)
+    bool closed = false;
+
+    template <class F>
+    auto on_stream(F f) {
+      return tls ? f(*tls) : f(sock);
+    }
+
+    awaitable<bool> pause(std::chrono::microseconds d) {
+      if (d.count() <= 0) co_return true;
+      asio::steady_timer t(server.io, d);
+      auto [ec] = co_await t.async_wait(as_tuple(use_awaitable));
+      co_return !ec;
+    }
+
+    awaitable<bool> send(const std::string& bytes) {
+      for (std::size_t start = 0, end = 0; start < bytes.size(); start = end) {
+        end = bytes.find('\n', start);
+        end = end == std::string::npos ? bytes.size() : end + 1;
+        server.log(number, "S: " + printable(std::string_view(bytes).substr(start, end - start)));
+      }
+      if (server.sc.drip.count() > 0) {
+        for (char c : bytes) {
+          if (!co_await pause(server.sc.drip)) co_return false;
+          auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(&c, 1), as_tuple(use_awaitable)); });
+          if (ec) co_return false;
+        }
+        co_return true;
+      }
+      auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(bytes), as_tuple(use_awaitable)); });
+      co_return !ec;
+    }
+
+    awaitable<bool> flush() {
+      bool ok = co_await send(out);
+      out.clear();
+      co_return ok;
+    }
+
+    // Reads one line into `line`. Returns false on close, timeout or an over-long line.
+    awaitable<bool> read_line(std::string& line, bool data_mode = false) {
+      while (true) {
+        auto nl = in.find('\n');
+        if (nl != std::string::npos) {
+          line = in.substr(0, nl);
+          if (!line.empty() && line.back() == '\r') line.pop_back();
+          in.erase(0, nl + 1);
+          co_return true;
+        }
+        if (in.size() > server.opt.max_line) {
+          if (data_mode) {
+            in.erase(0, in.size() - 1);  // message text is discarded; keep memory bounded
+          } else {
+            server.log(number, "-- command line over " + std::to_string(server.opt.max_line) + " octets");
+            out = "500 5.5.0 Line too long" + server.sc.line_ending;
+            co_await flush();
+            co_return false;
+          }
+        }
+        char buf[4096];
+        asio::steady_timer timer(server.io, server.opt.idle_timeout);
+        auto r = co_await (on_stream([&](auto& s) { return s.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)); }) ||
+                           timer.async_wait(as_tuple(use_awaitable)));
+        if (r.index() == 1) {
+          server.log(number, "-- idle timeout");
+          out = "421 4.4.2 " + server.sc.host + " timeout, closing" + server.sc.line_ending;
+          co_await flush();
+          co_return false;
+        }
+        auto [ec, n] = std::get<0>(r);
+        if (ec) {
+          server.log(number, "-- connection closed by the client");
+          co_return false;
+        }
+        in.append(buf, n);
+      }
+    }
+
+    const scenario_fault* fault_at(const std::string& step) const {
+      for (const auto& f : server.sc.faults)
+        if (f.at == step) return &f;
+      return nullptr;
+    }
+
+    // Applies a fault for `step`, if any. Returns true when the session must stop.
+    awaitable<bool> faulted(const std::string& step, bool& replied) {
+      replied = false;
+      const scenario_fault* f = fault_at(step);
+      if (!f) co_return false;
+      if (f->action == "disconnect") {
+        server.log(number, "-- disconnect at " + step + " (scenario)");
+        co_return true;
+      }
+      replied = true;
+      co_await send(f->action);
+      co_return f->action.rfind("421", 0) == 0;
+    }
+
+    awaitable<bool> start_tls() {
+      if (!in.empty()) {
+        if (server.sc.execute_pipelined) {
+          server.log(number, fmt::format("-- {} octets pipelined after STARTTLS kept, to run inside TLS (scenario)", in.size()));
+        } else {
+          server.log(number, fmt::format("-- {} octets pipelined after STARTTLS discarded", in.size()));
+          in.clear();
+        }
+      }
+      tls.emplace(std::move(sock), server.tls_ctx);
+      asio::steady_timer timer(server.io, server.opt.handshake_timeout);
+      auto r = co_await (tls->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable)) ||
+                         timer.async_wait(as_tuple(use_awaitable)));
+      if (r.index() == 1) {
+        server.log(number, "-- TLS handshake timed out");
+        co_return false;
+      }
+      auto [ec] = std::get<0>(r);
+      if (ec) {
+        server.log(number, "-- TLS handshake failed: " + ec.message());
+        co_return false;
+      }
+      ++server.stats.tls_handshakes;
+      SSL* ssl = tls->native_handle();
+      server.log(number, fmt::format("-- TLS established: {} {}", SSL_get_version(ssl), SSL_get_cipher_name(ssl)));
+      co_return true;
+    }
+
+    awaitable<void> run() {
+      const scenario& sc = server.sc;
+      const std::string& eol = sc.line_ending;
+      server.log(number, "-- session from " + sock.remote_endpoint().address().to_string());
+      bool replied = false;
+      if (co_await faulted("banner", replied)) co_return;
+      if (auto d = sc.delays.find("banner"); d != sc.delays.end() && !co_await pause(d->second)) co_return;
+      if (!replied && !co_await send(sc.banner)) co_return;
+
+      bool in_mail = false;
+      std::string line;
+      while (co_await read_line(line)) {
+        server.log(number, "C: " + printable(line));
+        std::string verb = upper_verb(line);
+        std::string step = verb == "LHLO" ? "EHLO" : verb;
+        if (co_await faulted(step, replied)) co_return;
+        if (replied) continue;
+        if (auto d = sc.delays.find(step); d != sc.delays.end() && !co_await pause(d->second)) co_return;
+
+        if (verb == "EHLO" || verb == "LHLO") {
+          out = tls ? sc.ehlo_after_tls : sc.ehlo;
+          if (!co_await flush()) co_return;
+        } else if (verb == "HELO") {
+          out = "250 " + sc.host + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "STARTTLS") {
+          if (tls) {
+            out = "503 5.5.1 TLS already active" + eol;
+            if (!co_await flush()) co_return;
+            continue;
+          }
+          if (sc.starttls_disconnect) {
+            server.log(number, "-- disconnect at STARTTLS (scenario)");
+            co_return;
+          }
+          if (sc.starttls_silent) {
+            server.log(number, "-- no reply to STARTTLS (scenario)");
+            continue;
+          }
+          // The 220 and any injected plaintext leave in one write, as one segment.
+          out = sc.starttls_reply + sc.inject_after_220;
+          if (!co_await flush()) co_return;
+          if (sc.starttls_reply.rfind("220", 0) != 0) continue;
+          if (!co_await start_tls()) co_return;
+          in_mail = false;
+        } else if (verb == "MAIL") {
+          in_mail = true;
+          out = "250 2.1.0 Ok" + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "RCPT") {
+          out = in_mail ? "250 2.1.5 Ok" + eol : "503 5.5.1 Error: need MAIL command" + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "DATA") {
+          if (!in_mail) {
+            out = "503 5.5.1 Error: need RCPT command" + eol;
+            if (!co_await flush()) co_return;
+            continue;
+          }
+          out = "354 End data with <CR><LF>.<CR><LF>" + eol;
+          if (!co_await flush()) co_return;
+          // RFC 5321 §4.5.2: a line of a single "." ends the text; a leading "." of any
+          // other line is transparency and removed. The text itself is discarded.
+          std::size_t octets = 0;
+          bool ended = false;
+          while (co_await read_line(line, true)) {
+            if (line == ".") {
+              ended = true;
+              break;
+            }
+            octets += line.size() - (line.rfind('.', 0) == 0 ? 1 : 0) + 2;
+          }
+          if (!ended) co_return;
+          server.log(number, fmt::format("C: <message of {} octets, discarded>", octets));
+          server.log(number, "C: .");
+          if (co_await faulted("DOT", replied)) co_return;
+          if (replied) continue;
+          ++server.stats.messages;
+          in_mail = false;
+          out = "250 2.0.0 Ok: queued as MXTLS" + std::to_string(server.stats.messages) + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "RSET") {
+          in_mail = false;
+          out = "250 2.0.0 Ok" + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "NOOP") {
+          out = "250 2.0.0 Ok" + eol;
+          if (!co_await flush()) co_return;
+        } else if (verb == "QUIT") {
+          out = "221 2.0.0 Bye" + eol;
+          co_await flush();
+          co_return;
+        } else {
+          out = "502 5.5.2 Error: command not recognized" + eol;
+          if (!co_await flush()) co_return;
+        }
+      }
+    }
+  };
+
+  awaitable<void> run_session(tcp::socket sock, std::size_t n) {
+    auto self = shared_from_this();
+    ++stats.active;
+    {
+      session s{*this, n, std::move(sock), std::nullopt, {}, {}, false};
+      try {
+        co_await s.run();
+      } catch (const std::exception& e) {
+        log(n, std::string("-- session error: ") + e.what());
+      }
+      asio::error_code ignored;
+      if (s.tls) {
+        s.tls->lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
+        s.tls->lowest_layer().close(ignored);
+      } else {
+        s.sock.shutdown(tcp::socket::shutdown_both, ignored);
+        s.sock.close(ignored);
+      }
+    }
+    --stats.active;
+    log(n, "-- session closed");
+  }
+};
+
+mock_server::mock_server(asio::io_context& io, scenario sc, tls_identity identity, server_options options)
+    : impl_(std::make_shared<impl>(io, std::move(sc), std::move(identity), std::move(options))) {}
+
+mock_server::~mock_server() { stop(); }
+
+void mock_server::listen(const tcp::endpoint& at) {
+  impl_->acceptor.open(at.protocol());
+  impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
+  impl_->acceptor.bind(at);
+  impl_->acceptor.listen(asio::socket_base::max_listen_connections);
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+}
+
+tcp::endpoint mock_server::local_endpoint() const { return impl_->acceptor.local_endpoint(); }
+
+void mock_server::stop() {
+  if (!impl_) return;
+  impl_->stopping = true;
+  asio::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+const server_stats& mock_server::stats() const { return impl_->stats; }
+const scenario& mock_server::current_scenario() const { return impl_->sc; }
+const tls_identity& mock_server::identity() const { return impl_->id; }
+
+tcp::endpoint parse_listen_address(const std::string& text) {
+  std::string host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      throw std::invalid_argument("'" + text + "' is not [IPv6]:PORT");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("'" + text + "' is not ADDRESS:PORT");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host == "localhost") host = "127.0.0.1";
+  char* end = nullptr;
+  long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end || p < 0 || p > 65535) throw std::invalid_argument("'" + port + "' is not a port number (0-65535)");
+  asio::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument("'" + host + "' is not an IP address");
+  return {addr, static_cast<unsigned short>(p)};
+}
+
+}  // namespace mxtls
