@@ -28,6 +28,7 @@ struct server_options {
 struct server_stats {
   std::size_t sessions = 0;       // accepted so far
   std::size_t active = 0;         // open now
+  std::size_t peak_active = 0;    // most open at once
   std::size_t refused = 0;        // turned away at the session limit
   std::size_t tls_handshakes = 0; // completed
   std::size_t messages = 0;       // accepted (and discarded)

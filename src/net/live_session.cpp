@@ -132,7 +132,7 @@ struct client {
       }
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0 || !co_await read_more(left, phase)) {
-        if (r.error.empty()) {
+        if (r.error.empty() || r.error.rfind("no complete reply", 0) == 0) {
           r.error_phase = phase;
           r.error = fmt::format("no complete reply within {} ms", limit.count());
         }

@@ -347,6 +347,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   awaitable<void> run_session(tcp::socket sock, std::size_t n) {
     auto self = shared_from_this();
     ++stats.active;
+    stats.peak_active = std::max(stats.peak_active, stats.active);
     {
       session s{*this, n, std::move(sock), std::nullopt, {}, {}, false};
       try {

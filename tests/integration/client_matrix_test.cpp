@@ -27,6 +27,7 @@
 
 #include "mxtls/client_model.hpp"
 #include "mxtls/lint.hpp"
+#include "process.hpp"
 
 namespace {
 
@@ -159,23 +160,8 @@ struct run_result {
   std::string detail;
 };
 
-pid_t spawn(const std::vector<std::string>& argv, const std::string& stdin_file, int out_fd) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    int in = open(stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(in, 0);
-    dup2(out_fd >= 0 ? out_fd : null, 1);
-    dup2(null, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
+using mxtls::test::spawn;
+namespace test = mxtls::test;
 
 run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file) {
   int pipefd[2];
@@ -194,20 +180,8 @@ run_result run_once(const real_client& c, const std::string& mode, const fs::pat
   }
 
   pid_t client = spawn(c.argv(mode, std::to_string(port)), c.stdin_file, -1);
-  auto start = std::chrono::steady_clock::now();
-  int status = 0;
-  bool hung = false;
-  while (true) {
-    pid_t r = waitpid(client, &status, WNOHANG);
-    if (r == client) break;
-    if (std::chrono::steady_clock::now() - start > std::chrono::milliseconds(client_deadline_ms)) {
-      hung = true;
-      kill(-client, SIGKILL);
-      waitpid(client, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  test::wait_result w = test::wait_for(client, std::chrono::milliseconds(client_deadline_ms));
+  bool hung = w.timed_out;
   std::string obs_line;
   if (fgets(line, sizeof line, from_server)) obs_line = line;
   fclose(from_server);
@@ -215,7 +189,7 @@ run_result run_once(const real_client& c, const std::string& mode, const fs::pat
 
   json obs = obs_line.empty() ? json::object() : json::parse(obs_line, nullptr, false);
   if (obs.is_discarded()) obs = json::object();
-  int exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  int exit_code = w.exit_code;
   std::string detail = fmt::format("exit {}{}; server saw {}", exit_code, hung ? " (killed at deadline)" : "",
                                    obs_line.empty() ? "nothing" : obs_line.substr(0, obs_line.size() - 1));
   if (obs.value("tls", false)) return {"tls", detail};

@@ -1,0 +1,302 @@
+// The mock server met by the live-session engine, in one process: every built-in
+// finding scenario reproduces its finding over the wire, STARTTLS faults and injection
+// are seen for what they are, and a thousand sessions with hostile ones among them are
+// served side by side. Runs in the release and the ASan/UBSan builds.
+#include <sys/resource.h>
+
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <chrono>
+
+#include "mxtls/lint.hpp"
+#include "mxtls/live_session.hpp"
+#include "mxtls/mock_server.hpp"
+
+namespace mxtls {
+namespace {
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+
+scenario load(const std::string& name_or_yaml) {
+  scenario_error e;
+  auto s = name_or_yaml.find('\n') == std::string::npos ? builtin(name_or_yaml, e)
+                                                        : parse_scenario(name_or_yaml, "test.yaml", e);
+  if (!s) throw std::runtime_error(e.what());
+  return *s;
+}
+
+struct harness {
+  asio::io_context io;
+  std::unique_ptr<mock_server> server;
+  std::vector<std::string> log;
+
+  explicit harness(const std::string& sc, server_options opt = {}) {
+    opt.log = [this](std::size_t n, const std::string& line) { log.push_back(std::to_string(n) + " " + line); };
+    scenario s = load(sc);
+    server = std::make_unique<mock_server>(io, s, make_identity(s.host, s.certificate), opt);
+    server->listen(parse_listen_address("127.0.0.1:0"));
+  }
+
+  live_session_result meet(session_options o = fast()) {
+    live_session_result out;
+    bool done = false;
+    asio::co_spawn(io, run_live_session(server->local_endpoint(), o), [&](std::exception_ptr e, live_session_result r) {
+      if (e) std::rethrow_exception(e);
+      out = std::move(r);
+      done = true;
+    });
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+    EXPECT_TRUE(done) << "the session did not end";
+    return out;
+  }
+
+  bool logged(const std::string& part) const {
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+  }
+
+  static session_options fast() {
+    session_options o;
+    o.timeouts.banner = o.timeouts.command = 2000ms;
+    o.timeouts.tls = 5000ms;
+    o.timeouts.trailing = 100ms;
+    return o;
+  }
+};
+
+TEST(ServeEngine, EveryFindingScenarioReproducesItsFindingOverTheWire) {
+  for (const auto& f : catalogue()) {
+    harness h(std::string(f.name));
+    session_options o = harness::fast();
+    o.timeouts.command = 500ms;  // for the reply that never ends
+    auto r = h.meet(o);
+    ASSERT_FALSE(r.ehlo.empty()) << f.name << ": " << r.error_phase << " " << r.error;
+    lint_options lo;
+    lo.raw = true;
+    auto lr = lint(r.ehlo, lo);
+    ASSERT_TRUE(lr.reply_found) << f.name;
+    bool found = std::any_of(lr.ehlo.findings.begin(), lr.ehlo.findings.end(),
+                             [&](const finding& x) { return x.id == f.id; });
+    EXPECT_TRUE(found) << f.name << " not reproduced; live reply: " << r.ehlo;
+  }
+}
+
+TEST(ServeEngine, SeedScenarioByteForByteWithWorkingTls) {
+  harness h("seed");
+  auto r = h.meet();
+  EXPECT_TRUE(r.error.empty()) << r.error_phase << ": " << r.error;
+  EXPECT_EQ(r.banner, "220 mail.domain1.com ESMTP Service ready\r\n");
+  EXPECT_EQ(r.ehlo, load("seed").ehlo);
+  EXPECT_TRUE(r.starttls_offered);
+  EXPECT_EQ(r.starttls_code, 220);
+  EXPECT_TRUE(r.tls_established);
+  EXPECT_EQ(r.ehlo_after_tls, load("seed").ehlo_after_tls);
+  ASSERT_EQ(r.chain.size(), 1u);
+  EXPECT_NE(r.chain[0].subject.find("CN=mail.domain1.com"), std::string::npos);
+  EXPECT_EQ(r.chain[0].sha256, h.server->identity().sha256);
+  EXPECT_EQ(r.plaintext_after_220, 0u);
+  EXPECT_EQ(h.server->stats().tls_handshakes, 1u);
+}
+
+TEST(ServeEngine, ResponseInjectionIsSeenAndDiscarded) {
+  harness h("response-injection");
+  auto r = h.meet();
+  EXPECT_EQ(r.plaintext_after_220, std::string("250-injected.mxtls.test\r\n250 AUTH PLAIN\r\n").size());
+  EXPECT_TRUE(r.tls_established) << r.error;
+  EXPECT_EQ(r.ehlo_after_tls.find("injected"), std::string::npos) << "injected lines must not be read inside TLS";
+}
+
+TEST(ServeEngine, StarttlsRefusedSilentOrDisconnected) {
+  {
+    harness h("starttls-454");
+    auto r = h.meet();
+    EXPECT_EQ(r.starttls_code, 454);
+    EXPECT_FALSE(r.tls_established);
+    EXPECT_TRUE(r.error.empty()) << r.error;
+  }
+  {
+    harness h("starttls-silent");
+    session_options o = harness::fast();
+    o.timeouts.command = 300ms;
+    auto r = h.meet(o);
+    EXPECT_EQ(r.error_phase, "starttls");
+    EXPECT_NE(r.error.find("300 ms"), std::string::npos) << "[" << r.error << "]";
+    EXPECT_TRUE(h.logged("no reply to STARTTLS"));
+  }
+  {
+    harness h("starttls-disconnect");
+    auto r = h.meet();
+    EXPECT_EQ(r.error_phase, "starttls");
+    EXPECT_NE(r.error.find("closed"), std::string::npos) << r.error;
+  }
+}
+
+TEST(ServeEngine, TarpitBusyAndDrip) {
+  {
+    harness h("tarpit");
+    session_options o = harness::fast();
+    o.timeouts.banner = 300ms;
+    auto r = h.meet(o);
+    EXPECT_EQ(r.error_phase, "banner");
+  }
+  {
+    harness h("busy-421");
+    auto r = h.meet();
+    EXPECT_EQ(r.error_phase, "banner");
+    EXPECT_NE(r.error.find("421"), std::string::npos) << r.error;
+  }
+  {
+    harness h("name: drip-fast\nbanner: \"220 x\"\ndrip_us: 10000\n");
+    auto r = h.meet();
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    ASSERT_GE(r.transcript.size(), 2u);
+    EXPECT_GE(r.transcript[1].ms, 60) << "7 octets at 10 ms each";
+  }
+}
+
+TEST(ServeEngine, CommandInjectionScenarioRunsPipelinedCommandsInsideTls) {
+  for (bool vulnerable : {false, true}) {
+    harness h(vulnerable ? "command-injection" : "compliant");
+    tcp::socket s(h.io);
+    s.connect(h.server->local_endpoint());
+    asio::streambuf buf;
+    auto read_reply = [&] {
+      std::string all;
+      while (true) {
+        asio::read_until(s, buf, "\r\n");
+        std::istream is(&buf);
+        std::string line;
+        std::getline(is, line);
+        all += line + "\n";
+        if (line.size() < 4 || line[3] == ' ') return all;
+      }
+    };
+    std::thread runner([&] { h.io.run_for(1500ms); });
+    read_reply();
+    asio::write(s, asio::buffer(std::string("EHLO c.test\r\n")));
+    read_reply();
+    // STARTTLS and a harmless command in one segment.
+    asio::write(s, asio::buffer(std::string("STARTTLS\r\nNOOP\r\n")));
+    EXPECT_EQ(read_reply().substr(0, 3), "220");
+    runner.join();
+    h.io.restart();
+    EXPECT_EQ(h.logged("kept, to run inside TLS"), vulnerable);
+    EXPECT_EQ(h.logged("discarded"), !vulnerable);
+  }
+}
+
+TEST(ServeEngine, AThousandSessionsWithHostileOnesAmongThem) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < 4096 && lim.rlim_max >= 4096) {
+    lim.rlim_cur = 4096;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < 2200) GTEST_SKIP() << "open-file limit too low: " << lim.rlim_cur;
+
+  // The EHLO reply waits a second, so that every session is open at the same time.
+  server_options opt;
+  opt.max_sessions = 2000;
+  harness h("name: busy\nehlo: [\"250-mx.mxtls.test\", \"250 PIPELINING\"]\ndelays: {EHLO: 1000}\n", opt);
+  constexpr int good = 1000;
+  std::vector<live_session_result> results(good);
+  int done = 0;
+  session_options o = harness::fast();
+  o.timeouts.command = 20000ms;
+  o.timeouts.connect = 20000ms;
+  o.timeouts.banner = 20000ms;
+  for (int i = 0; i < good; ++i)
+    asio::co_spawn(h.io, run_live_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, live_session_result r) {
+      results[i] = std::move(r);
+      ++done;
+    });
+
+  // Hostile clients at the same time.
+  auto ep = h.server->local_endpoint();
+  std::string garbage(3000, '\x01');
+  std::string endless(1 << 20, 'A');  // a megabyte without a line ending
+  std::vector<std::unique_ptr<tcp::socket>> hostile;
+  std::vector<std::string> hostile_replies(3);
+  for (int k = 0; k < 3; ++k) {
+    auto s = std::make_unique<tcp::socket>(h.io);
+    s->connect(ep);
+    hostile.push_back(std::move(s));
+  }
+  // Sends `payload`, then `after_220` once the server has said 220 to STARTTLS; keeps
+  // everything the server answers.
+  auto hostile_client = [&](int k, std::string payload, std::string after_220) -> asio::awaitable<void> {
+    auto& s = *hostile[k];
+    co_await asio::async_write(s, asio::buffer(payload), asio::experimental::as_tuple(asio::use_awaitable));
+    char b[512];
+    bool sent_after = after_220.empty();
+    while (true) {
+      auto [ec, n] = co_await s.async_read_some(asio::buffer(b), asio::experimental::as_tuple(asio::use_awaitable));
+      if (ec) break;
+      hostile_replies[k].append(b, n);
+      if (!sent_after && hostile_replies[k].find("220 2.0.0") != std::string::npos) {
+        sent_after = true;
+        co_await asio::async_write(s, asio::buffer(after_220), asio::experimental::as_tuple(asio::use_awaitable));
+      }
+    }
+  };
+  std::string tls_garbage(2000, '\x16');
+  asio::co_spawn(h.io, hostile_client(0, garbage + "\r\n", ""), asio::detached);
+  asio::co_spawn(h.io, hostile_client(1, endless, ""), asio::detached);
+  asio::co_spawn(h.io, hostile_client(2, "STARTTLS\r\n", tls_garbage), asio::detached);
+  // And one that leaves at once.
+  {
+    tcp::socket s(h.io);
+    s.connect(ep);
+    s.close();
+  }
+
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (done < good && std::chrono::steady_clock::now() < deadline) h.io.run_one_for(100ms);
+  ASSERT_EQ(done, good);
+  int ok = 0;
+  for (const auto& r : results)
+    if (r.error.empty() && r.ehlo == "250-mx.mxtls.test\r\n250 PIPELINING\r\n") ++ok;
+  EXPECT_EQ(ok, good);
+  EXPECT_GE(h.server->stats().peak_active, static_cast<std::size_t>(good)) << "sessions should overlap";
+  for (int i = 0; i < 50 && (hostile_replies[1].find("500 5.5.0 Line too long") == std::string::npos ||
+                             !h.logged("TLS handshake failed"));
+       ++i)
+    h.io.run_one_for(100ms);
+  EXPECT_NE(hostile_replies[0].find("502 5.5.2"), std::string::npos) << "garbage gets an error reply";
+  EXPECT_NE(hostile_replies[1].find("500 5.5.0 Line too long"), std::string::npos) << "an endless line is cut off";
+  EXPECT_TRUE(h.logged("TLS handshake failed")) << "TLS garbage ends only its own session";
+}
+
+TEST(ServeEngine, SessionLimitAnswers421) {
+  server_options opt;
+  opt.max_sessions = 2;
+  harness h("name: slow\ndelays: {EHLO: 500}\n", opt);
+  std::vector<live_session_result> r(3);
+  int done = 0;
+  session_options o = harness::fast();
+  for (int i = 0; i < 3; ++i)
+    asio::co_spawn(h.io, run_live_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, live_session_result x) {
+      r[i] = std::move(x);
+      ++done;
+    });
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (done < 3 && std::chrono::steady_clock::now() < deadline) h.io.run_one_for(100ms);
+  int refused = 0;
+  for (const auto& x : r)
+    if (x.error_phase == "banner" && x.error.find("421") != std::string::npos) ++refused;
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(h.server->stats().refused, 1u);
+}
+
+}  // namespace
+}  // namespace mxtls

@@ -1,0 +1,113 @@
+#include "mxtls/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "mxtls/finding.hpp"
+
+namespace mxtls {
+namespace {
+
+std::optional<scenario> parse(const std::string& y, scenario_error& e) { return parse_scenario(y, "t.yaml", e); }
+
+TEST(Scenario, DefaultsMakeACompliantServer) {
+  scenario_error e;
+  auto s = parse("name: x\n", e);
+  ASSERT_TRUE(s) << e.what();
+  EXPECT_EQ(s->banner, "220 mx.mxtls.test ESMTP mxtls serve\r\n");
+  EXPECT_NE(s->ehlo.find("250 STARTTLS\r\n"), std::string::npos);
+  EXPECT_EQ(s->starttls_reply, "220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_EQ(s->certificate, certificate_kind::self_signed);
+}
+
+TEST(Scenario, LinesRawAndLineEndings) {
+  scenario_error e;
+  auto s = parse("name: x\nline_ending: lf\nehlo: [\"250-a\", \"250 b\"]\nehlo_after_tls:\n  raw: \"250 c\\r\"\n", e);
+  ASSERT_TRUE(s) << e.what();
+  EXPECT_EQ(s->ehlo, "250-a\n250 b\n");
+  EXPECT_EQ(s->ehlo_after_tls, "250 c\r");
+}
+
+TEST(Scenario, StarttlsVariants) {
+  scenario_error e;
+  auto silent = parse("name: x\nstarttls: {reply: none}\n", e);
+  ASSERT_TRUE(silent);
+  EXPECT_TRUE(silent->starttls_silent);
+  auto gone = parse("name: x\nstarttls: {reply: disconnect, execute_pipelined: true}\n", e);
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(gone->starttls_disconnect);
+  EXPECT_TRUE(gone->execute_pipelined);
+  auto refused = parse("name: x\nstarttls: {reply: \"454 4.7.0 no\", inject_after_220: \"250 x\"}\n", e);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->starttls_reply, "454 4.7.0 no\r\n");
+  EXPECT_EQ(refused->inject_after_220, "250 x\r\n");
+}
+
+TEST(Scenario, ErrorsNameFileLineAndField) {
+  struct row {
+    const char* yaml;
+    std::size_t line;
+    const char* field;
+  };
+  const row rows[] = {
+      {"name: x\nbogus: 1\n", 2, "bogus"},
+      {"name: x\ntls:\n  certificate: shiny\n", 3, "tls.certificate"},
+      {"name: x\ntls:\n  min_version: SSLv3\n", 3, "tls.min_version"},
+      {"name: x\ndelays:\n  EHLO: -5\n", 3, "delays.EHLO"},
+      {"name: x\ndelays:\n  FROB: 5\n", 3, "delays.FROB"},
+      {"name: x\nfaults:\n  - at: RCPT\n    action: nope\n", 4, "faults.action"},
+      {"name: x\nehlo:\n  - \"250-a\\r\\n\"\n", 3, "ehlo"},
+      {"description: no name\n", 1, "name"},
+      {"name: x\nline_ending: crcr\n", 2, "line_ending"},
+      {"name: x\ndrip_us: lots\n", 2, "drip_us"},
+  };
+  for (const auto& r : rows) {
+    scenario_error e;
+    EXPECT_FALSE(parse(r.yaml, e)) << r.yaml;
+    EXPECT_EQ(e.file, "t.yaml");
+    EXPECT_EQ(e.line, r.line) << r.yaml << " -> " << e.what();
+    EXPECT_EQ(e.field, r.field) << r.yaml << " -> " << e.what();
+    EXPECT_FALSE(e.message.empty());
+  }
+}
+
+TEST(Scenario, YamlSyntaxErrorsHaveALine) {
+  scenario_error e;
+  EXPECT_FALSE(parse("name: x\nehlo: [unclosed\n", e));
+  EXPECT_GE(e.line, 2u);
+  EXPECT_NE(e.what().find("t.yaml:"), std::string::npos);
+  EXPECT_FALSE(parse("- a list\n", e));
+  EXPECT_FALSE(parse("", e));
+}
+
+TEST(Scenario, EveryBuiltinParsesAndEveryFindingHasOne) {
+  std::set<std::string> names;
+  for (const auto& b : builtin_scenarios()) {
+    scenario_error e;
+    auto s = builtin(b.name, e);
+    ASSERT_TRUE(s) << b.name << ": " << e.what();
+    EXPECT_EQ(s->name, b.name) << "file name and name: field differ";
+    EXPECT_FALSE(s->description.empty()) << b.name;
+    EXPECT_TRUE(names.insert(b.name).second) << "duplicate " << b.name;
+  }
+  EXPECT_TRUE(names.count("seed"));
+  EXPECT_TRUE(names.count("compliant"));
+  for (const auto& f : catalogue()) EXPECT_TRUE(names.count(std::string(f.name))) << "no scenario for finding " << f.name;
+  scenario_error e;
+  EXPECT_FALSE(builtin("no-such", e));
+  EXPECT_NE(e.message.find("--list"), std::string::npos);
+}
+
+TEST(Scenario, SeedIsTheTechNoteByteForByte) {
+  scenario_error e;
+  auto s = builtin("seed", e);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->banner, "220 mail.domain1.com ESMTP Service ready\r\n");
+  EXPECT_EQ(s->ehlo,
+            "250-STARTTLS\r\n250-mail.domain1.com\r\n250-8BITMIME\r\n250-PIPELINING\r\n250-HELP\r\n"
+            "250-DELIVERBY 300\r\n250 SIZE 30000000\r\n");
+}
+
+}  // namespace
+}  // namespace mxtls
