@@ -1,0 +1,283 @@
+// Real SMTP clients against `mxtls serve` (the CLI, as a user starts it), scenario by
+// scenario: what each client observably does must match what the scenario stages.
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+namespace t = mxtls::test;
+
+const fs::path source_dir = MXTLS_SOURCE_DIR;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+fs::path temp_dir() {
+  fs::path d = fs::temp_directory_path() /
+               ("mxtls-serve-" + std::to_string(getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::create_directories(d);
+  return d;
+}
+
+// `mxtls serve --scenario NAME --listen 127.0.0.1:0 --log FILE`, stopped with SIGTERM.
+class served {
+ public:
+  explicit served(const std::string& scenario, const fs::path& dir) : dir_(dir) {
+    out_ = dir / ("serve-" + scenario + ".out");
+    log_ = dir / ("serve-" + scenario + ".log");
+    int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", "127.0.0.1:0", "--log", log_.string()}, "", fd, fd);
+    close(fd);
+    std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 500 && port_ == 0; ++i) {
+      std::smatch m;
+      std::string text = slurp(out_);
+      if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
+      else std::this_thread::sleep_for(10ms);
+    }
+  }
+  ~served() {
+    kill(pid_, SIGTERM);
+    t::wait_for(pid_, 5s);
+  }
+  int port() const { return port_; }
+  std::string log() const { return slurp(log_); }
+  std::string output() const { return slurp(out_); }
+
+ private:
+  fs::path dir_, out_, log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+struct client_run {
+  int exit_code;
+  bool timed_out;
+  std::string output;
+};
+
+client_run run(const fs::path& dir, std::vector<std::string> argv, std::chrono::milliseconds deadline = 15s,
+               const std::string& stdin_file = "") {
+  fs::path out = dir / "client.out";
+  int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = t::spawn(argv, stdin_file, fd, fd);
+  close(fd);
+  auto w = t::wait_for(pid, deadline);
+  return {w.exit_code, w.timed_out, slurp(out)};
+}
+
+std::string port_of(const served& s) { return std::to_string(s.port()); }
+
+std::vector<std::string> swaks(const served& s, const char* tls_flag) {
+  return {"/usr/bin/swaks", "--server", "127.0.0.1:" + port_of(s), "--from", "a@client.mxtls.test", "--to",
+          "b@mx.mxtls.test", "--helo", "client.mxtls.test", "--timeout", "5", tls_flag};
+}
+
+std::vector<std::string> python(const served& s, const char* mode) {
+  return {"/usr/bin/env", "python3", (source_dir / "tests/integration/clients/python_smtplib.py").string(), mode, port_of(s)};
+}
+
+std::vector<std::string> s_client(const served& s, std::vector<std::string> extra = {}) {
+  std::vector<std::string> a{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + port_of(s), "-brief", "-no_ign_eof"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+std::vector<std::string> posttls_finger(const served& s, const fs::path& dir, const char* level) {
+  fs::create_directories(dir / "postfix-config");
+  std::ofstream(dir / "postfix-config" / "main.cf") << "compatibility_level = 3.6\n";
+  return {"/usr/bin/env", "MAIL_CONFIG=" + (dir / "postfix-config").string(), "/usr/sbin/posttls-finger", "-c", "-l", level,
+          "[127.0.0.1]:" + port_of(s)};
+}
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+class ServeClients : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* p : {"/usr/bin/swaks", "/usr/sbin/posttls-finger", "/usr/bin/openssl"})
+      if (!fs::exists(p)) GTEST_SKIP() << p << " is not installed (scripts/install-deps installs it)";
+    dir_ = temp_dir();
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  fs::path dir_;
+};
+
+// The seed case, reproduced: the tools admins test with see STARTTLS, strict senders do not.
+TEST_F(ServeClients, SeedSwaksAndOpensslNegotiateTlsPythonSendsInPlaintext) {
+  served s("seed", dir_);
+  ASSERT_NE(s.port(), 0) << s.output();
+  EXPECT_NE(s.output().find("SHA-256"), std::string::npos) << "the certificate fingerprint is printed";
+
+  auto sw = run(dir_, swaks(s, "--tls-optional"));
+  EXPECT_EQ(sw.exit_code, 0) << sw.output;
+  EXPECT_TRUE(has(sw.output, "TLS started with cipher")) << sw.output;
+
+  auto ossl = run(dir_, s_client(s));
+  EXPECT_TRUE(has(ossl.output, "Protocol version: TLSv1.3")) << ossl.output;
+
+  auto pf = run(dir_, posttls_finger(s, dir_, "may"));
+  EXPECT_TRUE(has(pf.output, "TLS connection established")) << pf.output;
+
+  auto py = run(dir_, python(s, "opportunistic"));
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  auto py_required = run(dir_, python(s, "required"));
+  EXPECT_EQ(py_required.exit_code, 3) << "Python does not see STARTTLS: " << py_required.output;
+
+  std::string log = s.log();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n') > 0, true);
+  EXPECT_TRUE(has(log, "C: <message of")) << "Python's message arrived";
+  // swaks and openssl negotiated TLS, Python did not: 3 handshakes (swaks, openssl, posttls-finger).
+  std::size_t handshakes = 0;
+  for (std::size_t p = 0; (p = log.find("-- TLS established", p)) != std::string::npos; ++p) ++handshakes;
+  EXPECT_EQ(handshakes, 3u) << log;
+}
+
+TEST_F(ServeClients, CompliantEveryoneGetsTls) {
+  served s("compliant", dir_);
+  auto py = run(dir_, python(s, "required"));
+  EXPECT_EQ(py.exit_code, 0) << py.output;
+  auto sw = run(dir_, swaks(s, "--tls"));
+  EXPECT_EQ(sw.exit_code, 0) << sw.output;
+  auto pf = run(dir_, posttls_finger(s, dir_, "encrypt"));
+  EXPECT_TRUE(has(pf.output, "TLS connection established")) << pf.output;
+  std::string log = s.log();
+  std::size_t handshakes = 0;
+  for (std::size_t p = 0; (p = log.find("-- TLS established", p)) != std::string::npos; ++p) ++handshakes;
+  EXPECT_EQ(handshakes, 3u) << log;
+}
+
+TEST_F(ServeClients, StarttlsRefusedSilentAndDisconnect) {
+  {
+    served s("starttls-454", dir_);
+    auto sw = run(dir_, swaks(s, "--tls-optional"));
+    EXPECT_EQ(sw.exit_code, 0) << "swaks goes on in plaintext: " << sw.output;
+    EXPECT_TRUE(has(sw.output, "454 4.7.0")) << sw.output;
+    auto required = run(dir_, swaks(s, "--tls"));
+    EXPECT_NE(required.exit_code, 0) << required.output;
+  }
+  {
+    served s("starttls-silent", dir_);
+    auto start = std::chrono::steady_clock::now();
+    auto sw = run(dir_, swaks(s, "--tls"), 20s);
+    EXPECT_NE(sw.exit_code, 0);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 4s) << "swaks waited for its 5 s timeout";
+    EXPECT_TRUE(has(s.log(), "no reply to STARTTLS"));
+  }
+  {
+    served s("starttls-disconnect", dir_);
+    auto sw = run(dir_, swaks(s, "--tls"));
+    EXPECT_NE(sw.exit_code, 0);
+    EXPECT_TRUE(has(s.log(), "disconnect at STARTTLS"));
+  }
+}
+
+TEST_F(ServeClients, CertificateFaultsAsOpensslSeesThem) {
+  struct row {
+    const char* scenario;
+    std::vector<std::string> extra;
+    const char* expect;
+  };
+  const row rows[] = {
+      {"cert-expired", {}, "verify error:num=10:certificate has expired"},
+      {"cert-not-yet-valid", {}, "verify error:num=9:certificate is not yet valid"},
+      {"cert-wrong-host", {"-verify_hostname", "mx.mxtls.test"}, "verify error:num=62:hostname mismatch"},
+      {"cert-missing-intermediate", {}, "verify error:num=21:unable to verify the first certificate"},
+      {"seed", {}, "verify error:num=18:self-signed certificate"},
+  };
+  for (const auto& r : rows) {
+    served s(r.scenario, dir_);
+    auto o = run(dir_, s_client(s, r.extra));
+    EXPECT_TRUE(has(o.output, r.expect)) << r.scenario << ":\n" << o.output;
+  }
+  // The chain scenario sends leaf and intermediate; the missing-intermediate one only the leaf.
+  for (auto [name, depth] : {std::pair{"cert-ca-chain", 2}, std::pair{"cert-missing-intermediate", 1}}) {
+    served s(name, dir_);
+    auto o = run(dir_, {"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + port_of(s), "-showcerts", "-no_ign_eof"});
+    std::size_t certs = 0;
+    for (std::size_t p = 0; (p = o.output.find("BEGIN CERTIFICATE", p)) != std::string::npos; ++p) ++certs;
+    EXPECT_EQ(certs, static_cast<std::size_t>(depth)) << name << ":\n" << o.output;
+  }
+}
+
+TEST_F(ServeClients, TlsVersionsOffered) {
+  {
+    served s("tls13-only", dir_);
+    EXPECT_FALSE(has(run(dir_, s_client(s, {"-tls1_2"})).output, "Protocol version")) << "TLS 1.2 refused";
+    EXPECT_TRUE(has(run(dir_, s_client(s, {"-tls1_3"})).output, "Protocol version: TLSv1.3"));
+  }
+  {
+    served s("tls10-only", dir_);
+    auto o = run(dir_, s_client(s, {"-tls1", "-cipher", "DEFAULT@SECLEVEL=0"}));
+    EXPECT_TRUE(has(o.output, "Protocol version: TLSv1\n")) << o.output;
+    EXPECT_FALSE(has(run(dir_, s_client(s, {"-tls1_2"})).output, "Protocol version")) << "TLS 1.2 refused";
+  }
+}
+
+TEST_F(ServeClients, FaultsAtEachStep) {
+  {
+    served s("busy-421", dir_);
+    auto sw = run(dir_, swaks(s, "--tls-optional"));
+    EXPECT_NE(sw.exit_code, 0);
+    EXPECT_TRUE(has(sw.output, "421 4.3.2")) << sw.output;
+  }
+  {
+    served s("greylist", dir_);
+    auto sw = run(dir_, swaks(s, "--tls-optional"));
+    EXPECT_NE(sw.exit_code, 0);
+    EXPECT_TRUE(has(sw.output, "450 4.2.0")) << sw.output;
+  }
+  {
+    served s("disconnect-at-data", dir_);
+    auto sw = run(dir_, swaks(s, "--tls-optional"));
+    EXPECT_NE(sw.exit_code, 0);
+    EXPECT_TRUE(has(s.log(), "disconnect at DATA"));
+  }
+  {
+    served s("ehlo-refused", dir_);
+    auto sw = run(dir_, swaks(s, "--tls-optional"));
+    EXPECT_EQ(sw.exit_code, 0) << "swaks falls back to HELO: " << sw.output;
+    EXPECT_TRUE(has(s.log(), "C: HELO")) << s.log();
+  }
+}
+
+TEST_F(ServeClients, InvalidScenarioFileNamesFileLineAndField) {
+  fs::path bad = dir_ / "bad.yaml";
+  std::ofstream(bad) << "name: bad\ntls:\n  certificate: shiny\n";
+  auto o = run(dir_, {MXTLS_BINARY, "serve", "--scenario", bad.string(), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_TRUE(has(o.output, "bad.yaml:3: tls.certificate: must be self-signed")) << o.output;
+  auto missing = run(dir_, {MXTLS_BINARY, "serve", "--scenario", "no-such-thing"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_TRUE(has(missing.output, "neither a built-in scenario")) << missing.output;
+  auto list = run(dir_, {MXTLS_BINARY, "serve", "--list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_TRUE(has(list.output, "seed ")) << list.output;
+  EXPECT_TRUE(has(list.output, "keyword-as-greeting ")) << list.output;
+}
+
+TEST_F(ServeClients, DemoDiagnosesTheSeedAndExitsZero) {
+  auto o = run(dir_, {MXTLS_BINARY, "demo"}, 30s);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_TRUE(has(o.output, "error[keyword-as-greeting]")) << o.output;
+  EXPECT_TRUE(has(o.output, "STARTTLS works: TLSv1.3")) << o.output;
+  EXPECT_TRUE(has(o.output, "Verdict: STARTTLS works, but strict senders do not see it; Cisco ESA, Postfix")) << o.output;
+}
+
+}  // namespace
