@@ -37,6 +37,7 @@ using nlohmann::json;
 const fs::path source_dir = MXTLS_SOURCE_DIR;
 const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "client-matrix";
 constexpr int client_deadline_ms = 2500;  // a client still running then is waiting: "hang"
+constexpr int postfix_port = 48725;       // the private Postfix instance relays here
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -81,6 +82,7 @@ struct real_client {
   bool probe;               // sends no mail: success without STARTTLS counts as plaintext
   std::vector<std::string> (*argv)(const std::string& mode, const std::string& port);
   std::string stdin_file;   // "" for /dev/null
+  int fixed_port = 0;       // the replay server's port, for clients that cannot take one per run
 };
 
 std::string src(const char* rel) { return (source_dir / rel).string(); }
@@ -135,6 +137,11 @@ std::vector<real_client> real_clients() {
          a.push_back("b@replay.mxtls.test");
          return a;
        }, msg},
+      {"postfix", "/usr/sbin/postfix", false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + (matrix_dir / "postfix-instance").string(),
+                                         src("tests/integration/clients/postfix_relay.sh"), m, p};
+       }, "", postfix_port},
       {"openssl-s-client", "/usr/bin/openssl", true,
        [](const std::string&, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
@@ -166,7 +173,9 @@ namespace test = mxtls::test;
 run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file) {
   int pipefd[2];
   if (pipe(pipefd) != 0) return {"error", "pipe"};
-  pid_t server = spawn({MXTLS_REPLAY_SERVER, reply_file.string(), std::to_string(client_deadline_ms + 3000)}, "", pipefd[1]);
+  pid_t server = spawn({MXTLS_REPLAY_SERVER, reply_file.string(), std::to_string(client_deadline_ms + 3000),
+                        std::to_string(c.fixed_port)},
+                       "", pipefd[1]);
   close(pipefd[1]);
   FILE* from_server = fdopen(pipefd[0], "r");
   char line[4096];
@@ -211,6 +220,19 @@ TEST_P(RealClient, MatchesModel) {
 
   fs::create_directories(matrix_dir);
   fs::path reply_file = matrix_dir / (c.id + ".reply");
+  // Postfix runs as a private instance that relays to the replay server's port.
+  struct postfix_instance {
+    bool on;
+    explicit postfix_instance(bool start) : on(start) {
+      if (on)
+        std::system((src("tests/integration/postfix-instance") + " start " + (matrix_dir / "postfix-instance").string() +
+                     " " + std::to_string(postfix_port))
+                        .c_str());
+    }
+    ~postfix_instance() {
+      if (on) std::system((src("tests/integration/postfix-instance") + " stop " + (matrix_dir / "postfix-instance").string()).c_str());
+    }
+  } instance(c.id == "postfix");
   json rows = json::array();
   std::size_t mismatches = 0;
   for (const auto& v : load_variants()) {

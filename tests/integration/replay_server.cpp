@@ -3,9 +3,9 @@
 // ECDSA P-256 certificate made in memory), accepts and discards mail, and reports what
 // the client did as one JSON line on standard output.
 //
-//   replay_server REPLY_FILE [TIMEOUT_MS]
+//   replay_server REPLY_FILE [TIMEOUT_MS [PORT]]
 //
-// Prints "port N" first (it listens on 127.0.0.1, port chosen by the kernel).
+// Prints "port N" first (it listens on 127.0.0.1, on PORT or one the kernel chooses).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -187,12 +188,20 @@ int main(int argc, char** argv) {
   ss << in.rdbuf();
   const std::string reply = ss.str();
   int timeout_ms = argc > 2 ? std::atoi(argv[2]) : 8000;
+  int fixed_port = argc > 3 ? std::atoi(argv[3]) : 0;
 
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(fixed_port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(lfd, 1) != 0) {
+  // A fixed port may still be held for a moment by the previous run.
+  int bound = -1;
+  for (int attempt = 0; attempt < 100 && (bound = bind(lfd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) != 0; ++attempt)
+    usleep(20000);
+  if (bound != 0 || listen(lfd, 1) != 0) {
     std::perror("replay_server: bind");
     return 2;
   }
