@@ -51,6 +51,7 @@ enum class tls_mode : std::uint8_t {
 // Which line ends a reply for this client.
 enum class reply_end : std::uint8_t {
   space_or_bare_code,  // "ddd SP" or "ddd" alone (RFC 5321)
+  space_tab_or_bare_code,  // also "ddd TAB" (Postfix)
   not_hyphen,          // any line whose fourth octet is not '-'
   space_only,          // only "ddd SP"
   coded_not_hyphen,    // a line with a code whose fourth octet is not '-'; code-less lines skipped

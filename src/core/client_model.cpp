@@ -75,26 +75,37 @@ constexpr std::array<client_model, 22> models{{
      tls_mode::opportunistic, false, false, true, "first word, case-insensitive (assumed)", nullptr, true,
      [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " \t="), "STARTTLS"); }); }},
 
-    // Postfix 3.7 src/smtp/smtp_proto.c smtp_helo(): line 0 is the server name; each later
-    // line's first word (leading white space skipped, split at space, tab or '=') is
-    // compared with strcasecmp. smtp_chat.c: a reply ends at "ddd SP" or "ddd" alone; a
-    // malformed line (or one cut at 2048 octets) is a protocol error, and the extensions
-    // are then not used (seen with posttls-finger, which shares this code). Any 2xx to
-    // STARTTLS starts the handshake.
+    // Postfix 3.7 src/smtp/smtp_proto.c smtp_helo(): the first non-empty line is the server
+    // name; each later line's first word (leading white space skipped, split at space, tab
+    // or '=') is compared with strcasecmp. smtp_chat.c: a reply ends at "ddd" followed by
+    // white space or nothing; malformed lines are skipped and reading goes on; a line cut
+    // at 2048 octets spoils the extensions. Any 2xx to STARTTLS starts the handshake.
+    // (Checked against Postfix 3.7 delivering through a relayhost.)
     {"postfix", "Postfix", "Postfix smtp(8)", "3.7", "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c",
-     "smtp_tls_security_level = may / encrypt", reply_end::space_or_bare_code, false, false, false,
+     "smtp_tls_security_level = may / encrypt", reply_end::space_tab_or_bare_code, false, false, false,
      tls_mode::opportunistic, true, false, true, "first word (split at space, tab or '='), case-insensitive",
      [](lines_t l) -> const char* {
-       for (const auto& x : l) {
+       for (const auto& x : l)
          if (x.size() > 2048) return "a line is longer than 2048 octets";
-         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space, '-' or its end";
-       }
        return nullptr;
-     }, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(trim(after_code(x)), " \t="), "STARTTLS"); }); }},
+     },
+     true,
+     [](lines_t l) {
+       int words = 0;
+       for (std::size_t i = 0; i < l.size(); ++i) {
+         std::string_view x = l[i];
+         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-' && x[3] != '\t')) continue;  // malformed: skipped
+         std::string_view body = trim(after_code(x));
+         if (body.empty()) continue;     // empty lines do not count
+         if (words++ == 0) continue;     // the first non-empty line is the server's name
+         if (ieq(token(body, " \t="), "STARTTLS")) return static_cast<int>(i);
+       }
+       return -1;
+     }},
 
     // posttls-finger (Postfix 3.7) src/posttls-finger/posttls-finger.c: unlike smtp(8) it
-    // examines line 0 too. A probe: it sends no mail.
+    // examines line 0 too, and a malformed line or one over 2048 octets makes it ignore the
+    // extensions. A probe: it sends no mail.
     {"posttls-finger", "posttls-finger", "posttls-finger", "3.7", "src/posttls-finger/posttls-finger.c",
      "-l may / -l encrypt", reply_end::space_or_bare_code, false, false, false, tls_mode::opportunistic, true, false,
      false, "first word (split at space, tab or '='), case-insensitive, on every line",
@@ -378,6 +389,7 @@ struct client_view {
 bool ends_reply(const client_model& m, std::string_view x, int first_code, bool first) {
   switch (m.end) {
     case reply_end::space_or_bare_code: return coded(x) && (x.size() == 3 || x[3] == ' ');
+    case reply_end::space_tab_or_bare_code: return coded(x) && (x.size() == 3 || x[3] == ' ' || x[3] == '\t');
     case reply_end::not_hyphen: return x.size() < 4 || x[3] != '-';
     case reply_end::space_only: return coded(x) && x.size() >= 4 && x[3] == ' ';
     case reply_end::coded_not_hyphen: return coded(x) && (x.size() < 4 || x[3] != '-');

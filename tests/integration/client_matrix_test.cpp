@@ -38,6 +38,8 @@ const fs::path source_dir = MXTLS_SOURCE_DIR;
 const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "client-matrix";
 constexpr int client_deadline_ms = 2500;  // a client still running then is waiting: "hang"
 constexpr int postfix_port = 48725;       // the private Postfix instance relays here
+// A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
+const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-matrix-pf-" + std::to_string(getpid()));
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -139,7 +141,7 @@ std::vector<real_client> real_clients() {
        }, msg},
       {"postfix", "/usr/sbin/postfix", false,
        [](const std::string& m, const std::string& p) {
-         return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + (matrix_dir / "postfix-instance").string(),
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + postfix_dir.string(),
                                          src("tests/integration/clients/postfix_relay.sh"), m, p};
        }, "", postfix_port},
       {"openssl-s-client", "/usr/bin/openssl", true,
@@ -225,12 +227,12 @@ TEST_P(RealClient, MatchesModel) {
     bool on;
     explicit postfix_instance(bool start) : on(start) {
       if (on)
-        std::system((src("tests/integration/postfix-instance") + " start " + (matrix_dir / "postfix-instance").string() +
+        std::system((src("tests/integration/postfix-instance") + " start " + postfix_dir.string() +
                      " " + std::to_string(postfix_port))
                         .c_str());
     }
     ~postfix_instance() {
-      if (on) std::system((src("tests/integration/postfix-instance") + " stop " + (matrix_dir / "postfix-instance").string()).c_str());
+      if (on) std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str());
     }
   } instance(c.id == "postfix");
   json rows = json::array();

@@ -36,11 +36,11 @@ fs::path temp_dir() {
 // `mxtls serve --scenario NAME --listen 127.0.0.1:0 --log FILE`, stopped with SIGTERM.
 class served {
  public:
-  explicit served(const std::string& scenario, const fs::path& dir) : dir_(dir) {
+  explicit served(const std::string& scenario, const fs::path& dir, const std::string& listen = "127.0.0.1:0") : dir_(dir) {
     out_ = dir / ("serve-" + scenario + ".out");
     log_ = dir / ("serve-" + scenario + ".log");
     int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", "127.0.0.1:0", "--log", log_.string()}, "", fd, fd);
+    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--log", log_.string()}, "", fd, fd);
     close(fd);
     std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
     for (int i = 0; i < 500 && port_ == 0; ++i) {
@@ -255,6 +255,39 @@ TEST_F(ServeClients, FaultsAtEachStep) {
     EXPECT_EQ(sw.exit_code, 0) << "swaks falls back to HELO: " << sw.output;
     EXPECT_TRUE(has(s.log(), "C: HELO")) << s.log();
   }
+}
+
+// Postfix smtp(8) delivering through a relayhost: the seed server gets the mail in
+// plaintext, the compliant one over TLS, and with TLS required Postfix defers.
+TEST_F(ServeClients, PostfixRelaysToTheSeedInPlaintextAndToTheCompliantOverTls) {
+  if (!fs::exists("/usr/sbin/postfix")) GTEST_SKIP() << "postfix is not installed";
+  constexpr int port = 48726;
+  // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
+  fs::path instance = fs::temp_directory_path() / ("mxtls-pf-" + std::to_string(getpid()));
+  std::string tool = (source_dir / "tests/integration/postfix-instance").string();
+  ASSERT_EQ(std::system((tool + " start " + instance.string() + " " + std::to_string(port)).c_str()), 0);
+  auto deliver = [&](const char* mode) {
+    return run(dir_, {"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + instance.string(),
+                      (source_dir / "tests/integration/clients/postfix_relay.sh").string(), mode, std::to_string(port)},
+               30s);
+  };
+  {
+    served s("seed", dir_, "127.0.0.1:" + std::to_string(port));
+    ASSERT_EQ(s.port(), port) << s.output();
+    EXPECT_EQ(deliver("opportunistic").exit_code, 0);
+    EXPECT_TRUE(has(s.log(), "C: <message of")) << s.log();
+    EXPECT_FALSE(has(s.log(), "TLS established")) << "Postfix does not see STARTTLS on the greeting line";
+    EXPECT_EQ(deliver("required").exit_code, 1);
+    EXPECT_TRUE(has(slurp(instance / "maillog"), "TLS is required, but was not offered by host 127.0.0.1"));
+  }
+  {
+    served s("compliant", dir_, "127.0.0.1:" + std::to_string(port));
+    ASSERT_EQ(s.port(), port) << s.output();
+    EXPECT_EQ(deliver("required").exit_code, 0);
+    EXPECT_TRUE(has(s.log(), "TLS established")) << s.log();
+    EXPECT_TRUE(has(slurp(instance / "maillog"), "TLS connection established to 127.0.0.1"));
+  }
+  std::system((tool + " stop " + instance.string()).c_str());
 }
 
 TEST_F(ServeClients, InvalidScenarioFileNamesFileLineAndField) {
