@@ -20,10 +20,23 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (upper(a[i]) != upper(b[i])) return false;
+  return true;
 }
+
+// Octet classes for the keyword scan, one table look-up per octet.
+enum : std::uint8_t { cls_letdig = 1, cls_lower = 2, cls_dot = 4 };
+constexpr std::array<std::uint8_t, 256> octet_class = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig;
+  for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig | cls_lower;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig;
+  t['.'] = cls_dot;
+  return t;
+}();
 
 // Eight octets at a time: a word of eight copies of `b`.
 constexpr std::uint64_t lanes(std::uint8_t b) { return 0x0101010101010101ULL * b; }
@@ -35,16 +48,34 @@ std::uint64_t load8(const char* p) {
 // Non-zero when some octet of `w` is zero.
 constexpr std::uint64_t zero_octet(std::uint64_t w) { return (w - lanes(1)) & ~w & lanes(0x80); }
 
+// Text up to the first space or tab.
+std::string_view first_word(std::string_view s) {
+  std::size_t i = 0;
+  // Eight octets at a time while none is a space or a tab.
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w = load8(s.data() + i);
+    if (zero_octet(w ^ lanes(' ')) | zero_octet(w ^ lanes('\t'))) break;
+  }
+  while (i < s.size() && s[i] != ' ' && s[i] != '\t') ++i;
+  return s.substr(0, i);
+}
+
+// Non-zero when some octet of `w` lies outside 0x20..0x7E.
+constexpr std::uint64_t outside_printable(std::uint64_t w) {
+  std::uint64_t below = (w - lanes(0x20)) & ~w & lanes(0x80);  // some octet < 0x20
+  std::uint64_t above = ((w + lanes(0x01)) | w) & lanes(0x80);  // some octet >= 0x7F
+  return below | above;
+}
+
 // Index of the first octet outside textstring = 1*(%d09 / %d32-126), or npos.
 std::size_t first_invalid_octet(std::string_view text) {
   std::size_t i = 0;
-  // Skip eight octets at a time while all of them lie in 0x20..0x7E.
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t w = load8(text.data() + i);
-    std::uint64_t below = (w - lanes(0x20)) & ~w & lanes(0x80);  // some octet < 0x20
-    std::uint64_t above = ((w + lanes(0x01)) | w) & lanes(0x80);  // some octet >= 0x7F
-    if (below | above) break;
-  }
+  // Skip eight octets at a time while all of them lie in 0x20..0x7E; the last eight
+  // octets are checked as one (overlapping) word too.
+  for (; i + 8 <= text.size(); i += 8)
+    if (outside_printable(load8(text.data() + i))) break;
+  if (i + 8 > text.size() && text.size() >= 8 && !outside_printable(load8(text.data() + text.size() - 8)))
+    return std::string_view::npos;
   for (; i < text.size(); ++i) {
     auto c = static_cast<unsigned char>(text[i]);
     if ((c < 32 && c != '\t') || c > 126) return i;
@@ -68,11 +99,7 @@ bool mentions_starttls(std::string_view text) {
   return false;
 }
 
-std::string_view first_word(std::string_view s) {
-  std::size_t end = 0;
-  while (end < s.size() && !is_space(s[end])) ++end;
-  return s.substr(0, end);
-}
+
 
 // Where a finding lands: the input line and the column of an offset inside the stored
 // reply line.
@@ -383,15 +410,19 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
     std::size_t kw_col = col_of(kw);
     if (kw.empty()) {
       at.add(finding_id::keyword_syntax, i, r, l, kw_col, 1, "the line has no keyword");
-    } else if (kw.size() > 5 && iequals(kw.substr(0, 5), "AUTH=")) {
+    } else if (kw.size() > 5 && kw[4] == '=' && iequals(kw.substr(0, 4), "AUTH")) {
       at.add(finding_id::auth_legacy_form, i, r, l, kw_col, kw.size(),
              fmt::format("\"{}\" is the pre-standard AUTH= form", kw));
     } else {
       // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-      std::size_t bad = is_let_dig(kw.front()) ? std::string_view::npos : 0;
-      for (std::size_t k = 1; k < kw.size() && bad == std::string_view::npos; ++k)
-        if (!is_let_dig(kw[k]) && kw[k] != '-') bad = k;
-      bool displaced_domain = kw.find('.') != std::string_view::npos && is_domain(kw);
+      std::uint8_t seen_classes = 0;
+      std::size_t bad = std::string_view::npos;
+      for (std::size_t k = 0; k < kw.size(); ++k) {
+        std::uint8_t c = octet_class[static_cast<unsigned char>(kw[k])];
+        seen_classes |= c;
+        if (bad == std::string_view::npos && !(c & cls_letdig) && (k == 0 || kw[k] != '-')) bad = k;
+      }
+      bool displaced_domain = (seen_classes & cls_dot) && is_domain(kw);
       if (displaced_domain)
         at.add(finding_id::keyword_syntax, i, r, l, kw_col, kw.size(),
                fmt::format("\"{}\" looks like the greeting domain out of place; as an ehlo-line it is "
@@ -401,7 +432,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
         at.add(finding_id::keyword_syntax, i, r, l, kw_col + bad, 1,
                fmt::format("\"{}\" is not a valid keyword: '{}' is not a letter, digit or hyphen", kw,
                            kw[bad]));
-      if (!displaced_domain && std::any_of(kw.begin(), kw.end(), [](char c) { return c >= 'a' && c <= 'z'; }))
+      if (!displaced_domain && (seen_classes & cls_lower))
         at.add(finding_id::keyword_not_uppercase, i, r, l, kw_col, kw.size(),
                fmt::format("\"{}\" is not in upper case", kw));
     }

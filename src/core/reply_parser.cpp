@@ -29,19 +29,14 @@ const char* to_string(separator s) {
 
 namespace {
 
-// Index of the first CR or LF at or after `i`, or bytes.size(). Eight octets at a time:
-// a word has a CR (or LF) octet when XOR with eight CRs (LFs) leaves a zero octet.
+// Index of the first CR or LF at or after `i`, or bytes.size(): the first LF by memchr,
+// then a CR before it (normally the one right in front of it, as CRLF).
 std::size_t find_line_end(std::string_view bytes, std::size_t i) {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-  const std::size_t n = bytes.size();
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, bytes.data() + i, 8);
-    std::uint64_t cr = w ^ (ones * '\r'), lf = w ^ (ones * '\n');
-    if (((cr - ones) & ~cr & highs) | ((lf - ones) & ~lf & highs)) break;
-  }
-  while (i < n && bytes[i] != '\r' && bytes[i] != '\n') ++i;
-  return i;
+  const char* base = bytes.data();
+  const char* lf = static_cast<const char*>(std::memchr(base + i, '\n', bytes.size() - i));
+  std::size_t end = lf ? static_cast<std::size_t>(lf - base) : bytes.size();
+  const char* cr = static_cast<const char*>(std::memchr(base + i, '\r', end - i));
+  return cr ? static_cast<std::size_t>(cr - base) : end;
 }
 
 }  // namespace
@@ -65,10 +60,7 @@ void reply_parser::append(std::string_view part) {
     storing_ = current_.lines.size() < limits_.max_lines && !current_.octets_limit_hit;
     line_begin_ = static_cast<std::uint32_t>(current_.data.size());
   }
-  if (line_length_ < 4) {
-    std::size_t n = std::min<std::size_t>(4 - line_length_, part.size());
-    if (n > 0) std::memcpy(head_ + line_length_, part.data(), n);
-  }
+  for (std::size_t k = 0; line_length_ + k < 4 && k < part.size(); ++k) head_[line_length_ + k] = part[k];
   if (storing_) {
     std::size_t kept = current_.data.size() - line_begin_;
     std::size_t room_line = limits_.max_line_octets - kept;
