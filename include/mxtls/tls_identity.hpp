@@ -12,6 +12,7 @@
 typedef struct x509_st X509;
 typedef struct evp_pkey_st EVP_PKEY;
 typedef struct ssl_ctx_st SSL_CTX;
+struct asn1_string_st;
 
 namespace mxtls {
 
@@ -42,5 +43,7 @@ tls_identity load_identity(const std::string& cert_file, const std::string& key_
 void use_identity(SSL_CTX* ctx, const tls_identity& id);
 std::string fingerprint_sha256(X509* cert);
 std::string to_pem(X509* cert);
+// "Nov 27 18:25:45 2026 GMT"
+std::string asn1_time_text(const asn1_string_st* t);
 
 }  // namespace mxtls

@@ -28,16 +28,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-std::string asn1_time(const ASN1_TIME* t) {
-  BIO* b = BIO_new(BIO_s_mem());
-  ASN1_TIME_print(b, t);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(b, &data);
-  std::string s(data, static_cast<std::size_t>(n));
-  BIO_free(b);
-  return s;
-}
-
 std::string name_of(X509_NAME* n) {
   char buf[512];
   X509_NAME_oneline(n, buf, sizeof buf);
@@ -49,8 +39,8 @@ peer_certificate describe(X509* c) {
   p.subject = name_of(X509_get_subject_name(c));
   p.issuer = name_of(X509_get_issuer_name(c));
   p.sha256 = fingerprint_sha256(c);
-  p.not_before = asn1_time(X509_get0_notBefore(c));
-  p.not_after = asn1_time(X509_get0_notAfter(c));
+  p.not_before = asn1_time_text(X509_get0_notBefore(c));
+  p.not_after = asn1_time_text(X509_get0_notAfter(c));
   EVP_PKEY* k = X509_get0_pubkey(c);
   if (k) p.key = fmt::format("{} {} bits", OBJ_nid2sn(EVP_PKEY_base_id(k)), EVP_PKEY_bits(k));
   if (auto* sans = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(c, NID_subject_alt_name, nullptr, nullptr))) {

@@ -76,14 +76,28 @@ std::string fingerprint_sha256(X509* cert) {
   return s;
 }
 
-std::string to_pem(X509* cert) {
+namespace {
+
+// What a writer put into a memory BIO, as a string.
+template <class Write>
+std::string through_memory_bio(Write write) {
   BIO* b = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509(b, cert);
+  write(b);
   char* data = nullptr;
   long len = BIO_get_mem_data(b, &data);
   std::string s(data, static_cast<std::size_t>(len));
   BIO_free(b);
   return s;
+}
+
+}  // namespace
+
+std::string to_pem(X509* cert) {
+  return through_memory_bio([&](BIO* b) { PEM_write_bio_X509(b, cert); });
+}
+
+std::string asn1_time_text(const ASN1_TIME* t) {
+  return through_memory_bio([&](BIO* b) { ASN1_TIME_print(b, t); });
 }
 
 tls_identity make_identity(const std::string& host, certificate_kind kind) {

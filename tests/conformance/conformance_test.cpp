@@ -2,6 +2,8 @@
 // Every vector is also fed to the push parser split at every octet offset.
 #include <gtest/gtest.h>
 
+#include "../read_file.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -21,12 +23,7 @@ using nlohmann::json;
 
 const fs::path conformance_dir = fs::path(MXTLS_SOURCE_DIR) / "tests" / "conformance";
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
 struct vector_case {
   std::string file;  // the JSON file it came from

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../read_file.hpp"
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,12 +27,7 @@ struct run_result {
   long max_rss_kib = 0;
 };
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
 class Cli : public ::testing::Test {
  protected:

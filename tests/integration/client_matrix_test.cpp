@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../read_file.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -41,12 +43,7 @@ constexpr int postfix_port = 48725;       // the private Postfix instance relays
 // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-matrix-pf-" + std::to_string(getpid()));
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
 struct variant {
   std::string name;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../read_file.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -19,12 +21,7 @@ namespace t = mxtls::test;
 
 const fs::path source_dir = MXTLS_SOURCE_DIR;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
 fs::path temp_dir() {
   fs::path d = fs::temp_directory_path() /
