@@ -23,5 +23,6 @@ struct command {
 command add_lint(CLI::App& parent);
 command add_serve(CLI::App& parent);
 command add_demo(CLI::App& parent);
+command add_probe(CLI::App& parent);
 
 }  // namespace mxtls::cli

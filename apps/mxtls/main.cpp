@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   std::vector<mxtls::cli::command> commands;
   commands.push_back(mxtls::cli::add_lint(app));
   commands.push_back(mxtls::cli::add_serve(app));
+  commands.push_back(mxtls::cli::add_probe(app));
   commands.push_back(mxtls::cli::add_demo(app));
 
   try {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,17 +46,31 @@ struct live_session_result {
   bool tls_established = false;
   std::string tls_protocol, tls_cipher, tls_group;
   std::vector<peer_certificate> chain;
+  bool chain_verified = false;       // the chain verifies against the CA store
+  std::string verify_error;          // OpenSSL's reason when it does not
+  bool hostname_match = false;       // the leaf matches session_options::verify_name
+  bool expired = false, not_yet_valid = false;
   std::string error_phase;  // empty, or connect / banner / ehlo / starttls / tls / ehlo-after-tls
   std::string error;
 };
 
 struct session_options {
   std::string ehlo_name = "mxtls.invalid";
-  std::string sni;  // empty: none
+  std::string sni;          // empty: none
+  std::string verify_name;  // the name the certificate must match (RFC 6125 rules)
+  std::string ca_file, ca_dir;  // empty both: the system's default store
+  bool try_starttls = true;     // send STARTTLS when the word appears in the EHLO reply
+  // When set, decides from the EHLO reply's octets whether to send STARTTLS (--as CLIENT).
+  std::function<bool(const std::string& ehlo)> decide_starttls;
   session_timeouts timeouts;
   std::size_t max_reply_octets = 64 * 1024;
 };
 
 asio::awaitable<live_session_result> run_live_session(asio::ip::tcp::endpoint server, session_options options);
+
+// The command-injection check (CVE-2011-0411 class): STARTTLS and NOOP leave in one TCP
+// segment; after the handshake, a vulnerable server answers the NOOP inside TLS. True
+// when it does; false when it does not, or when the check could not run (`error` says why).
+asio::awaitable<bool> check_command_injection(asio::ip::tcp::endpoint server, session_options options, std::string& error);
 
 }  // namespace mxtls

@@ -130,7 +130,9 @@ struct client {
         co_return false;
       }
     }
+    note('S', raw);
     if (trailing) {
+      std::size_t before = raw.size();
       if (in.empty()) {
         std::string saved_phase = r.error_phase, saved = r.error;
         if (!co_await read_more(opt.timeouts.trailing, phase)) {
@@ -141,8 +143,8 @@ struct client {
       std::size_t take = std::min(in.size(), opt.max_reply_octets);
       raw += in.substr(0, take);
       in.erase(0, take);
+      if (raw.size() > before) note('S', std::string_view(raw).substr(before));  // lines after the final line
     }
-    note('S', raw);
     co_return true;
   }
 
@@ -192,7 +194,9 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
     if (w == "STARTTLS") r.starttls_offered = true;
   }
 
-  if (r.starttls_offered) {
+  bool send_starttls = opt.decide_starttls ? opt.decide_starttls(r.ehlo) : r.starttls_offered && opt.try_starttls;
+  if (!send_starttls && r.starttls_offered) c.note('-', "STARTTLS not sent (as the client would not)");
+  if (send_starttls) {
     r.starttls_attempted = true;
     cmd = "STARTTLS";
     if (!co_await c.send(cmd)) co_return r;
@@ -205,7 +209,12 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
       if (!c.in.empty()) c.note('-', fmt::format("{} octets after the 220 discarded", c.in.size()));
       c.in.clear();
       asio::ssl::context ctx(asio::ssl::context::tls_client);
-      ctx.set_verify_mode(asio::ssl::verify_none);
+      ctx.set_verify_mode(asio::ssl::verify_none);  // verified below, to report, not to refuse
+      if (opt.ca_file.empty() && opt.ca_dir.empty())
+        SSL_CTX_set_default_verify_paths(ctx.native_handle());
+      else
+        SSL_CTX_load_verify_locations(ctx.native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
+                                      opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
       c.tls.emplace(std::move(c.sock), ctx);
       if (!opt.sni.empty()) SSL_set_tlsext_host_name(c.tls->native_handle(), opt.sni.c_str());
       asio::steady_timer timer(ex, opt.timeouts.tls);
@@ -225,6 +234,17 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
       if (nid > 0) r.tls_group = OBJ_nid2sn(nid & ~TLSEXT_nid_unknown);
       if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
         for (int i = 0; i < sk_X509_num(chain); ++i) r.chain.push_back(describe(sk_X509_value(chain, i)));
+      long verdict = SSL_get_verify_result(ssl);
+      r.chain_verified = verdict == X509_V_OK;
+      if (!r.chain_verified) r.verify_error = X509_verify_cert_error_string(verdict);
+      if (X509* leaf = SSL_get1_peer_certificate(ssl)) {
+        // RFC 6125 / RFC 7672 §3.2: DNS-ID in subjectAltName, wildcard in the leftmost label.
+        if (!opt.verify_name.empty())
+          r.hostname_match = X509_check_host(leaf, opt.verify_name.c_str(), 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr) == 1;
+        r.expired = X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0;
+        r.not_yet_valid = X509_cmp_current_time(X509_get0_notBefore(leaf)) > 0;
+        X509_free(leaf);
+      }
       c.note('-', fmt::format("TLS established: {} {}", r.tls_protocol, r.tls_cipher));
       cmd = "EHLO " + opt.ehlo_name;
       if (!co_await c.send(cmd)) co_return r;
@@ -240,6 +260,50 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
     r.error = saved;
   }
   co_return r;
+}
+
+awaitable<bool> check_command_injection(tcp::endpoint server, session_options opt, std::string& error) {
+  live_session_result r;
+  auto ex = co_await asio::this_coro::executor;
+  client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
+  asio::steady_timer timer(ex, opt.timeouts.connect);
+  auto res = co_await (c.sock.async_connect(server, as_tuple(use_awaitable)) || timer.async_wait(as_tuple(use_awaitable)));
+  if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
+    error = "no connection";
+    co_return false;
+  }
+  std::string banner, ehlo, reply;
+  std::string cmd = "EHLO " + opt.ehlo_name;
+  if (!co_await c.read_reply(banner, opt.timeouts.banner, "banner", false) || !co_await c.send(cmd) ||
+      !co_await c.read_reply(ehlo, opt.timeouts.command, "ehlo", true)) {
+    error = r.error;
+    co_return false;
+  }
+  // Both commands in one write, so in one segment.
+  std::string both = "STARTTLS\r\nNOOP\r\n";
+  auto [wec, wn] = co_await asio::async_write(c.sock, asio::buffer(both), as_tuple(use_awaitable));
+  if (wec || !co_await c.read_reply(reply, opt.timeouts.command, "starttls", false) || reply.rfind("220", 0) != 0) {
+    error = wec ? wec.message() : r.error.empty() ? "STARTTLS was not answered with 220" : r.error;
+    co_return false;
+  }
+  c.in.clear();
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  c.tls.emplace(std::move(c.sock), ctx);
+  asio::steady_timer htimer(ex, opt.timeouts.tls);
+  auto hs = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
+                      htimer.async_wait(as_tuple(use_awaitable)));
+  if (hs.index() == 1 || std::get<0>(std::get<0>(hs))) {
+    error = "TLS handshake failed";
+    co_return false;
+  }
+  // We send nothing: anything the server says now answers the NOOP we sent in plaintext.
+  std::string unsolicited;
+  std::chrono::milliseconds wait = std::min(opt.timeouts.command, std::chrono::milliseconds(1500));
+  bool answered = co_await c.read_more(wait, "injection");
+  cmd = "QUIT";
+  co_await c.send(cmd);
+  co_return answered && !c.in.empty();
 }
 
 }  // namespace mxtls

@@ -287,6 +287,67 @@ TEST_F(ServeClients, PostfixRelaysToTheSeedInPlaintextAndToTheCompliantOverTls) 
   std::system((tool + " stop " + instance.string()).c_str());
 }
 
+TEST_F(ServeClients, ProbeDiagnosesScenarios) {
+  auto probe = [&](const served& s, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a{MXTLS_BINARY, "probe", "[127.0.0.1]:" + port_of(s)};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run(dir_, a, 30s);
+  };
+  {
+    served s("seed", dir_);
+    auto o = probe(s);
+    EXPECT_EQ(o.exit_code, 1) << o.output;
+    EXPECT_EQ(o.output.rfind("STARTTLS works (TLSv1.3", 0), 0u) << o.output;
+    EXPECT_TRUE(has(o.output, "it is listed before the greeting: Cisco ESA, Postfix, Exim, Sendmail, Python, Go")) << o.output;
+    auto esa = probe(s, {"--log", "esa"});
+    EXPECT_TRUE(has(esa.output, "Info: DCID 1 STARTTLS command not supported.")) << esa.output;
+    auto json = probe(s, {"--format", "json"});
+    EXPECT_TRUE(has(json.output, "\"schema\": \"mxtls-probe\"")) << json.output;
+    EXPECT_TRUE(has(json.output, "\"keyword-as-greeting\"")) << json.output;
+  }
+  {
+    served s("compliant", dir_);
+    auto o = probe(s);
+    EXPECT_EQ(o.exit_code, 0) << o.output;
+    EXPECT_TRUE(has(o.output, "STARTTLS works for every sender")) << o.output;
+    auto esa = probe(s, {"--log", "esa"});
+    EXPECT_TRUE(has(esa.output, "Info: DCID 1 TLS success protocol TLSv1.3 cipher TLS_AES_256_GCM_SHA384")) << esa.output;
+    auto strict = probe(s, {"--policy", "required-verify", "--name", "mail-esa.com"});
+    EXPECT_EQ(strict.exit_code, 1) << "a self-signed certificate fails Required (Verify): " << strict.output;
+  }
+  {
+    served s("cert-wrong-host", dir_);
+    auto o = probe(s, {"--name", "mx.mxtls.test"});
+    EXPECT_TRUE(has(o.output, "certificate does not match mx.mxtls.test")) << o.output;
+  }
+  {
+    served s("command-injection", dir_);
+    auto o = probe(s);
+    EXPECT_EQ(o.exit_code, 1) << o.output;
+    EXPECT_TRUE(has(o.output, "CVE-2011-0411")) << o.output;
+  }
+  {
+    served s("response-injection", dir_);
+    auto o = probe(s);
+    EXPECT_TRUE(has(o.output, "octets of plaintext followed the 220")) << o.output;
+  }
+  {
+    served s("busy-421", dir_);
+    EXPECT_EQ(probe(s).exit_code, 3);
+  }
+  {
+    served s("starttls-454", dir_);
+    auto o = probe(s);
+    EXPECT_EQ(o.exit_code, 1);
+    EXPECT_TRUE(has(o.output, "refused with 454")) << o.output;
+  }
+  auto closed = run(dir_, {MXTLS_BINARY, "probe", "[127.0.0.1]:1", "--timeout", "connect=2"});
+  EXPECT_EQ(closed.exit_code, 3) << closed.output;
+  auto domain = run(dir_, {MXTLS_BINARY, "probe", "example.com"});
+  EXPECT_EQ(domain.exit_code, 2);
+  EXPECT_TRUE(has(domain.output, "DNS (MX) lookup")) << domain.output;
+}
+
 TEST_F(ServeClients, InvalidScenarioFileNamesFileLineAndField) {
   fs::path bad = dir_ / "bad.yaml";
   std::ofstream(bad) << "name: bad\ntls:\n  certificate: shiny\n";
@@ -306,8 +367,9 @@ TEST_F(ServeClients, DemoDiagnosesTheSeedAndExitsZero) {
   auto o = run(dir_, {MXTLS_BINARY, "demo"}, 30s);
   EXPECT_EQ(o.exit_code, 0) << o.output;
   EXPECT_TRUE(has(o.output, "error[keyword-as-greeting]")) << o.output;
-  EXPECT_TRUE(has(o.output, "STARTTLS works: TLSv1.3")) << o.output;
-  EXPECT_TRUE(has(o.output, "Verdict: STARTTLS works, but strict senders do not see it; Cisco ESA, Postfix")) << o.output;
+  EXPECT_TRUE(has(o.output, "TLS       TLSv1.3")) << o.output;
+  EXPECT_TRUE(has(o.output, "Verdict: STARTTLS works (TLSv1.3")) << o.output;
+  EXPECT_TRUE(has(o.output, "it is listed before the greeting: Cisco ESA, Postfix, Exim, Sendmail, Python, Go")) << o.output;
 }
 
 }  // namespace

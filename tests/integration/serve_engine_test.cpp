@@ -195,6 +195,53 @@ TEST(ServeEngine, CommandInjectionScenarioRunsPipelinedCommandsInsideTls) {
   }
 }
 
+TEST(ServeEngine, InjectionCheckOfTheEngineFindsTheVulnerableScenario) {
+  for (bool vulnerable : {false, true}) {
+    harness h(vulnerable ? "command-injection" : "compliant");
+    std::string error;
+    bool result = !vulnerable;
+    bool done = false;
+    asio::co_spawn(h.io, check_command_injection(h.server->local_endpoint(), harness::fast(), error),
+                   [&](std::exception_ptr e, bool r) {
+                     if (e) std::rethrow_exception(e);
+                     result = r;
+                     done = true;
+                   });
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!done && std::chrono::steady_clock::now() < deadline) h.io.run_one_for(100ms);
+    ASSERT_TRUE(done);
+    EXPECT_EQ(result, vulnerable) << error;
+    EXPECT_TRUE(error.empty()) << error;
+  }
+}
+
+TEST(ServeEngine, CertificateFactsFromTheLiveSession) {
+  {
+    harness h("cert-wrong-host");
+    session_options o = harness::fast();
+    o.verify_name = "mx.mxtls.test";
+    auto r = h.meet(o);
+    ASSERT_TRUE(r.tls_established) << r.error;
+    EXPECT_FALSE(r.hostname_match);
+    EXPECT_FALSE(r.chain_verified);
+    EXPECT_EQ(r.verify_error, "self-signed certificate");
+  }
+  {
+    harness h("cert-expired");
+    auto r = h.meet();
+    EXPECT_TRUE(r.expired);
+  }
+  {
+    harness h("cert-ca-chain");
+    session_options o = harness::fast();
+    o.verify_name = "mx.mxtls.test";
+    auto r = h.meet(o);
+    EXPECT_EQ(r.chain.size(), 2u);
+    EXPECT_TRUE(r.hostname_match);
+    EXPECT_EQ(r.verify_error, "unable to get local issuer certificate");
+  }
+}
+
 TEST(ServeEngine, AThousandSessionsWithHostileOnesAmongThem) {
   rlimit lim{};
   getrlimit(RLIMIT_NOFILE, &lim);

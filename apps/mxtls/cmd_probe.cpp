@@ -1,0 +1,118 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "mxtls/probe.hpp"
+#include "mxtls/probe_report.hpp"
+
+namespace mxtls::cli {
+
+namespace {
+
+struct probe_args {
+  std::string target;
+  std::string ehlo = "mxtls.invalid";
+  unsigned short port = 25;
+  std::vector<std::string> timeouts;
+  std::string policy = "preferred";
+  std::string ca, sni, name, as_client;
+  std::string format = "text";
+  std::string log;
+  bool no_injection = false;
+};
+
+int run_probe_cmd(const probe_args& a) {
+  probe_options opt;
+  auto policy = parse_policy(a.policy);
+  if (!policy) {
+    std::fprintf(stderr, "mxtls probe: --policy must be none, preferred, required, preferred-verify or required-verify\n");
+    return exit_usage;
+  }
+  opt.policy = *policy;
+  opt.injection_test = !a.no_injection;
+  opt.as_client = a.as_client;
+  opt.session.ehlo_name = a.ehlo;
+  opt.session.sni = a.sni;
+  opt.session.verify_name = !a.name.empty() ? a.name : a.sni;
+  if (!a.ca.empty()) {
+    struct stat st{};
+    if (stat(a.ca.c_str(), &st) != 0) {
+      std::fprintf(stderr, "mxtls probe: --ca: '%s' does not exist\n", a.ca.c_str());
+      return exit_usage;
+    }
+    (S_ISDIR(st.st_mode) ? opt.session.ca_dir : opt.session.ca_file) = a.ca;
+  }
+  for (const auto& t : a.timeouts) {
+    auto eq = t.find('=');
+    char* end = nullptr;
+    double secs = eq == std::string::npos ? -1 : std::strtod(t.c_str() + eq + 1, &end);
+    std::string phase = t.substr(0, eq);
+    std::chrono::milliseconds* slot = phase == "connect" ? &opt.session.timeouts.connect
+                                      : phase == "banner"  ? &opt.session.timeouts.banner
+                                      : phase == "command" ? &opt.session.timeouts.command
+                                      : phase == "tls"     ? &opt.session.timeouts.tls
+                                                           : nullptr;
+    if (!slot || secs <= 0 || secs > 3600 || (end && *end)) {
+      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE connect, banner, command or tls\n", t.c_str());
+      return exit_usage;
+    }
+    *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+  }
+  probe_report r;
+  try {
+    probe_target target = parse_probe_target(a.target, a.port);
+    if (opt.session.verify_name.empty() && !target.literal) opt.session.verify_name = target.host;
+    r = run_probe(target, opt);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mxtls probe: %s\n", e.what());
+    return exit_usage;
+  }
+  std::string out = a.log == "esa"        ? render_esa_log(r)
+                    : a.format == "json" ? render_probe_json(r) + "\n"
+                                         : render_probe_text(r, isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return r.exit_code;
+}
+
+}  // namespace
+
+command add_probe(CLI::App& parent) {
+  auto args = std::make_shared<probe_args>();
+  CLI::App* app = parent.add_subcommand("probe", "Meet a live SMTP server the way a sending MTA does and diagnose TLS");
+  app->description(
+      "Connects to an SMTP server, reads its banner, sends EHLO, sends STARTTLS whenever the\n"
+      "word appears anywhere in the reply (so it can tell both \"the server can do TLS\" and\n"
+      "\"strict senders will not try\"), negotiates TLS, checks the certificate chain and host\n"
+      "name, sends EHLO again, and checks for STARTTLS command injection on a second\n"
+      "connection. The EHLO reply is linted from the live octets, with the predictions for\n"
+      "22 real SMTP clients. Not yet: MX lookups (give an address).");
+  app->add_option("TARGET", args->target, "[host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
+  app->add_option("--port", args->port, "Port when TARGET has none")->capture_default_str();
+  app->add_option("--ehlo", args->ehlo, "Name sent with EHLO")->capture_default_str();
+  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for connect (10), banner (30), command (30), tls (15)");
+  app->add_option("--policy", args->policy,
+                  "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
+      ->capture_default_str();
+  app->add_option("--ca", args->ca, "CA file or directory for verification (default: the system store)");
+  app->add_option("--sni", args->sni, "Server name sent in the TLS handshake");
+  app->add_option("--name", args->name, "Name the certificate must match (default: --sni, or TARGET's name)");
+  app->add_option("--as", args->as_client, "Decide whether to send STARTTLS as this client model would (e.g. cisco-esa)");
+  app->add_option("--format", args->format, "text or json (docs/probe-json.md)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app->add_option("--log", args->log, "esa: print Cisco-ESA-style mail_logs lines instead")->check(CLI::IsMember({"esa"}));
+  app->add_flag("--no-injection-test", args->no_injection, "Skip the STARTTLS command-injection check");
+  app->footer(
+      "Examples:\n"
+      "  mxtls probe [127.0.0.1]:2525\n"
+      "  mxtls probe 192.0.2.25 --name mx.example.com --policy required-verify\n"
+      "  mxtls probe [127.0.0.1]:2525 --log esa\n\n"
+      "Exit codes: 0 TLS works for every sender; 1 some senders lose TLS, the certificate fails\n"
+      "a verify policy, or the server is open to command injection; 2 usage error; 3 no host\n"
+      "reachable (refused, timed out, 421 or no banner).");
+  return {app, [args] { return run_probe_cmd(*args); }};
+}
+
+}  // namespace mxtls::cli
