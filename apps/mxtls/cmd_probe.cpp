@@ -53,9 +53,10 @@ int run_probe_cmd(const probe_args& a) {
                                       : phase == "banner"  ? &opt.session.timeouts.banner
                                       : phase == "command" ? &opt.session.timeouts.command
                                       : phase == "tls"     ? &opt.session.timeouts.tls
+                                      : phase == "trailing" ? &opt.session.timeouts.trailing
                                                            : nullptr;
-    if (!slot || secs <= 0 || secs > 3600 || (end && *end)) {
-      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE connect, banner, command or tls\n", t.c_str());
+    if (!slot || secs < 0 || secs > 3600 || (end && *end)) {
+      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE connect, banner, command, tls or trailing\n", t.c_str());
       return exit_usage;
     }
     *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
@@ -91,7 +92,7 @@ command add_probe(CLI::App& parent) {
   app->add_option("TARGET", args->target, "[host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
   app->add_option("--port", args->port, "Port when TARGET has none")->capture_default_str();
   app->add_option("--ehlo", args->ehlo, "Name sent with EHLO")->capture_default_str();
-  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for connect (10), banner (30), command (30), tls (15)");
+  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
   app->add_option("--policy", args->policy,
                   "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
       ->capture_default_str();

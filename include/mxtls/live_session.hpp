@@ -20,7 +20,9 @@ struct session_timeouts {
   std::chrono::milliseconds banner{30'000};
   std::chrono::milliseconds command{30'000};
   std::chrono::milliseconds tls{15'000};
-  std::chrono::milliseconds trailing{200};  // wait for lines after an early final line
+  // After the EHLO reply's final line, wait this long for more lines (a server that sends a
+  // final line too early and more lines after it, written separately).
+  std::chrono::milliseconds trailing{20};
 };
 
 struct transcript_entry {

@@ -291,15 +291,19 @@ awaitable<bool> check_command_injection(tcp::endpoint server, session_options op
   ctx.set_verify_mode(asio::ssl::verify_none);
   c.tls.emplace(std::move(c.sock), ctx);
   asio::steady_timer htimer(ex, opt.timeouts.tls);
+  auto handshake_start = std::chrono::steady_clock::now();
   auto hs = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
                       htimer.async_wait(as_tuple(use_awaitable)));
+  auto handshake_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - handshake_start);
   if (hs.index() == 1 || std::get<0>(std::get<0>(hs))) {
     error = "TLS handshake failed";
     co_return false;
   }
   // We send nothing: anything the server says now answers the NOOP we sent in plaintext.
   std::string unsolicited;
-  std::chrono::milliseconds wait = std::min(opt.timeouts.command, std::chrono::milliseconds(1500));
+  // A vulnerable server answers at once; wait a few handshake round trips, at least 250 ms.
+  std::chrono::milliseconds wait =
+      std::min(opt.timeouts.command, std::max(std::chrono::milliseconds(250), handshake_time * 4));
   bool answered = co_await c.read_more(wait, "injection");
   cmd = "QUIT";
   co_await c.send(cmd);

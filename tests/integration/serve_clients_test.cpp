@@ -348,6 +348,28 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
   EXPECT_TRUE(has(domain.output, "DNS (MX) lookup")) << domain.output;
 }
 
+// mxtls probe against a real Postfix smtpd with STARTTLS.
+TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
+  if (!fs::exists("/usr/sbin/postfix")) GTEST_SKIP() << "postfix is not installed";
+  constexpr int port = 48732;
+  fs::path instance = fs::temp_directory_path() / ("mxtls-pfs-" + std::to_string(getpid()));
+  std::string tool = (source_dir / "tests/integration/postfix-instance").string();
+  ASSERT_EQ(std::system((tool + " serve " + instance.string() + " " + std::to_string(port)).c_str()), 0);
+  std::string target = "[127.0.0.1]:" + std::to_string(port);
+  auto o = run(dir_, {MXTLS_BINARY, "probe", target, "--name", "mx.postfix.test", "--ca", (instance / "conf/cert.pem").string()}, 30s);
+  EXPECT_EQ(o.exit_code, 0) << o.output;
+  EXPECT_EQ(o.output.rfind("STARTTLS works for every sender (TLSv1.3", 0), 0u) << o.output;
+  EXPECT_TRUE(has(o.output, "verified  yes")) << o.output;
+  EXPECT_TRUE(has(o.output, "name      mx.postfix.test matches")) << o.output;
+  EXPECT_TRUE(has(o.output, "commands pipelined with STARTTLS are not run inside TLS")) << o.output;
+  EXPECT_TRUE(has(o.output, "0 errors, 0 warnings")) << o.output;
+  auto strict = run(dir_, {MXTLS_BINARY, "probe", target, "--name", "mx.postfix.test", "--policy", "required-verify"}, 30s);
+  EXPECT_EQ(strict.exit_code, 1) << "not in the system store: " << strict.output;
+  auto esa = run(dir_, {MXTLS_BINARY, "probe", target, "--log", "esa", "--no-injection-test"}, 30s);
+  EXPECT_TRUE(has(esa.output, "Info: DCID 1 TLS success protocol TLSv1.3")) << esa.output;
+  std::system((tool + " stop " + instance.string()).c_str());
+}
+
 TEST_F(ServeClients, InvalidScenarioFileNamesFileLineAndField) {
   fs::path bad = dir_ / "bad.yaml";
   std::ofstream(bad) << "name: bad\ntls:\n  certificate: shiny\n";
