@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -21,6 +22,8 @@ struct probe_args {
   std::string format = "text";
   std::string log;
   bool no_injection = false;
+  std::string resolver;
+  bool all_hosts = false;
 };
 
 int run_probe_cmd(const probe_args& a) {
@@ -33,6 +36,20 @@ int run_probe_cmd(const probe_args& a) {
   opt.policy = *policy;
   opt.injection_test = !a.no_injection;
   opt.as_client = a.as_client;
+  opt.all_hosts = a.all_hosts;
+  if (!a.resolver.empty()) {
+    // ADDR, ADDR:PORT, [IPv6]:PORT -> libunbound's ADDR@PORT
+    std::string r = a.resolver, port;
+    if (r.front() == '[') {
+      auto close = r.find(']');
+      if (close != std::string::npos && close + 1 < r.size() && r[close + 1] == ':') port = r.substr(close + 2);
+      r = r.substr(1, close == std::string::npos ? std::string::npos : close - 1);
+    } else if (std::count(r.begin(), r.end(), ':') == 1) {
+      port = r.substr(r.find(':') + 1);
+      r = r.substr(0, r.find(':'));
+    }
+    opt.resolver = port.empty() ? r : r + "@" + port;
+  }
   opt.session.ehlo_name = a.ehlo;
   opt.session.sni = a.sni;
   opt.session.verify_name = !a.name.empty() ? a.name : a.sni;
@@ -54,9 +71,10 @@ int run_probe_cmd(const probe_args& a) {
                                       : phase == "command" ? &opt.session.timeouts.command
                                       : phase == "tls"     ? &opt.session.timeouts.tls
                                       : phase == "trailing" ? &opt.session.timeouts.trailing
+                                      : phase == "dns"      ? &opt.dns_timeout
                                                            : nullptr;
     if (!slot || secs < 0 || secs > 3600 || (end && *end)) {
-      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE connect, banner, command, tls or trailing\n", t.c_str());
+      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE dns, connect, banner, command, tls or trailing\n", t.c_str());
       return exit_usage;
     }
     *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
@@ -64,11 +82,13 @@ int run_probe_cmd(const probe_args& a) {
   probe_report r;
   try {
     probe_target target = parse_probe_target(a.target, a.port);
-    if (opt.session.verify_name.empty() && !target.literal) opt.session.verify_name = target.host;
     r = run_probe(target, opt);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
     return exit_usage;
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "mxtls probe: %s\n", e.what());
+    return 3;
   }
   std::string out = a.log == "esa"        ? render_esa_log(r)
                     : a.format == "json" ? render_probe_json(r) + "\n"
@@ -88,11 +108,12 @@ command add_probe(CLI::App& parent) {
       "\"strict senders will not try\"), negotiates TLS, checks the certificate chain and host\n"
       "name, sends EHLO again, and checks for STARTTLS command injection on a second\n"
       "connection. The EHLO reply is linted from the live octets, with the predictions for\n"
-      "22 real SMTP clients. Not yet: MX lookups (give an address).");
-  app->add_option("TARGET", args->target, "[host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
+      "22 real SMTP clients. A domain is looked up (MX in preference order, then A and AAAA\n"
+      "of each; implicit MX without MX records; null MX reported) through libunbound.");
+  app->add_option("TARGET", args->target, "a mail domain, [host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
   app->add_option("--port", args->port, "Port when TARGET has none")->capture_default_str();
   app->add_option("--ehlo", args->ehlo, "Name sent with EHLO")->capture_default_str();
-  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
+  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
   app->add_option("--policy", args->policy,
                   "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
       ->capture_default_str();
@@ -105,8 +126,11 @@ command add_probe(CLI::App& parent) {
       ->capture_default_str();
   app->add_option("--log", args->log, "esa: print Cisco-ESA-style mail_logs lines instead")->check(CLI::IsMember({"esa"}));
   app->add_flag("--no-injection-test", args->no_injection, "Skip the STARTTLS command-injection check");
+  app->add_option("--resolver", args->resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
+  app->add_flag("--all-hosts", args->all_hosts, "Probe every MX host and address, not only up to the first that answers");
   app->footer(
       "Examples:\n"
+      "  mxtls probe example.com\n"
       "  mxtls probe [127.0.0.1]:2525\n"
       "  mxtls probe 192.0.2.25 --name mx.example.com --policy required-verify\n"
       "  mxtls probe [127.0.0.1]:2525 --log esa\n\n"

@@ -28,6 +28,7 @@ probe_target parse_probe_target(const std::string& text, unsigned short default_
 
 struct host_report {
   std::string name;     // the host name the certificate must match
+  std::string mx;       // the MX host this address belongs to (empty for an address target)
   std::string address;
   unsigned short port = 0;
   live_session_result session;
@@ -48,10 +49,14 @@ struct probe_options {
   tls_policy policy = tls_policy::preferred;
   bool injection_test = true;
   std::string as_client;  // a client model id; empty: STARTTLS whenever the word appears
+  std::string resolver;   // "ADDR" or "ADDR@PORT"; empty: the system's resolv.conf
+  bool all_hosts = false; // probe every MX host and address, not only up to the first that answers
+  std::chrono::milliseconds dns_timeout{10'000};
 };
 
 struct probe_report {
   std::string target;
+  std::vector<std::string> dns;  // what DNS said, one line each ("MX 10 mx.example.com", ...)
   tls_policy policy = tls_policy::preferred;
   std::vector<host_report> hosts;
   std::string verdict;

@@ -1,6 +1,9 @@
 #include "mxtls/probe.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+
+#include "mxtls/dns.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -161,22 +164,18 @@ void diagnose(host_report& h, const probe_options& opt) {
 
 }  // namespace
 
-probe_report run_probe(const probe_target& target, const probe_options& opt) {
-  probe_report rep;
-  rep.target = target.text;
-  rep.policy = opt.policy;
-  if (!target.literal)
-    throw std::invalid_argument("'" + target.host +
-                                "' needs a DNS (MX) lookup, which mxtls probe cannot do yet; give an address, e.g. "
-                                "[192.0.2.1]:25");
-  asio::io_context io;
-  host_report h;
-  h.name = opt.session.verify_name;
-  h.address = target.host;
-  h.port = target.port;
-  asio::ip::tcp::endpoint ep(asio::ip::make_address(target.host), target.port);
+namespace {
 
+// One address: the session, then (with TLS) the command-injection check.
+host_report probe_address(asio::io_context& io, const std::string& name, const std::string& address,
+                          unsigned short port, const probe_options& opt) {
+  host_report h;
+  h.name = !opt.session.verify_name.empty() ? opt.session.verify_name : name;
+  h.address = address;
+  h.port = port;
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(address), port);
   session_options so = opt.session;
+  so.verify_name = h.name;
   if (opt.policy == tls_policy::none) so.try_starttls = false;
   if (!opt.as_client.empty()) {
     const client_model* m = find_client_model(opt.as_client);
@@ -199,17 +198,111 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
       h.command_injection = vulnerable;
     });
     io.run();
+    io.restart();
   }
   diagnose(h, opt);
-  rep.hosts.push_back(std::move(h));
+  return h;
+}
 
-  const host_report& only = rep.hosts.front();
-  rep.verdict = only.verdict;
+dns_answer lookup(asio::io_context& io, dns_resolver& res, const std::string& name, int type, std::chrono::milliseconds t) {
+  dns_answer out;
+  asio::co_spawn(io, res.lookup(name, type, t), [&](std::exception_ptr e, dns_answer a) {
+    if (e) std::rethrow_exception(e);
+    out = std::move(a);
+  });
+  io.run();
+  io.restart();
+  return out;
+}
+
+std::string failure(const dns_answer& a) {
+  return !a.ok ? a.error : a.nxdomain ? "NXDOMAIN" : a.rcode == 2 ? "SERVFAIL" : fmt::format("rcode {}", a.rcode);
+}
+
+}  // namespace
+
+probe_report run_probe(const probe_target& target, const probe_options& opt) {
+  probe_report rep;
+  rep.target = target.text;
+  rep.policy = opt.policy;
+  asio::io_context io;
+
+  if (target.literal) {
+    rep.hosts.push_back(probe_address(io, opt.session.verify_name, target.host, target.port, opt));
+  } else {
+    // RFC 5321 §5.1: the MX records in preference order; without any, the domain itself
+    // (implicit MX); RFC 7505: a single MX of "." means the domain accepts no mail.
+    dns_resolver res(opt.resolver);
+    dns_answer mx = lookup(io, res, target.host, rr_mx, opt.dns_timeout);
+    std::vector<std::pair<int, std::string>> hosts;
+    if (!mx.ok || (mx.rcode != 0 && !mx.nxdomain)) {
+      rep.verdict = fmt::format("DNS lookup of the MX records of {} failed: {}", target.host, failure(mx));
+      rep.exit_code = 3;
+      return rep;
+    }
+    if (mx.nxdomain) {
+      rep.verdict = fmt::format("{} does not exist (NXDOMAIN)", target.host);
+      rep.exit_code = 3;
+      return rep;
+    }
+    for (const auto& r : mx.records) {
+      rep.dns.push_back("MX " + r);
+      auto sp = r.find(' ');
+      hosts.emplace_back(std::stoi(r.substr(0, sp)), r.substr(sp + 1));
+    }
+    if (hosts.size() == 1 && hosts.front().second == ".") {
+      rep.verdict = fmt::format("{} has a null MX (RFC 7505): it accepts no mail", target.host);
+      rep.exit_code = 3;
+      return rep;
+    }
+    if (hosts.empty()) {
+      rep.dns.push_back("no MX records: the domain itself is the mail host (implicit MX, RFC 5321 §5.1)");
+      hosts.emplace_back(0, target.host);
+    }
+    std::stable_sort(hosts.begin(), hosts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    bool answered = false;
+    for (const auto& [pref, host] : hosts) {
+      if (answered && !opt.all_hosts) break;
+      std::vector<std::string> addresses;
+      for (int type : {rr_a, rr_aaaa}) {
+        dns_answer a = lookup(io, res, host, type, opt.dns_timeout);
+        if (!a.ok || (a.rcode != 0 && !a.nxdomain)) rep.dns.push_back(fmt::format("{} {}: {}", type == rr_a ? "A" : "AAAA", host, failure(a)));
+        for (const auto& addr : a.records) {
+          rep.dns.push_back(fmt::format("{} {} {}", type == rr_a ? "A" : "AAAA", host, addr));
+          addresses.push_back(addr);
+        }
+      }
+      if (addresses.empty()) rep.dns.push_back(fmt::format("{} has no address", host));
+      for (const auto& addr : addresses) {
+        if (answered && !opt.all_hosts) break;
+        host_report h = probe_address(io, host, addr, target.port, opt);
+        h.mx = host;
+        if (h.reachable && h.session.error_phase != "banner") answered = true;
+        rep.hosts.push_back(std::move(h));
+      }
+    }
+    if (rep.hosts.empty()) {
+      rep.verdict = fmt::format("no mail host of {} has an address", target.host);
+      rep.exit_code = 3;
+      return rep;
+    }
+  }
+
+  // The verdict is the first host that answered (or the last one tried).
+  const host_report* chosen = &rep.hosts.back();
+  for (const auto& h : rep.hosts)
+    if (h.reachable && h.session.error_phase != "banner") {
+      chosen = &h;
+      break;
+    }
+  rep.verdict = rep.hosts.size() > 1 ? fmt::format("{} ({}): {}", chosen->mx.empty() ? chosen->address : chosen->mx,
+                                                   chosen->address, chosen->verdict)
+                                     : chosen->verdict;
   bool verify_policy = opt.policy == tls_policy::preferred_verify || opt.policy == tls_policy::required_verify;
-  bool cert_bad = only.session.tls_established && (!only.session.chain_verified ||
-                                                   (!only.name.empty() && !only.session.hostname_match));
-  if (!only.reachable || (only.session.error_phase == "banner")) rep.exit_code = 3;
-  else if (only.senders_lose_tls || (verify_policy && cert_bad) || only.command_injection) rep.exit_code = 1;
+  bool cert_bad = chosen->session.tls_established &&
+                  (!chosen->session.chain_verified || (!chosen->name.empty() && !chosen->session.hostname_match));
+  if (!chosen->reachable || chosen->session.error_phase == "banner") rep.exit_code = 3;
+  else if (chosen->senders_lose_tls || (verify_policy && cert_bad) || chosen->command_injection) rep.exit_code = 1;
   else rep.exit_code = 0;
   if (verify_policy && cert_bad)
     rep.verdict += fmt::format("; with TLS setting {} the certificate is not accepted", to_string(opt.policy));

@@ -17,9 +17,14 @@ std::string where(const host_report& h) {
 
 std::string render_probe_text(const probe_report& r, bool color) {
   std::string out = r.verdict + "\n";
+  if (!r.dns.empty()) {
+    out += "\nDNS:\n";
+    for (const auto& d : r.dns) out += "  " + d + "\n";
+  }
   for (const auto& h : r.hosts) {
     const auto& s = h.session;
-    fmt::format_to(std::back_inserter(out), "\nHost {} (TLS setting {})\n", where(h), to_string(r.policy));
+    fmt::format_to(std::back_inserter(out), "\nHost {}{} (TLS setting {})\n", h.mx.empty() ? "" : h.mx + " ", where(h),
+                   to_string(r.policy));
     for (const auto& t : s.transcript) fmt::format_to(std::back_inserter(out), "  {:>6} ms  {}  {}\n", t.ms, t.dir, t.text);
     if (!s.error.empty()) fmt::format_to(std::back_inserter(out), "  error at {}: {}\n", s.error_phase, s.error);
     if (s.tls_established) {
@@ -65,11 +70,13 @@ nlohmann::ordered_json probe_to_json(const probe_report& r) {
   j["policy"] = to_string(r.policy);
   j["verdict"] = r.verdict;
   j["exit_code"] = r.exit_code;
+  j["dns"] = r.dns;
   j["hosts"] = json::array();
   for (const auto& h : r.hosts) {
     const auto& s = h.session;
     json host;
     host["name"] = h.name.empty() ? json(nullptr) : json(h.name);
+    host["mx"] = h.mx.empty() ? json(nullptr) : json(h.mx);
     host["address"] = h.address;
     host["port"] = h.port;
     host["verdict"] = h.verdict;

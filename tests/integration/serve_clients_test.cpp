@@ -1,6 +1,9 @@
 // Real SMTP clients against `mxtls serve` (the CLI, as a user starts it), scenario by
 // scenario: what each client observably does must match what the scenario stages.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
@@ -343,9 +346,9 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
   }
   auto closed = run(dir_, {MXTLS_BINARY, "probe", "[127.0.0.1]:1", "--timeout", "connect=2"});
   EXPECT_EQ(closed.exit_code, 3) << closed.output;
-  auto domain = run(dir_, {MXTLS_BINARY, "probe", "example.com"});
-  EXPECT_EQ(domain.exit_code, 2);
-  EXPECT_TRUE(has(domain.output, "DNS (MX) lookup")) << domain.output;
+  auto bad = run(dir_, {MXTLS_BINARY, "probe", "[127.0.0.1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(has(bad.output, "'[' without ']'")) << bad.output;
 }
 
 // mxtls probe against a real Postfix smtpd with STARTTLS.
@@ -368,6 +371,94 @@ TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
   auto esa = run(dir_, {MXTLS_BINARY, "probe", target, "--log", "esa", "--no-injection-test"}, 30s);
   EXPECT_TRUE(has(esa.output, "Info: DCID 1 TLS success protocol TLSv1.3")) << esa.output;
   std::system((tool + " stop " + instance.string()).c_str());
+}
+
+// mxtls probe of mail domains, with a real DNS server (unbound on a loopback port) serving a
+// test zone: MX in preference order, implicit MX, null MX, NXDOMAIN, a CNAME'd MX host, a
+// host without address, and a name whose server never answers.
+TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
+  if (!fs::exists("/usr/sbin/unbound")) GTEST_SKIP() << "unbound is not installed";
+  constexpr int dns_port = 48755, smtp_port = 48756, silent_port = 48757;
+  // A UDP socket that never answers: the "slow" zone's server.
+  int silent = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(silent_port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  fs::path conf = dir_ / "unbound.conf";
+  std::ofstream(conf) << "server:\n  interface: 127.0.0.1\n  port: " << dns_port
+                      << "\n  do-daemonize: no\n  chroot: \"\"\n  username: \"\"\n  pidfile: \"\"\n  directory: \""
+                      << dir_.string() << "\"\n  use-syslog: no\n  access-control: 127.0.0.0/8 allow\n"
+                      << "  module-config: \"iterator\"\n  do-not-query-localhost: no\n"
+                      << "  local-zone: \"mxtls-probe.net.\" static\n"
+                      << "  local-data: \"seed.mxtls-probe.net. IN MX 10 mx.seed.mxtls-probe.net.\"\n"
+                      << "  local-data: \"mx.seed.mxtls-probe.net. IN A 127.0.0.1\"\n"
+                      << "  local-data: \"order.mxtls-probe.net. IN MX 20 up.mxtls-probe.net.\"\n"
+                      << "  local-data: \"order.mxtls-probe.net. IN MX 10 down.mxtls-probe.net.\"\n"
+                      << "  local-data: \"down.mxtls-probe.net. IN A 127.0.0.2\"\n"
+                      << "  local-data: \"up.mxtls-probe.net. IN A 127.0.0.1\"\n"
+                      << "  local-data: \"implicit.mxtls-probe.net. IN A 127.0.0.1\"\n"
+                      << "  local-data: \"nullmx.mxtls-probe.net. IN MX 0 .\"\n"
+                      << "  local-data: \"cnamed.mxtls-probe.net. IN MX 10 alias.mxtls-probe.net.\"\n"
+                      << "  local-data: \"alias.mxtls-probe.net. IN CNAME mx.seed.mxtls-probe.net.\"\n"
+                      << "  local-data: \"noaddr.mxtls-probe.net. IN MX 10 nothing.mxtls-probe.net.\"\n"
+                      << "stub-zone:\n  name: \"slow-mxtls-probe.org.\"\n  stub-addr: 127.0.0.1@" << silent_port << "\n";
+  fs::path log = dir_ / "unbound.log";
+  int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t unbound = t::spawn({"/usr/sbin/unbound", "-c", conf.string()}, "", fd, fd);
+  close(fd);
+  for (int i = 0; i < 200 && !has(slurp(log), "start of service"); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(has(slurp(log), "start of service")) << slurp(log);
+
+  served s("seed", dir_, "127.0.0.1:" + std::to_string(smtp_port));
+  auto probe = [&](const std::string& domain, std::vector<std::string> extra = {}) {
+    std::vector<std::string> a{MXTLS_BINARY, "probe", domain, "--port", std::to_string(smtp_port), "--resolver",
+                               "127.0.0.1:" + std::to_string(dns_port), "--no-injection-test", "--timeout", "connect=2"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run(dir_, a, 30s);
+  };
+  auto seed = probe("seed.mxtls-probe.net");
+  EXPECT_EQ(seed.exit_code, 1) << seed.output;
+  EXPECT_TRUE(has(seed.output, "MX 10 mx.seed.mxtls-probe.net")) << seed.output;
+  EXPECT_TRUE(has(seed.output, "it is listed before the greeting")) << seed.output;
+  EXPECT_TRUE(has(seed.output, "certificate does not match mx.seed.mxtls-probe.net")) << "the MX host name is checked: " << seed.output;
+
+  auto order = probe("order.mxtls-probe.net", {"--format", "json"});
+  EXPECT_EQ(order.exit_code, 1) << order.output;
+  auto down = order.output.find("\"address\": \"127.0.0.2\"");
+  auto up = order.output.find("\"address\": \"127.0.0.1\"");
+  EXPECT_TRUE(down != std::string::npos && up != std::string::npos && down < up) << "preference 10 first: " << order.output;
+
+  auto implicit = probe("implicit.mxtls-probe.net");
+  EXPECT_EQ(implicit.exit_code, 1) << implicit.output;
+  EXPECT_TRUE(has(implicit.output, "implicit MX")) << implicit.output;
+
+  auto nullmx = probe("nullmx.mxtls-probe.net");
+  EXPECT_EQ(nullmx.exit_code, 3);
+  EXPECT_TRUE(has(nullmx.output, "null MX (RFC 7505)")) << nullmx.output;
+
+  auto nx = probe("nothing-here.mxtls-probe.net");
+  EXPECT_EQ(nx.exit_code, 3);
+  EXPECT_TRUE(has(nx.output, "does not exist (NXDOMAIN)")) << nx.output;
+
+  auto cnamed = probe("cnamed.mxtls-probe.net");
+  EXPECT_EQ(cnamed.exit_code, 1) << cnamed.output;
+  EXPECT_TRUE(has(cnamed.output, "A alias.mxtls-probe.net 127.0.0.1")) << cnamed.output;
+
+  auto noaddr = probe("noaddr.mxtls-probe.net");
+  EXPECT_EQ(noaddr.exit_code, 3);
+  EXPECT_TRUE(has(noaddr.output, "has no address")) << noaddr.output;
+
+  auto start = std::chrono::steady_clock::now();
+  auto slow = probe("x.slow-mxtls-probe.org", {"--timeout", "dns=2"});
+  EXPECT_EQ(slow.exit_code, 3);
+  EXPECT_TRUE(has(slow.output, "failed: timeout")) << slow.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+
+  kill(unbound, SIGTERM);
+  t::wait_for(unbound, 5s);
+  close(silent);
 }
 
 TEST_F(ServeClients, InvalidScenarioFileNamesFileLineAndField) {
