@@ -24,6 +24,7 @@ struct probe_args {
   bool no_injection = false;
   std::string resolver;
   bool all_hosts = false;
+  std::string rcpt;
 };
 
 int run_probe_cmd(const probe_args& a) {
@@ -37,6 +38,7 @@ int run_probe_cmd(const probe_args& a) {
   opt.injection_test = !a.no_injection;
   opt.as_client = a.as_client;
   opt.all_hosts = a.all_hosts;
+  opt.session.rcpt = a.rcpt;
   if (!a.resolver.empty()) {
     // ADDR, ADDR:PORT, [IPv6]:PORT -> libunbound's ADDR@PORT
     std::string r = a.resolver, port;
@@ -127,6 +129,8 @@ command add_probe(CLI::App& parent) {
   app->add_option("--log", args->log, "esa: print Cisco-ESA-style mail_logs lines instead")->check(CLI::IsMember({"esa"}));
   app->add_flag("--no-injection-test", args->no_injection, "Skip the STARTTLS command-injection check");
   app->add_option("--resolver", args->resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
+  app->add_option("--rcpt", args->rcpt,
+                  "Also send MAIL FROM:<> and RCPT TO:<ADDRESS>, then RSET (no mail is sent): shows greylisting");
   app->add_flag("--all-hosts", args->all_hosts, "Probe every MX host and address, not only up to the first that answers");
   app->footer(
       "Examples:\n"

@@ -52,6 +52,8 @@ struct live_session_result {
   std::string verify_error;          // OpenSSL's reason when it does not
   bool hostname_match = false;       // the leaf matches session_options::verify_name
   bool expired = false, not_yet_valid = false;
+  int mail_code = -1, rcpt_code = -1;  // with session_options::rcpt
+  std::string rcpt_reply;
   std::string error_phase;  // empty, or connect / banner / ehlo / starttls / tls / ehlo-after-tls
   std::string error;
 };
@@ -62,6 +64,7 @@ struct session_options {
   std::string verify_name;  // the name the certificate must match (RFC 6125 rules)
   std::string ca_file, ca_dir;  // empty both: the system's default store
   bool try_starttls = true;     // send STARTTLS when the word appears in the EHLO reply
+  std::string rcpt;             // when set: MAIL FROM:<> and RCPT TO:<rcpt>, then RSET (sends no mail)
   // When set, decides from the EHLO reply's octets whether to send STARTTLS (--as CLIENT).
   std::function<bool(const std::string& ehlo)> decide_starttls;
   session_timeouts timeouts;

@@ -251,6 +251,23 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
       if (!co_await c.read_reply(r.ehlo_after_tls, opt.timeouts.command, "ehlo-after-tls", false)) co_return r;
     }
   }
+  if (!opt.rcpt.empty() && r.error.empty()) {
+    // The envelope only: greylisting and recipient checks answer RCPT.
+    std::string reply;
+    cmd = "MAIL FROM:<>";
+    if (co_await c.send(cmd) && co_await c.read_reply(reply, opt.timeouts.command, "mail", false)) {
+      r.mail_code = code_of(reply);
+      reply.clear();
+      cmd = "RCPT TO:<" + opt.rcpt + ">";
+      if (r.mail_code / 100 == 2 && co_await c.send(cmd) && co_await c.read_reply(reply, opt.timeouts.command, "rcpt", false)) {
+        r.rcpt_code = code_of(reply);
+        r.rcpt_reply = reply.substr(0, reply.find_first_of("\r\n"));
+      }
+      reply.clear();
+      cmd = "RSET";
+      if (co_await c.send(cmd)) co_await c.read_reply(reply, opt.timeouts.command, "rset", false);
+    }
+  }
   cmd = "QUIT";
   if (co_await c.send(cmd)) {
     std::string bye;

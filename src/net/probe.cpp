@@ -75,6 +75,18 @@ std::string join(const std::vector<std::string>& names) {
   return s;
 }
 
+// What RCPT said (with --rcpt): greylisting is a temporary refusal there, not a TLS problem.
+void append_envelope(host_report& h) {
+  const auto& r = h.session;
+  if (r.rcpt_code >= 400 && r.rcpt_code < 500)
+    h.verdict += fmt::format("; RCPT answered {}: greylisting or another temporary refusal, not a TLS problem ({})",
+                             r.rcpt_code, r.rcpt_reply);
+  else if (r.rcpt_code >= 500)
+    h.verdict += fmt::format("; RCPT refused with {} ({})", r.rcpt_code, r.rcpt_reply);
+  else if (r.mail_code >= 400)
+    h.verdict += fmt::format("; MAIL FROM:<> answered {}", r.mail_code);
+}
+
 void diagnose(host_report& h, const probe_options& opt) {
   const live_session_result& r = h.session;
   h.reachable = r.error_phase != "connect";
@@ -160,6 +172,8 @@ void diagnose(host_report& h, const probe_options& opt) {
   if (r.plaintext_after_220 > 0)
     h.verdict += fmt::format("; {} octets of plaintext followed the 220 (response injection)", r.plaintext_after_220);
   if (h.command_injection) h.verdict += "; the server runs commands pipelined with STARTTLS inside TLS (CVE-2011-0411 class)";
+  if (h.starttls_after_tls) h.verdict += "; the EHLO reply inside TLS still offers STARTTLS (RFC 3207 §4.2)";
+  append_envelope(h);
 }
 
 }  // namespace

@@ -102,6 +102,11 @@ nlohmann::ordered_json probe_to_json(const probe_report& r) {
     host["lint_after_tls"] = h.lint_after_tls ? lint_to_json(*h.lint_after_tls, "EHLO reply after TLS", true) : json(nullptr);
     host["injection"] = {{"plaintext_after_220", s.plaintext_after_220},
                          {"command_injection", h.injection_checked && h.injection_error.empty() ? json(h.command_injection) : json(nullptr)}};
+    host["starttls_after_tls"] = h.starttls_after_tls;
+    host["envelope"] = s.mail_code < 0 ? json(nullptr)
+                                       : json{{"mail_code", s.mail_code},
+                                              {"rcpt_code", s.rcpt_code >= 0 ? json(s.rcpt_code) : json(nullptr)},
+                                              {"rcpt_reply", s.rcpt_reply}};
     host["error"] = s.error.empty() ? json(nullptr) : json{{"phase", s.error_phase}, {"message", s.error}};
     j["hosts"].push_back(std::move(host));
   }

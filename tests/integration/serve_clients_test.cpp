@@ -339,6 +339,14 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
     EXPECT_EQ(probe(s).exit_code, 3);
   }
   {
+    served s("greylist", dir_);
+    auto o = probe(s, {"--rcpt", "b@mx.mxtls.test", "--format", "json"});
+    EXPECT_TRUE(has(o.output, "RCPT answered 450: greylisting")) << o.output;
+    EXPECT_TRUE(has(o.output, "\"rcpt_code\": 450")) << o.output;
+    EXPECT_TRUE(has(s.log(), "C: RSET")) << "no mail is sent: " << s.log();
+    EXPECT_FALSE(has(s.log(), "C: DATA"));
+  }
+  {
     served s("starttls-454", dir_);
     auto o = probe(s);
     EXPECT_EQ(o.exit_code, 1);
@@ -398,6 +406,8 @@ TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
                       << "  local-data: \"order.mxtls-probe.net. IN MX 10 down.mxtls-probe.net.\"\n"
                       << "  local-data: \"down.mxtls-probe.net. IN A 127.0.0.2\"\n"
                       << "  local-data: \"up.mxtls-probe.net. IN A 127.0.0.1\"\n"
+                      << "  local-data: \"up.mxtls-probe.net. IN AAAA ::1\"\n"
+                      << "  local-zone: \"refused.mxtls-probe.org.\" refuse\n"
                       << "  local-data: \"implicit.mxtls-probe.net. IN A 127.0.0.1\"\n"
                       << "  local-data: \"nullmx.mxtls-probe.net. IN MX 0 .\"\n"
                       << "  local-data: \"cnamed.mxtls-probe.net. IN MX 10 alias.mxtls-probe.net.\"\n"
@@ -429,6 +439,14 @@ TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
   auto down = order.output.find("\"address\": \"127.0.0.2\"");
   auto up = order.output.find("\"address\": \"127.0.0.1\"");
   EXPECT_TRUE(down != std::string::npos && up != std::string::npos && down < up) << "preference 10 first: " << order.output;
+
+  auto all = probe("order.mxtls-probe.net", {"--all-hosts"});
+  EXPECT_TRUE(has(all.output, "AAAA up.mxtls-probe.net ::1")) << all.output;
+  EXPECT_TRUE(has(all.output, "Host up.mxtls-probe.net [::1]:")) << "every address with --all-hosts: " << all.output;
+
+  auto refused = probe("refused.mxtls-probe.org");
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_TRUE(has(refused.output, "failed: SERVFAIL")) << "a refusing server ends as SERVFAIL: " << refused.output;
 
   auto implicit = probe("implicit.mxtls-probe.net");
   EXPECT_EQ(implicit.exit_code, 1) << implicit.output;

@@ -2,7 +2,10 @@
 // finding scenario reproduces its finding over the wire, STARTTLS faults and injection
 // are seen for what they are, and a thousand sessions with hostile ones among them are
 // served side by side. Runs in the release and the ASan/UBSan builds.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <gtest/gtest.h>
 
@@ -17,6 +20,7 @@
 
 #include <chrono>
 
+#include "mxtls/dns.hpp"
 #include "mxtls/lint.hpp"
 #include "mxtls/live_session.hpp"
 #include "mxtls/mock_server.hpp"
@@ -240,6 +244,33 @@ TEST(ServeEngine, CertificateFactsFromTheLiveSession) {
     EXPECT_TRUE(r.hostname_match);
     EXPECT_EQ(r.verify_error, "unable to get local issuer certificate");
   }
+}
+
+// The DNS path under the sanitizers: a forwarder that never answers ends in a timeout.
+TEST(ServeEngine, DnsLookupWithASilentServerTimesOut) {
+  int silent = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  socklen_t len = sizeof sa;
+  getsockname(silent, reinterpret_cast<sockaddr*>(&sa), &len);
+  asio::io_context io;
+  dns_resolver res("127.0.0.1@" + std::to_string(ntohs(sa.sin_port)));
+  dns_answer answer;
+  bool done = false;
+  auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(io, res.lookup("example.com", rr_mx, 400ms), [&](std::exception_ptr e, dns_answer a) {
+    if (e) std::rethrow_exception(e);
+    answer = std::move(a);
+    done = true;
+  });
+  io.run_for(10s);
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(answer.ok);
+  EXPECT_EQ(answer.error, "timeout");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  close(silent);
 }
 
 TEST(ServeEngine, AThousandSessionsWithHostileOnesAmongThem) {
