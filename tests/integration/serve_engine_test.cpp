@@ -246,6 +246,42 @@ TEST(ServeEngine, CertificateFactsFromTheLiveSession) {
   }
 }
 
+// A hostile server: after EHLO, an endless multi-line reply (bounded here at 1 MiB). The
+// engine stops at its reply limit and says so; memory stays at the limit.
+TEST(ServeEngine, EndlessMultilineReplyIsCutAtTheLimit) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  auto server = [&]() -> asio::awaitable<void> {
+    auto [ec, s] = co_await acceptor.async_accept(asio::experimental::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    std::string banner = "220 endless.mxtls.test ESMTP\r\n";
+    co_await asio::async_write(s, asio::buffer(banner), asio::experimental::as_tuple(asio::use_awaitable));
+    char buf[512];
+    co_await s.async_read_some(asio::buffer(buf), asio::experimental::as_tuple(asio::use_awaitable));
+    std::string chunk;
+    for (int i = 0; i < 1000; ++i) chunk += "250-ENDLESS\r\n";
+    for (int i = 0; i < 80; ++i) {
+      auto [wec, n] = co_await asio::async_write(s, asio::buffer(chunk), asio::experimental::as_tuple(asio::use_awaitable));
+      if (wec) break;
+    }
+  };
+  asio::co_spawn(io, server(), asio::detached);
+  live_session_result r;
+  bool done = false;
+  session_options o = harness::fast();
+  asio::co_spawn(io, run_live_session(acceptor.local_endpoint(), o), [&](std::exception_ptr e, live_session_result x) {
+    if (e) std::rethrow_exception(e);
+    r = std::move(x);
+    done = true;
+  });
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(r.error_phase, "ehlo");
+  EXPECT_NE(r.error.find("longer than 65536 octets"), std::string::npos) << r.error;
+  EXPECT_LE(r.ehlo.size(), 65536u + 4096u);
+}
+
 // The DNS path under the sanitizers: a forwarder that never answers ends in a timeout.
 TEST(ServeEngine, DnsLookupWithASilentServerTimesOut) {
   int silent = socket(AF_INET, SOCK_DGRAM, 0);
