@@ -148,6 +148,17 @@ struct client {
     co_return true;
   }
 
+  // Connects within the connect timeout; false with r.error set.
+  awaitable<bool> connect(tcp::endpoint server) {
+    asio::steady_timer timer(sock.get_executor(), opt.timeouts.connect);
+    auto res = co_await (sock.async_connect(server, as_tuple(use_awaitable)) || timer.async_wait(as_tuple(use_awaitable)));
+    if (res.index() == 0 && !std::get<0>(std::get<0>(res))) co_return true;
+    r.error_phase = "connect";
+    r.error = res.index() == 1 ? fmt::format("no connection within {} ms", opt.timeouts.connect.count())
+                               : std::get<0>(std::get<0>(res)).message();
+    co_return false;
+  }
+
   awaitable<bool> send(std::string line) {
     note('C', line);
     line += "\r\n";
@@ -168,16 +179,7 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
   auto ex = co_await asio::this_coro::executor;
   client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
 
-  {
-    asio::steady_timer timer(ex, opt.timeouts.connect);
-    auto res = co_await (c.sock.async_connect(server, as_tuple(use_awaitable)) || timer.async_wait(as_tuple(use_awaitable)));
-    if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
-      r.error_phase = "connect";
-      r.error = res.index() == 1 ? fmt::format("no connection within {} ms", opt.timeouts.connect.count())
-                                 : std::get<0>(std::get<0>(res)).message();
-      co_return r;
-    }
-  }
+  if (!co_await c.connect(server)) co_return r;
   c.note('-', fmt::format("connected to {}:{}", server.address().to_string(), server.port()));
   if (!co_await c.read_reply(r.banner, opt.timeouts.banner, "banner", false)) co_return r;
   if (code_of(r.banner) != 220) {
@@ -283,10 +285,8 @@ awaitable<bool> check_command_injection(tcp::endpoint server, session_options op
   live_session_result r;
   auto ex = co_await asio::this_coro::executor;
   client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
-  asio::steady_timer timer(ex, opt.timeouts.connect);
-  auto res = co_await (c.sock.async_connect(server, as_tuple(use_awaitable)) || timer.async_wait(as_tuple(use_awaitable)));
-  if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
-    error = "no connection";
+  if (!co_await c.connect(server)) {
+    error = r.error;
     co_return false;
   }
   std::string banner, ehlo, reply;
