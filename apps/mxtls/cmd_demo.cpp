@@ -16,8 +16,6 @@
 
 namespace mxtls::cli {
 
-std::optional<scenario> load_scenario(const std::string& what, const char* command);
-
 namespace {
 
 struct demo_args {

@@ -34,7 +34,6 @@ int list_scenarios() {
 
 }  // namespace
 
-// Loads a scenario by built-in name or file; prints the error and returns nullopt.
 std::optional<scenario> load_scenario(const std::string& what, const char* command) {
   scenario_error err;
   for (const auto& b : builtin_scenarios())

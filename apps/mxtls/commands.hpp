@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mxtls/scenario.hpp"
+
 namespace mxtls::cli {
 
 // Exit codes shared by every subcommand (docs/exit-codes.md).
@@ -19,6 +21,10 @@ struct command {
   CLI::App* app = nullptr;
   std::function<int()> run;
 };
+
+// A built-in scenario by name, or a scenario file; prints the error as "mxtls COMMAND: ..."
+// and returns nullopt (cmd_serve.cpp).
+std::optional<scenario> load_scenario(const std::string& what, const char* command);
 
 command add_lint(CLI::App& parent);
 command add_serve(CLI::App& parent);

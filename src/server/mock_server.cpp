@@ -120,7 +120,6 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     std::string in;   // received, not yet processed
     std::string out;  // the next reply; built before co_await (no temporaries in co_await
                       // expressions: g++ 12 may destroy those twice)
-    bool closed = false;
 
     template <class F>
     auto on_stream(F f) {
@@ -349,7 +348,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     ++stats.active;
     stats.peak_active = std::max(stats.peak_active, stats.active);
     {
-      session s{*this, n, std::move(sock), std::nullopt, {}, {}, false};
+      session s{*this, n, std::move(sock), std::nullopt, {}, {}};
       try {
         co_await s.run();
       } catch (const std::exception& e) {
