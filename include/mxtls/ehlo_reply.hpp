@@ -75,5 +75,7 @@ bool is_domain(std::string_view s);
 bool is_address_literal(std::string_view s);
 // Keywords of the IANA SMTP Service Extensions registry and common private ones.
 bool is_known_keyword(std::string_view s);
+// The word STARTTLS anywhere in `text`, in any case.
+bool mentions_starttls(std::string_view text);
 
 }  // namespace mxtls

@@ -546,15 +546,10 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   if (p.sees_starttls) {
     seen_why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, m.match_rule);
   } else {
-    auto mentions = [](std::string_view s) {
-      for (std::size_t i = 0; i + 8 <= s.size(); ++i)
-        if (ieq(s.substr(i, 8), "STARTTLS")) return true;
-      return false;
-    };
     int on = -1;
     for (std::size_t i = 0; i < v.reply.size() && on < 0; ++i)
-      if (mentions(v.reply[i])) on = static_cast<int>(i);
-    bool in_leftover = std::any_of(v.leftover.begin(), v.leftover.end(), [&](const std::string& s) { return mentions(s); });
+      if (mentions_starttls(v.reply[i])) on = static_cast<int>(i);
+    bool in_leftover = std::any_of(v.leftover.begin(), v.leftover.end(), [](const std::string& s) { return mentions_starttls(s); });
     if (on == 0 && m.skips_greeting)
       seen_why = "first line is taken as the greeting, so STARTTLS on it is not an extension";
     else if (on >= 0)

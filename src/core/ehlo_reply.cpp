@@ -83,21 +83,6 @@ std::size_t first_invalid_octet(std::string_view text) {
   return std::string_view::npos;
 }
 
-// The word STARTTLS anywhere in `text`, in any case.
-bool mentions_starttls(std::string_view text) {
-  constexpr std::string_view word = "starttls";
-  std::size_t i = 0;
-  // Skip eight octets at a time while none of them is 's' or 'S'.
-  for (; i + 8 <= text.size(); i += 8)
-    if (zero_octet((load8(text.data() + i) | lanes(0x20)) ^ lanes('s'))) break;
-  for (; i + word.size() <= text.size(); ++i) {
-    if ((text[i] | 0x20) != 's') continue;
-    std::size_t k = 1;
-    while (k < word.size() && (text[i + k] | 0x20) == word[k]) ++k;
-    if (k == word.size()) return true;
-  }
-  return false;
-}
 
 
 
@@ -130,6 +115,22 @@ struct line_ref {
 };
 
 }  // namespace
+
+// The word STARTTLS anywhere in `text`, in any case.
+bool mentions_starttls(std::string_view text) {
+  constexpr std::string_view word = "starttls";
+  std::size_t i = 0;
+  // Skip eight octets at a time while none of them is 's' or 'S'.
+  for (; i + 8 <= text.size(); i += 8)
+    if (zero_octet((load8(text.data() + i) | lanes(0x20)) ^ lanes('s'))) break;
+  for (; i + word.size() <= text.size(); ++i) {
+    if ((text[i] | 0x20) != 's') continue;
+    std::size_t k = 1;
+    while (k < word.size() && (text[i + k] | 0x20) == word[k]) ++k;
+    if (k == word.size()) return true;
+  }
+  return false;
+}
 
 bool is_known_keyword(std::string_view s) {
   static constexpr auto known = std::to_array<std::string_view>({
