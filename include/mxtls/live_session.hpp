@@ -7,11 +7,16 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+
+namespace asio::ssl {
+class context;
+}
 
 namespace mxtls {
 
@@ -69,7 +74,14 @@ struct session_options {
   std::function<bool(const std::string& ehlo)> decide_starttls;
   session_timeouts timeouts;
   std::size_t max_reply_octets = 64 * 1024;
+  // The client TLS context (CA store loaded once); null: each session makes its own.
+  // Many sessions share one in mxtls scan (make_client_tls_context).
+  std::shared_ptr<asio::ssl::context> tls_context;
 };
+
+// A client TLS context that verifies to report, not to refuse: the CA store of `options`
+// (ca_file / ca_dir, else the system's), idle buffers released. Throws std::invalid_argument.
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& options);
 
 asio::awaitable<live_session_result> run_live_session(asio::ip::tcp::endpoint server, session_options options);
 

@@ -1,14 +1,39 @@
 // `mxtls probe`: a live destination met the way a sending MTA meets it, diagnosed.
 #pragma once
 
+#include <cstddef>
+#include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "mxtls/dns.hpp"
 #include "mxtls/lint.hpp"
 #include "mxtls/live_session.hpp"
 
 namespace mxtls {
+
+// What a destination comes to, one word for counting (mxtls scan) and for JSON "outcome".
+enum class probe_outcome {
+  ok,                // TLS works for every sender, the certificate verifies and matches
+  certificate,       // TLS works for every sender; the certificate does not verify, match, or has expired
+  senders_lose_tls,  // STARTTLS works, but some senders will not use it (the seed case)
+  no_starttls,       // STARTTLS not offered, or EHLO refused
+  starttls_fails,    // STARTTLS refused or unanswered, or the handshake fails
+  ehlo_fails,        // no complete EHLO reply
+  unreachable,       // no connection, no banner, 421 or another non-220 greeting
+  dns_fails,         // NXDOMAIN, null MX, no address, lookup failure or timeout
+};
+const char* to_string(probe_outcome o);
+inline constexpr probe_outcome all_probe_outcomes[] = {
+    probe_outcome::ok,          probe_outcome::certificate,    probe_outcome::senders_lose_tls,
+    probe_outcome::no_starttls, probe_outcome::starttls_fails, probe_outcome::ehlo_fails,
+    probe_outcome::unreachable, probe_outcome::dns_fails};
 
 // Cisco ESA's TLS settings (Destination Controls).
 enum class tls_policy { none, preferred, required, preferred_verify, required_verify };
@@ -42,6 +67,7 @@ struct host_report {
   bool senders_lose_tls = false;              // some senders will not use TLS
   std::vector<std::string> losers;            // their names
   std::string verdict;                        // one line
+  probe_outcome outcome = probe_outcome::unreachable;
 };
 
 struct probe_options {
@@ -60,9 +86,50 @@ struct probe_report {
   tls_policy policy = tls_policy::preferred;
   std::vector<host_report> hosts;
   std::string verdict;
+  probe_outcome outcome = probe_outcome::dns_fails;  // the chosen host's, or dns_fails without hosts
   int exit_code = 0;  // 0 TLS fine for all senders, 1 some lose TLS or fail the policy, 3 unreachable
 };
 
+// At most `limit` connections at once to one address (mxtls scan --per-host-limit); 0: no
+// limit. Waiters are served first come, first served. One io_context, one thread.
+class connection_gate {
+ public:
+  explicit connection_gate(std::size_t limit) : limit_(limit) {}
+  asio::awaitable<void> acquire(const std::string& key);
+  void release(const std::string& key);
+  std::size_t waiting() const { return waiting_; }
+
+ private:
+  struct slot {
+    std::size_t holders = 0;
+    std::deque<asio::steady_timer*> waiters;
+  };
+  std::size_t limit_;
+  std::size_t waiting_ = 0;
+  std::map<std::string, slot> slots_;
+};
+
+// What every probe on one io_context shares: the client TLS context (CA store loaded
+// once), the resolver (made on first use), the connection gate.
+class probe_context {
+ public:
+  // Throws std::invalid_argument when the CA store cannot be loaded.
+  explicit probe_context(const probe_options& options);
+  // Throws std::invalid_argument for a resolver libunbound does not accept.
+  dns_resolver& resolver();
+  connection_gate* gate = nullptr;
+
+ private:
+  std::string forwarder_;
+  std::unique_ptr<dns_resolver> resolver_;
+  std::shared_ptr<asio::ssl::context> tls_;
+  friend asio::awaitable<probe_report> probe(probe_target, const probe_options&, probe_context&);
+};
+
+// One destination on the caller's io_context (mxtls scan runs thousands at once).
+asio::awaitable<probe_report> probe(probe_target target, const probe_options& options, probe_context& context);
+
+// One destination on an io_context of its own (mxtls probe, mxtls demo).
 probe_report run_probe(const probe_target& target, const probe_options& options);
 
 }  // namespace mxtls

@@ -6,7 +6,8 @@
 #include <stdexcept>
 
 #include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -17,10 +18,24 @@ namespace mxtls {
 
 using asio::use_awaitable;
 using asio::experimental::as_tuple;
-using namespace asio::experimental::awaitable_operators;
 
+// Many lookups may wait at once (mxtls scan): one pump reads libunbound's descriptor and
+// runs ub_process(), which calls each finished lookup's callback; the callback wakes its
+// waiter by cancelling the waiter's timer.
 struct dns_resolver::impl {
   ub_ctx* ctx = nullptr;
+  std::size_t outstanding = 0;
+  std::unique_ptr<asio::posix::stream_descriptor> fd;  // a dup of libunbound's, made on first use
+  bool pumping = false;
+
+  asio::awaitable<void> pump() {
+    while (outstanding > 0) {
+      auto [ec] = co_await fd->async_wait(asio::posix::stream_descriptor::wait_read, as_tuple(use_awaitable));
+      if (ec && ec != asio::error::operation_aborted) break;
+      ub_process(ctx);
+    }
+    pumping = false;
+  }
 };
 
 dns_resolver::dns_resolver(const std::string& forwarder) : impl_(std::make_unique<impl>()) {
@@ -40,6 +55,7 @@ struct pending {
   bool done = false;
   int err = 0;
   ub_result* result = nullptr;
+  asio::steady_timer* wake = nullptr;
 };
 
 void on_result(void* arg, int err, ub_result* result) {
@@ -47,6 +63,7 @@ void on_result(void* arg, int err, ub_result* result) {
   p->done = true;
   p->err = err;
   p->result = result;
+  if (p->wake) p->wake->cancel();
 }
 
 // A domain name in DNS wire format (uncompressed, as libunbound hands out rdata).
@@ -75,18 +92,18 @@ asio::awaitable<dns_answer> dns_resolver::lookup(std::string name, int rrtype, s
     a.error = ub_strerror(err);
     co_return a;
   }
-  // Wait on libunbound's descriptor; the descriptor stays owned by libunbound.
-  asio::posix::stream_descriptor fd(ex, ::dup(ub_fd(impl_->ctx)));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!p.done) {
-    auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::steady_clock::duration::zero()) break;
-    asio::steady_timer timer(ex, left);
-    auto r = co_await (fd.async_wait(asio::posix::stream_descriptor::wait_read, as_tuple(use_awaitable)) ||
-                       timer.async_wait(as_tuple(use_awaitable)));
-    if (r.index() == 1) break;
-    ub_process(impl_->ctx);
+  impl& d = *impl_;
+  if (!d.fd) d.fd = std::make_unique<asio::posix::stream_descriptor>(ex, ::dup(ub_fd(d.ctx)));
+  ++d.outstanding;
+  if (!d.pumping) {
+    d.pumping = true;
+    asio::co_spawn(ex, d.pump(), asio::detached);
   }
+  asio::steady_timer timer(ex, timeout);
+  p.wake = &timer;
+  if (!p.done) co_await timer.async_wait(as_tuple(use_awaitable));  // cancelled by on_result, or the timeout
+  p.wake = nullptr;
+  if (--d.outstanding == 0) d.fd->cancel();
   if (!p.done) {
     ub_cancel(impl_->ctx, id);
     a.error = "timeout";

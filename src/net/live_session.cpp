@@ -4,6 +4,7 @@
 #include <openssl/x509v3.h>
 
 #include <optional>
+#include <stdexcept>
 
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -174,6 +175,19 @@ int code_of(const std::string& raw) {
 
 }  // namespace
 
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
+  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
+  int ok = opt.ca_file.empty() && opt.ca_dir.empty()
+               ? SSL_CTX_set_default_verify_paths(ctx->native_handle())
+               : SSL_CTX_load_verify_locations(ctx->native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
+                                               opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
+  if (ok != 1 && !(opt.ca_file.empty() && opt.ca_dir.empty()))
+    throw std::invalid_argument("cannot load the CA store '" + (opt.ca_file.empty() ? opt.ca_dir : opt.ca_file) + "'");
+  return ctx;
+}
+
 awaitable<live_session_result> run_live_session(tcp::endpoint server, session_options opt) {
   live_session_result r;
   auto ex = co_await asio::this_coro::executor;
@@ -210,14 +224,8 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
       r.plaintext_after_220 = c.in.size();
       if (!c.in.empty()) c.note('-', fmt::format("{} octets after the 220 discarded", c.in.size()));
       c.in.clear();
-      asio::ssl::context ctx(asio::ssl::context::tls_client);
-      ctx.set_verify_mode(asio::ssl::verify_none);  // verified below, to report, not to refuse
-      if (opt.ca_file.empty() && opt.ca_dir.empty())
-        SSL_CTX_set_default_verify_paths(ctx.native_handle());
-      else
-        SSL_CTX_load_verify_locations(ctx.native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
-                                      opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
-      c.tls.emplace(std::move(c.sock), ctx);
+      auto ctx = opt.tls_context ? opt.tls_context : make_client_tls_context(opt);
+      c.tls.emplace(std::move(c.sock), *ctx);
       if (!opt.sni.empty()) SSL_set_tlsext_host_name(c.tls->native_handle(), opt.sni.c_str());
       asio::steady_timer timer(ex, opt.timeouts.tls);
       auto res = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
@@ -304,9 +312,8 @@ awaitable<bool> check_command_injection(tcp::endpoint server, session_options op
     co_return false;
   }
   c.in.clear();
-  asio::ssl::context ctx(asio::ssl::context::tls_client);
-  ctx.set_verify_mode(asio::ssl::verify_none);
-  c.tls.emplace(std::move(c.sock), ctx);
+  auto ctx = opt.tls_context ? opt.tls_context : make_client_tls_context(opt);
+  c.tls.emplace(std::move(c.sock), *ctx);
   asio::steady_timer htimer(ex, opt.timeouts.tls);
   auto handshake_start = std::chrono::steady_clock::now();
   auto hs = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||

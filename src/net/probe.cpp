@@ -6,7 +6,10 @@
 #include "mxtls/dns.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 namespace mxtls {
@@ -18,6 +21,20 @@ const char* to_string(tls_policy p) {
     case tls_policy::required: return "required";
     case tls_policy::preferred_verify: return "preferred-verify";
     case tls_policy::required_verify: return "required-verify";
+  }
+  return "?";
+}
+
+const char* to_string(probe_outcome o) {
+  switch (o) {
+    case probe_outcome::ok: return "ok";
+    case probe_outcome::certificate: return "certificate";
+    case probe_outcome::senders_lose_tls: return "senders-lose-tls";
+    case probe_outcome::no_starttls: return "no-starttls";
+    case probe_outcome::starttls_fails: return "starttls-fails";
+    case probe_outcome::ehlo_fails: return "ehlo-fails";
+    case probe_outcome::unreachable: return "unreachable";
+    case probe_outcome::dns_fails: return "dns-fails";
   }
   return "?";
 }
@@ -111,6 +128,7 @@ void diagnose(host_report& h, const probe_options& opt) {
   }
 
   auto banner_code = r.banner.size() >= 3 ? r.banner.substr(0, 3) : std::string();
+  h.outcome = probe_outcome::unreachable;
   if (r.error_phase == "connect") {
     h.verdict = "no connection: " + r.error;
     return;
@@ -121,7 +139,9 @@ void diagnose(host_report& h, const probe_options& opt) {
                                       : "bad banner: " + r.error;
     return;
   }
+  h.outcome = probe_outcome::no_starttls;
   if (r.error_phase == "ehlo") {
+    h.outcome = probe_outcome::ehlo_fails;
     h.verdict = "no complete EHLO reply: " + r.error;
     h.senders_lose_tls = true;
     return;
@@ -136,11 +156,13 @@ void diagnose(host_report& h, const probe_options& opt) {
     h.senders_lose_tls = true;
     return;
   }
+  h.outcome = probe_outcome::senders_lose_tls;
   if (!r.starttls_attempted) {
     h.verdict = fmt::format("{} would not send STARTTLS to this server", opt.as_client.empty() ? "the client" : opt.as_client);
     h.senders_lose_tls = true;
     return;
   }
+  h.outcome = probe_outcome::starttls_fails;
   if (r.starttls_code != 220) {
     h.verdict = r.starttls_code < 0 ? "STARTTLS is offered but never answered: " + r.error
                                     : fmt::format("STARTTLS is offered but refused with {}", r.starttls_code);
@@ -158,6 +180,9 @@ void diagnose(host_report& h, const probe_options& opt) {
   if (!h.name.empty() && !r.hostname_match) cert.push_back("certificate does not match " + h.name);
   if (r.expired) cert.push_back("certificate expired");
   std::string cert_text = cert.empty() ? "" : "; " + join(cert);
+  h.outcome = !h.losers.empty() ? probe_outcome::senders_lose_tls
+              : cert.empty()     ? probe_outcome::ok
+                                 : probe_outcome::certificate;
   if (!h.losers.empty()) {
     h.senders_lose_tls = true;
     bool on_greeting = false;
@@ -178,11 +203,57 @@ void diagnose(host_report& h, const probe_options& opt) {
 
 }  // namespace
 
+asio::awaitable<void> connection_gate::acquire(const std::string& key) {
+  if (limit_ == 0) co_return;
+  slot& s = slots_[key];
+  if (s.holders < limit_) {
+    ++s.holders;
+    co_return;
+  }
+  // Wait until a holder hands its place over (release() cancels this timer).
+  asio::steady_timer turn(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
+  s.waiters.push_back(&turn);
+  ++waiting_;
+  co_await turn.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  --waiting_;
+}
+
+void connection_gate::release(const std::string& key) {
+  if (limit_ == 0) return;
+  auto it = slots_.find(key);
+  if (it == slots_.end()) return;
+  slot& s = it->second;
+  if (!s.waiters.empty()) {
+    s.waiters.front()->cancel();  // the place passes to the first waiter
+    s.waiters.pop_front();
+  } else if (--s.holders == 0) {
+    slots_.erase(it);
+  }
+}
+
+probe_context::probe_context(const probe_options& options)
+    : forwarder_(options.resolver), tls_(make_client_tls_context(options.session)) {}
+
+dns_resolver& probe_context::resolver() {
+  if (!resolver_) resolver_ = std::make_unique<dns_resolver>(forwarder_);
+  return *resolver_;
+}
+
 namespace {
 
+// Holds one place at the gate for as long as it lives.
+struct gate_pass {
+  connection_gate* gate;
+  std::string key;
+  ~gate_pass() {
+    if (gate) gate->release(key);
+  }
+};
+
 // One address: the session, then (with TLS) the command-injection check.
-host_report probe_address(asio::io_context& io, const std::string& name, const std::string& address,
-                          unsigned short port, const probe_options& opt) {
+asio::awaitable<host_report> probe_address(std::string name, std::string address, unsigned short port,
+                                           const probe_options& opt, probe_context& ctx,
+                                           std::shared_ptr<asio::ssl::context> tls) {
   host_report h;
   h.name = !opt.session.verify_name.empty() ? opt.session.verify_name : name;
   h.address = address;
@@ -190,6 +261,7 @@ host_report probe_address(asio::io_context& io, const std::string& name, const s
   asio::ip::tcp::endpoint ep(asio::ip::make_address(address), port);
   session_options so = opt.session;
   so.verify_name = h.name;
+  so.tls_context = std::move(tls);
   if (opt.policy == tls_policy::none) so.try_starttls = false;
   if (!opt.as_client.empty()) {
     const client_model* m = find_client_model(opt.as_client);
@@ -199,34 +271,19 @@ host_report probe_address(asio::io_context& io, const std::string& name, const s
       return predict(*m, sent_lines(turn)).sees_starttls || m->mode == tls_mode::always_try;
     };
   }
-  asio::co_spawn(io, run_live_session(ep, so), [&](std::exception_ptr e, live_session_result r) {
-    if (e) std::rethrow_exception(e);
-    h.session = std::move(r);
-  });
-  io.run();
-  io.restart();
+  if (ctx.gate) co_await ctx.gate->acquire(address);
+  gate_pass pass{ctx.gate, address};
+  // (Each awaitable is made first and awaited as a local: g++ 12 mishandles temporaries
+  // that live across a co_await; see mock_server.cpp.)
+  auto session = run_live_session(ep, so);
+  h.session = co_await std::move(session);
   if (opt.injection_test && h.session.tls_established) {
     h.injection_checked = true;
-    asio::co_spawn(io, check_command_injection(ep, so, h.injection_error), [&](std::exception_ptr e, bool vulnerable) {
-      if (e) std::rethrow_exception(e);
-      h.command_injection = vulnerable;
-    });
-    io.run();
-    io.restart();
+    auto check = check_command_injection(ep, so, h.injection_error);
+    h.command_injection = co_await std::move(check);
   }
   diagnose(h, opt);
-  return h;
-}
-
-dns_answer lookup(asio::io_context& io, dns_resolver& res, const std::string& name, int type, std::chrono::milliseconds t) {
-  dns_answer out;
-  asio::co_spawn(io, res.lookup(name, type, t), [&](std::exception_ptr e, dns_answer a) {
-    if (e) std::rethrow_exception(e);
-    out = std::move(a);
-  });
-  io.run();
-  io.restart();
-  return out;
+  co_return h;
 }
 
 std::string failure(const dns_answer& a) {
@@ -235,29 +292,30 @@ std::string failure(const dns_answer& a) {
 
 }  // namespace
 
-probe_report run_probe(const probe_target& target, const probe_options& opt) {
+asio::awaitable<probe_report> probe(probe_target target, const probe_options& opt, probe_context& ctx) {
   probe_report rep;
   rep.target = target.text;
   rep.policy = opt.policy;
-  asio::io_context io;
 
   if (target.literal) {
-    rep.hosts.push_back(probe_address(io, opt.session.verify_name, target.host, target.port, opt));
+    auto one = probe_address(opt.session.verify_name, target.host, target.port, opt, ctx, ctx.tls_);
+    rep.hosts.push_back(co_await std::move(one));
   } else {
     // RFC 5321 §5.1: the MX records in preference order; without any, the domain itself
     // (implicit MX); RFC 7505: a single MX of "." means the domain accepts no mail.
-    dns_resolver res(opt.resolver);
-    dns_answer mx = lookup(io, res, target.host, rr_mx, opt.dns_timeout);
+    dns_resolver& res = ctx.resolver();
+    auto mx_lookup = res.lookup(target.host, rr_mx, opt.dns_timeout);
+    dns_answer mx = co_await std::move(mx_lookup);
     std::vector<std::pair<int, std::string>> hosts;
     if (!mx.ok || (mx.rcode != 0 && !mx.nxdomain)) {
       rep.verdict = fmt::format("DNS lookup of the MX records of {} failed: {}", target.host, failure(mx));
       rep.exit_code = 3;
-      return rep;
+      co_return rep;
     }
     if (mx.nxdomain) {
       rep.verdict = fmt::format("{} does not exist (NXDOMAIN)", target.host);
       rep.exit_code = 3;
-      return rep;
+      co_return rep;
     }
     for (const auto& r : mx.records) {
       rep.dns.push_back("MX " + r);
@@ -267,7 +325,7 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
     if (hosts.size() == 1 && hosts.front().second == ".") {
       rep.verdict = fmt::format("{} has a null MX (RFC 7505): it accepts no mail", target.host);
       rep.exit_code = 3;
-      return rep;
+      co_return rep;
     }
     if (hosts.empty()) {
       rep.dns.push_back("no MX records: the domain itself is the mail host (implicit MX, RFC 5321 §5.1)");
@@ -279,7 +337,8 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
       if (answered && !opt.all_hosts) break;
       std::vector<std::string> addresses;
       for (int type : {rr_a, rr_aaaa}) {
-        dns_answer a = lookup(io, res, host, type, opt.dns_timeout);
+        auto addr_lookup = res.lookup(host, type, opt.dns_timeout);
+        dns_answer a = co_await std::move(addr_lookup);
         if (!a.ok || (a.rcode != 0 && !a.nxdomain)) rep.dns.push_back(fmt::format("{} {}: {}", type == rr_a ? "A" : "AAAA", host, failure(a)));
         for (const auto& addr : a.records) {
           rep.dns.push_back(fmt::format("{} {} {}", type == rr_a ? "A" : "AAAA", host, addr));
@@ -289,7 +348,8 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
       if (addresses.empty()) rep.dns.push_back(fmt::format("{} has no address", host));
       for (const auto& addr : addresses) {
         if (answered && !opt.all_hosts) break;
-        host_report h = probe_address(io, host, addr, target.port, opt);
+        auto one = probe_address(host, addr, target.port, opt, ctx, ctx.tls_);
+        host_report h = co_await std::move(one);
         h.mx = host;
         if (h.reachable && h.session.error_phase != "banner") answered = true;
         rep.hosts.push_back(std::move(h));
@@ -298,7 +358,7 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
     if (rep.hosts.empty()) {
       rep.verdict = fmt::format("no mail host of {} has an address", target.host);
       rep.exit_code = 3;
-      return rep;
+      co_return rep;
     }
   }
 
@@ -312,6 +372,7 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
   rep.verdict = rep.hosts.size() > 1 ? fmt::format("{} ({}): {}", chosen->mx.empty() ? chosen->address : chosen->mx,
                                                    chosen->address, chosen->verdict)
                                      : chosen->verdict;
+  rep.outcome = chosen->outcome;
   bool verify_policy = opt.policy == tls_policy::preferred_verify || opt.policy == tls_policy::required_verify;
   bool cert_bad = chosen->session.tls_established &&
                   (!chosen->session.chain_verified || (!chosen->name.empty() && !chosen->session.hostname_match));
@@ -320,7 +381,19 @@ probe_report run_probe(const probe_target& target, const probe_options& opt) {
   else rep.exit_code = 0;
   if (verify_policy && cert_bad)
     rep.verdict += fmt::format("; with TLS setting {} the certificate is not accepted", to_string(opt.policy));
-  return rep;
+  co_return rep;
+}
+
+probe_report run_probe(const probe_target& target, const probe_options& options) {
+  asio::io_context io;
+  probe_context ctx(options);
+  probe_report out;
+  asio::co_spawn(io, probe(target, options, ctx), [&](std::exception_ptr e, probe_report r) {
+    if (e) std::rethrow_exception(e);
+    out = std::move(r);
+  });
+  io.run();
+  return out;
 }
 
 }  // namespace mxtls

@@ -69,6 +69,7 @@ nlohmann::ordered_json probe_to_json(const probe_report& r) {
   j["target"] = r.target;
   j["policy"] = to_string(r.policy);
   j["verdict"] = r.verdict;
+  j["outcome"] = to_string(r.outcome);
   j["exit_code"] = r.exit_code;
   j["dns"] = r.dns;
   j["hosts"] = json::array();
@@ -80,6 +81,7 @@ nlohmann::ordered_json probe_to_json(const probe_report& r) {
     host["address"] = h.address;
     host["port"] = h.port;
     host["verdict"] = h.verdict;
+    host["outcome"] = to_string(h.outcome);
     host["transcript"] = json::array();
     for (const auto& t : s.transcript) host["transcript"].push_back({{"dir", std::string(1, t.dir)}, {"text", t.text}, {"ms", t.ms}});
     host["lint"] = h.lint ? lint_to_json(*h.lint, "EHLO reply", true) : json(nullptr);

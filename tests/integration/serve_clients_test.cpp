@@ -307,6 +307,7 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
     auto json = probe(s, {"--format", "json"});
     EXPECT_TRUE(has(json.output, "\"schema\": \"mxtls-probe\"")) << json.output;
     EXPECT_TRUE(has(json.output, "\"keyword-as-greeting\"")) << json.output;
+    EXPECT_TRUE(has(json.output, "\"outcome\": \"senders-lose-tls\"")) << json.output;
   }
   {
     served s("compliant", dir_);
