@@ -10,29 +10,11 @@
 
 namespace mxtls::cli {
 
-namespace {
-
-struct probe_args {
-  std::string target;
-  std::string ehlo = "mxtls.invalid";
-  unsigned short port = 25;
-  std::vector<std::string> timeouts;
-  std::string policy = "preferred";
-  std::string ca, sni, name, as_client;
-  std::string format = "text";
-  std::string log;
-  bool no_injection = false;
-  std::string resolver;
-  bool all_hosts = false;
-  std::string rcpt;
-};
-
-int run_probe_cmd(const probe_args& a) {
-  probe_options opt;
+bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cmd) {
   auto policy = parse_policy(a.policy);
   if (!policy) {
-    std::fprintf(stderr, "mxtls probe: --policy must be none, preferred, required, preferred-verify or required-verify\n");
-    return exit_usage;
+    std::fprintf(stderr, "mxtls %s: --policy must be none, preferred, required, preferred-verify or required-verify\n", cmd);
+    return false;
   }
   opt.policy = *policy;
   opt.injection_test = !a.no_injection;
@@ -58,8 +40,8 @@ int run_probe_cmd(const probe_args& a) {
   if (!a.ca.empty()) {
     struct stat st{};
     if (stat(a.ca.c_str(), &st) != 0) {
-      std::fprintf(stderr, "mxtls probe: --ca: '%s' does not exist\n", a.ca.c_str());
-      return exit_usage;
+      std::fprintf(stderr, "mxtls %s: --ca: '%s' does not exist\n", cmd, a.ca.c_str());
+      return false;
     }
     (S_ISDIR(st.st_mode) ? opt.session.ca_dir : opt.session.ca_file) = a.ca;
   }
@@ -76,14 +58,53 @@ int run_probe_cmd(const probe_args& a) {
                                       : phase == "dns"      ? &opt.dns_timeout
                                                            : nullptr;
     if (!slot || secs < 0 || secs > 3600 || (end && *end)) {
-      std::fprintf(stderr, "mxtls probe: --timeout '%s': use PHASE=SECONDS with PHASE dns, connect, banner, command, tls or trailing\n", t.c_str());
-      return exit_usage;
+      std::fprintf(stderr, "mxtls %s: --timeout '%s': use PHASE=SECONDS with PHASE dns, connect, banner, command, tls or trailing\n", cmd, t.c_str());
+      return false;
     }
     *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
   }
+  if (!a.as_client.empty() && !find_client_model(a.as_client)) {
+    std::fprintf(stderr, "mxtls %s: --as: no client model '%s' (the ids are listed by mxtls lint --format json)\n", cmd,
+                 a.as_client.c_str());
+    return false;
+  }
+  return true;
+}
+
+void add_probe_flags(CLI::App* app, probe_flags& f) {
+  app->add_option("--port", f.port, "Port when a target has none")->capture_default_str();
+  app->add_option("--ehlo", f.ehlo, "Name sent with EHLO")->capture_default_str();
+  app->add_option("--timeout", f.timeouts, "PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
+  app->add_option("--policy", f.policy,
+                  "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
+      ->capture_default_str();
+  app->add_option("--ca", f.ca, "CA file or directory for verification (default: the system store)");
+  app->add_option("--sni", f.sni, "Server name sent in the TLS handshake");
+  app->add_option("--name", f.name, "Name the certificate must match (default: --sni, or the target's MX host name)");
+  app->add_option("--as", f.as_client, "Decide whether to send STARTTLS as this client model would (e.g. cisco-esa)");
+  app->add_flag("--no-injection-test", f.no_injection, "Skip the STARTTLS command-injection check (a second connection)");
+  app->add_option("--resolver", f.resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
+  app->add_option("--rcpt", f.rcpt,
+                  "Also send MAIL FROM:<> and RCPT TO:<ADDRESS>, then RSET (no mail is sent): shows greylisting");
+  app->add_flag("--all-hosts", f.all_hosts, "Probe every MX host and address, not only up to the first that answers");
+}
+
+namespace {
+
+struct probe_args {
+  std::string target;
+  probe_flags flags;
+  std::string format = "text";
+  std::string log;
+};
+
+int run_probe_cmd(const probe_args& args) {
+  const probe_flags& a = args.flags;
+  probe_options opt;
+  if (!make_probe_options(a, opt, "probe")) return exit_usage;
   probe_report r;
   try {
-    probe_target target = parse_probe_target(a.target, a.port);
+    probe_target target = parse_probe_target(args.target, a.port);
     r = run_probe(target, opt);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
@@ -92,8 +113,8 @@ int run_probe_cmd(const probe_args& a) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
     return 3;
   }
-  std::string out = a.log == "esa"        ? render_esa_log(r)
-                    : a.format == "json" ? render_probe_json(r) + "\n"
+  std::string out = args.log == "esa"        ? render_esa_log(r)
+                    : args.format == "json" ? render_probe_json(r) + "\n"
                                          : render_probe_text(r, isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   std::fwrite(out.data(), 1, out.size(), stdout);
   return r.exit_code;
@@ -113,25 +134,11 @@ command add_probe(CLI::App& parent) {
       "22 real SMTP clients. A domain is looked up (MX in preference order, then A and AAAA\n"
       "of each; implicit MX without MX records; null MX reported) through libunbound.");
   app->add_option("TARGET", args->target, "a mail domain, [host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
-  app->add_option("--port", args->port, "Port when TARGET has none")->capture_default_str();
-  app->add_option("--ehlo", args->ehlo, "Name sent with EHLO")->capture_default_str();
-  app->add_option("--timeout", args->timeouts, "PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
-  app->add_option("--policy", args->policy,
-                  "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
-      ->capture_default_str();
-  app->add_option("--ca", args->ca, "CA file or directory for verification (default: the system store)");
-  app->add_option("--sni", args->sni, "Server name sent in the TLS handshake");
-  app->add_option("--name", args->name, "Name the certificate must match (default: --sni, or TARGET's name)");
-  app->add_option("--as", args->as_client, "Decide whether to send STARTTLS as this client model would (e.g. cisco-esa)");
+  add_probe_flags(app, args->flags);
   app->add_option("--format", args->format, "text or json (docs/probe-json.md)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app->add_option("--log", args->log, "esa: print Cisco-ESA-style mail_logs lines instead")->check(CLI::IsMember({"esa"}));
-  app->add_flag("--no-injection-test", args->no_injection, "Skip the STARTTLS command-injection check");
-  app->add_option("--resolver", args->resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
-  app->add_option("--rcpt", args->rcpt,
-                  "Also send MAIL FROM:<> and RCPT TO:<ADDRESS>, then RSET (no mail is sent): shows greylisting");
-  app->add_flag("--all-hosts", args->all_hosts, "Probe every MX host and address, not only up to the first that answers");
   app->footer(
       "Examples:\n"
       "  mxtls probe example.com\n"

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mxtls/probe.hpp"
 #include "mxtls/scenario.hpp"
 
 namespace mxtls::cli {
@@ -26,9 +27,26 @@ struct command {
 // and returns nullopt (cmd_serve.cpp).
 std::optional<scenario> load_scenario(const std::string& what, const char* command);
 
+// The probe's options, shared by mxtls probe and mxtls scan (cmd_probe.cpp).
+struct probe_flags {
+  std::string ehlo = "mxtls.invalid";
+  unsigned short port = 25;
+  std::vector<std::string> timeouts;
+  std::string policy = "preferred";
+  std::string ca, sni, name, as_client;
+  bool no_injection = false;
+  std::string resolver;
+  bool all_hosts = false;
+  std::string rcpt;
+};
+void add_probe_flags(CLI::App* app, probe_flags& flags);
+// False after printing "mxtls CMD: ..." for a bad value.
+bool make_probe_options(const probe_flags& flags, probe_options& options, const char* cmd);
+
 command add_lint(CLI::App& parent);
 command add_serve(CLI::App& parent);
 command add_demo(CLI::App& parent);
 command add_probe(CLI::App& parent);
+command add_scan(CLI::App& parent);
 
 }  // namespace mxtls::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   commands.push_back(mxtls::cli::add_lint(app));
   commands.push_back(mxtls::cli::add_serve(app));
   commands.push_back(mxtls::cli::add_probe(app));
+  commands.push_back(mxtls::cli::add_scan(app));
   commands.push_back(mxtls::cli::add_demo(app));
 
   try {

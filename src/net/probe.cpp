@@ -1,6 +1,7 @@
 #include "mxtls/probe.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include "mxtls/dns.hpp"
@@ -75,6 +76,21 @@ probe_target parse_probe_target(const std::string& text, unsigned short default_
   asio::error_code ec;
   asio::ip::make_address(host, ec);
   t.literal = !ec;
+  if (!t.literal && host != "localhost") {
+    // A domain name: letters, digits, '-' and '_' in labels of 1..63 octets, 253 in all.
+    std::string name = host.back() == '.' ? host.substr(0, host.size() - 1) : host;
+    bool ok = !name.empty() && name.size() <= 253;
+    std::size_t label = 0;
+    for (char ch : name) {
+      if (ch == '.') {
+        ok = ok && label > 0;
+        label = 0;
+      } else {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_') && ++label <= 63;
+      }
+    }
+    if (!ok || label == 0) throw std::invalid_argument("'" + text + "' is not a domain name or an IP address");
+  }
   if (host == "localhost") {
     host = "127.0.0.1";
     t.literal = true;

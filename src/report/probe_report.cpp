@@ -82,6 +82,7 @@ nlohmann::ordered_json probe_to_json(const probe_report& r) {
     host["port"] = h.port;
     host["verdict"] = h.verdict;
     host["outcome"] = to_string(h.outcome);
+    host["senders_losing_tls"] = h.losers;
     host["transcript"] = json::array();
     for (const auto& t : s.transcript) host["transcript"].push_back({{"dir", std::string(1, t.dir)}, {"text", t.text}, {"ms", t.ms}});
     host["lint"] = h.lint ? lint_to_json(*h.lint, "EHLO reply", true) : json(nullptr);

@@ -1,0 +1,381 @@
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "mxtls/probe_report.hpp"
+#include "mxtls/scan.hpp"
+#include "mxtls/scan_html.hpp"
+
+namespace mxtls::cli {
+
+namespace {
+
+inline constexpr int exit_interrupted = 130;
+
+struct scan_args {
+  std::string list;
+  probe_flags flags;
+  std::size_t concurrency = 100;
+  double rate = 0;
+  std::size_t per_host_limit = 8;
+  std::string out, html, shard;
+  bool resume = false, unique = false;
+  std::string progress = "auto";
+};
+
+using ojson = nlohmann::ordered_json;
+
+std::string dump(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+// A record: the probe's JSON object with the list line and the input first.
+std::string record_of(const scan_line& l, const probe_report* r, const std::string& outcome, const std::string& verdict, int exit_code) {
+  ojson j;
+  j["schema"] = "mxtls-probe";
+  j["version"] = probe_json_version;
+  j["line"] = l.line;
+  j["input"] = l.text;
+  if (r) {
+    ojson probe = probe_to_json(*r);
+    for (auto& [k, v] : probe.items())
+      if (k != "schema" && k != "version") j[k] = std::move(v);
+  } else {
+    j["target"] = l.text;
+    j["verdict"] = verdict;
+    j["outcome"] = outcome;
+    j["exit_code"] = exit_code;
+  }
+  return dump(j) + "\n";
+}
+
+// Lines of an earlier run's output that are complete records: (list line, input). A last
+// line cut short by a kill is cut off the file, so the run appends after whole records.
+bool read_done(const std::string& path, std::set<std::pair<std::size_t, std::string>>& done, std::string& error) {
+  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  if (!f) {
+    if (errno == ENOENT) return true;
+    error = fmt::format("cannot open '{}' to resume: {}", path, std::strerror(errno));
+    return false;
+  }
+  std::string line;
+  long good_end = 0, pos = 0;
+  int ch;
+  while ((ch = std::fgetc(f)) != EOF) {
+    ++pos;
+    if (ch != '\n') {
+      line += static_cast<char>(ch);
+      continue;
+    }
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.is_object() && j.contains("line") && j["line"].is_number_unsigned() && j.contains("input") &&
+        j["input"].is_string() && j.contains("outcome"))
+      done.emplace(j["line"].get<std::size_t>(), j["input"].get<std::string>());
+    good_end = pos;
+    line.clear();
+  }
+  std::fclose(f);
+  if (pos != good_end && ::truncate(path.c_str(), good_end) != 0) {
+    error = fmt::format("cannot cut the incomplete last record off '{}': {}", path, std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
+std::string duration_text(double secs) {
+  if (!std::isfinite(secs) || secs < 0) return "?";
+  auto s = static_cast<long long>(secs + 0.5);
+  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
+}
+
+std::string outcome_counts(const scan_progress& p, std::size_t invalid) {
+  std::string s;
+  for (auto o : all_probe_outcomes) {
+    auto it = p.outcomes.find(o);
+    if (it != p.outcomes.end()) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", to_string(o), it->second);
+  }
+  if (invalid) s += fmt::format("{}invalid {}", s.empty() ? "" : ", ", invalid);
+  if (p.errors) s += fmt::format("{}error {}", s.empty() ? "" : ", ", p.errors);
+  return s;
+}
+
+long peak_rss_kib() {
+  std::ifstream st("/proc/self/status");
+  std::string line;
+  while (std::getline(st, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+// Sockets: raise the soft limit to the hard one; each open probe holds one socket.
+std::size_t open_file_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : static_cast<std::size_t>(rl.rlim_cur);
+}
+
+int run_scan_cmd(scan_args& a) {
+  scan_options so;
+  if (!make_probe_options(a.flags, so.probe, "scan")) return exit_usage;
+  if (a.concurrency < 1 || a.concurrency > 1'000'000) {
+    std::fprintf(stderr, "mxtls scan: --concurrency must be 1 to 1000000\n");
+    return exit_usage;
+  }
+  if (a.rate < 0 || !std::isfinite(a.rate)) {
+    std::fprintf(stderr, "mxtls scan: --rate must be a number of probes per second (0: no limit)\n");
+    return exit_usage;
+  }
+  if (a.resume && a.out.empty()) {
+    std::fprintf(stderr, "mxtls scan: --resume needs --out FILE (the records of the earlier run)\n");
+    return exit_usage;
+  }
+  scan_list_options lo;
+  lo.unique = a.unique;
+  lo.default_port = a.flags.port;
+  if (!a.shard.empty()) {
+    try {
+      std::tie(lo.shard, lo.shards) = parse_shard(a.shard);
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "mxtls scan: %s\n", e.what());
+      return exit_usage;
+    }
+  }
+  so.concurrency = a.concurrency;
+  so.rate = a.rate;
+  so.default_port = a.flags.port;
+
+  // The list.
+  std::FILE* in = a.list == "-" ? stdin : std::fopen(a.list.c_str(), "rb");
+  if (!in) {
+    std::fprintf(stderr, "mxtls scan: cannot read '%s': %s\n", a.list.c_str(), std::strerror(errno));
+    return exit_usage;
+  }
+  scan_list list = read_scan_list(in, lo);
+  bool read_error = std::ferror(in);
+  if (in != stdin) std::fclose(in);
+  if (read_error) {
+    std::fprintf(stderr, "mxtls scan: cannot read '%s'\n", a.list.c_str());
+    return exit_usage;
+  }
+
+  // Resume: leave out what the output file already holds.
+  std::size_t already = 0;
+  if (a.resume) {
+    std::set<std::pair<std::size_t, std::string>> done;
+    std::string error;
+    if (!read_done(a.out, done, error)) {
+      std::fprintf(stderr, "mxtls scan: %s\n", error.c_str());
+      return exit_usage;
+    }
+    auto drop = [&](std::vector<scan_line>& v) {
+      std::erase_if(v, [&](const scan_line& l) {
+        bool d = done.count({l.line, l.text}) > 0;
+        already += d;
+        return d;
+      });
+    };
+    drop(list.targets);
+    drop(list.invalid);
+  }
+
+  std::FILE* out = stdout;
+  if (!a.out.empty()) {
+    out = std::fopen(a.out.c_str(), a.resume ? "ab" : "wb");
+    if (!out) {
+      std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.out.c_str(), std::strerror(errno));
+      return exit_usage;
+    }
+  }
+  auto write = [&](const std::string& rec) {
+    std::fwrite(rec.data(), 1, rec.size(), out);
+    std::fflush(out);
+  };
+  for (const auto& l : list.invalid) {
+    std::fprintf(stderr, "mxtls scan: line %zu: %s; skipped\n", l.line, l.error.c_str());
+    write(record_of(l, nullptr, "invalid", l.error, exit_usage));
+  }
+
+  std::size_t limit = open_file_limit();
+  if (a.concurrency + 64 > limit) {
+    std::size_t lowered = limit > 128 ? limit - 64 : 1;
+    std::fprintf(stderr, "mxtls scan: --concurrency %zu needs more open files than allowed (%zu); using %zu\n", a.concurrency,
+                 limit, lowered);
+    so.concurrency = lowered;
+  }
+
+  asio::io_context io(1);
+  std::optional<probe_context> ctx;
+  try {
+    ctx.emplace(so.probe);
+    for (const auto& t : list.targets)
+      if (!parse_probe_target(t.text, a.flags.port).literal) {
+        ctx->resolver();  // a bad --resolver is a usage error before anything starts
+        break;
+      }
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mxtls scan: %s\n", e.what());
+    if (out != stdout) std::fclose(out);
+    return exit_usage;
+  }
+  connection_gate gate(a.per_host_limit);
+  ctx->gate = &gate;
+  scanner scan(so, *ctx);
+
+  bool tty = a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO));
+  auto start = std::chrono::steady_clock::now();
+  std::size_t total = list.targets.size();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  auto progress_line = [&] {
+    const auto& p = scan.progress();
+    double secs = elapsed(), rate = secs > 0 ? p.done / secs : 0;
+    std::string eta = rate > 0 ? duration_text((total - p.done) / rate) : "?";
+    std::fprintf(stderr, "\r\033[K%zu/%zu done, %zu open, %.1f/s, ETA %s%s%s", p.done, total, p.active, rate, eta.c_str(),
+                 p.done ? " | " : "", outcome_counts(p, 0).c_str());
+    std::fflush(stderr);
+  };
+
+  int signals = 0;
+  asio::signal_set sigs(io, SIGINT, SIGTERM);
+  std::function<void()> wait_signal = [&] {
+    sigs.async_wait([&](std::error_code ec, int sig) {
+      if (ec) return;
+      if (++signals == 1) {
+        std::fprintf(stderr, "%smxtls scan: %s: no new probes; waiting for %zu open ones (again to abandon them)\n",
+                     tty ? "\r\033[K" : "", sig == SIGINT ? "SIGINT" : "SIGTERM", scan.progress().active);
+        scan.stop();
+        wait_signal();
+      } else {
+        io.stop();  // abandon open probes; every finished record is already written
+      }
+    });
+  };
+  wait_signal();
+  asio::steady_timer ticker(io);
+  std::function<void()> tick = [&] {
+    ticker.expires_after(std::chrono::milliseconds(250));
+    ticker.async_wait([&](std::error_code ec) {
+      if (ec) return;
+      progress_line();
+      tick();
+    });
+  };
+  if (tty) tick();
+
+  asio::co_spawn(io, scan.run(list.targets, [&](const scan_line& l, const probe_report& r, const std::string& error) {
+    write(error.empty() ? record_of(l, &r, {}, {}, 0) : record_of(l, nullptr, "error", "the probe failed: " + error, 70));
+  }), [&](std::exception_ptr e) {
+    sigs.cancel();
+    ticker.cancel();
+    if (e) std::rethrow_exception(e);
+  });
+  io.run();
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (out != stdout) std::fclose(out);
+
+  // The summary: every line of the list is accounted for.
+  const auto& p = scan.progress();
+  std::size_t not_probed = total - p.done;
+  double secs = elapsed();
+  std::fprintf(stderr, "mxtls scan: %zu lines: %zu probed, %zu invalid, %zu blank or comments", list.lines, p.done,
+               list.invalid.size(), list.blank_or_comment);
+  if (list.repeats) std::fprintf(stderr, ", %zu repeats dropped (--unique)", list.repeats);
+  if (list.other_shards) std::fprintf(stderr, ", %zu for other shards", list.other_shards);
+  if (already) std::fprintf(stderr, ", %zu done in the earlier run (--resume)", already);
+  if (not_probed) std::fprintf(stderr, ", %zu not probed (stopped)", not_probed);
+  std::fprintf(stderr, "\nmxtls scan: outcomes: %s\n", outcome_counts(p, list.invalid.size()).c_str());
+  if (p.command_injection) std::fprintf(stderr, "mxtls scan: %zu open to STARTTLS command injection\n", p.command_injection);
+  std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, peak memory %ld KiB\n", secs,
+               secs > 0 ? p.done / secs : 0.0, p.peak_active, peak_rss_kib());
+
+  if (!a.html.empty()) {
+    std::string records_path = a.out;
+    std::ifstream records;
+    if (!records_path.empty()) records.open(records_path);
+    if (records_path.empty() || !records) {
+      std::fprintf(stderr, "mxtls scan: --html needs --out FILE to read the records from\n");
+      return exit_usage;
+    }
+    scan_html_options ho;
+    ho.title = "mxtls scan: " + (a.list == "-" ? std::string("standard input") : a.list);
+    std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    ho.generated = when;
+    if (!a.shard.empty()) ho.note = "shard " + a.shard;
+    std::string html = render_scan_html(records, ho);
+    std::FILE* h = std::fopen(a.html.c_str(), "wb");
+    if (!h || std::fwrite(html.data(), 1, html.size(), h) != html.size() || std::fclose(h) != 0) {
+      std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
+      return exit_usage;
+    }
+    std::fprintf(stderr, "mxtls scan: report written to %s\n", a.html.c_str());
+  }
+  if (signals > 0) return exit_interrupted;
+  bool all_ok = list.invalid.empty() && p.errors == 0 && p.command_injection == 0;
+  for (const auto& [o, n] : p.outcomes)
+    if (o != probe_outcome::ok && n > 0) all_ok = false;
+  return all_ok ? exit_ok : exit_findings;
+}
+
+}  // namespace
+
+command add_scan(CLI::App& parent) {
+  auto args = std::make_shared<scan_args>();
+  CLI::App* app = parent.add_subcommand("scan", "Probe many destinations at once; JSONL records and an HTML report");
+  app->description(
+      "Reads a list of destinations, one per line (a mail domain, [host], host:port,\n"
+      "[host]:port or an address; '#' comments and blank lines allowed), and runs the\n"
+      "probe on each, many at once in one process. Every line is probed, a repeated one\n"
+      "again (--unique drops repeats); a line that is not a target is reported with its line\n"
+      "number, written as an \"invalid\" record, and skipped. Each record is the probe's JSON\n"
+      "(docs/probe-json.md) with the list's line number and the input added, written and\n"
+      "flushed as soon as the probe ends, in the order they end. SIGINT or SIGTERM stops new\n"
+      "probes and waits for the open ones; a second one abandons them.");
+  app->add_option("LIST", args->list, "the list of destinations, or - for standard input")->required();
+  app->add_option("--concurrency", args->concurrency, "Probes at once")->capture_default_str();
+  app->add_option("--rate", args->rate, "Probes started per second at most (0: no limit)")->capture_default_str();
+  app->add_option("--per-host-limit", args->per_host_limit,
+                  "Connections at once to one address (0: no limit); be gentle with shared MX hosts")
+      ->capture_default_str();
+  app->add_option("--out", args->out, "Write the records (JSONL) here instead of standard output");
+  app->add_option("--html", args->html, "Also write the HTML report here (needs --out)");
+  app->add_flag("--resume", args->resume,
+                "Skip the lines --out already holds records for (same line number and text); append the rest");
+  app->add_option("--shard", args->shard,
+                  "K/N: probe only the K-th of N parts of the list (K from 1), e.g. one part per machine");
+  app->add_flag("--unique", args->unique, "Probe a destination once even when it is listed again");
+  app->add_option("--progress", args->progress, "auto (a progress line when standard error is a terminal), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+  add_probe_flags(app, args->flags);
+  app->footer(
+      "Examples:\n"
+      "  mxtls scan partners.txt --out partners.jsonl --html partners.html\n"
+      "  mxtls scan big.txt --concurrency 2000 --rate 500 --out big.jsonl --resume\n"
+      "  mxtls scan big.txt --shard $((JOB_COMPLETION_INDEX + 1))/8 --out part.jsonl\n\n"
+      "Exit codes: 0 every destination has TLS for every sender; 1 some destination does not\n"
+      "(or a line was invalid); 2 usage error or unreadable list; 130 stopped by SIGINT or\n"
+      "SIGTERM (every finished record is written; run again with --resume). See docs/mxtls-scan.md.");
+  return {app, [args] { return run_scan_cmd(*args); }};
+}
+
+}  // namespace mxtls::cli

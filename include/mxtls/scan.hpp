@@ -1,0 +1,97 @@
+// `mxtls scan`: many destinations at once on one io_context, each diagnosed by the probe
+// engine. The target list is read and split here (unique, shards); the command line
+// program writes the records (JSONL), the progress line and the HTML report.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "mxtls/probe.hpp"
+
+namespace mxtls {
+
+struct scan_line {
+  std::size_t line = 0;  // 1-based line number in the list
+  std::string text;      // the target as written, without comment and surrounding white space
+  std::string error;     // why the line is not a target; empty for a target
+};
+
+struct scan_list_options {
+  bool unique = false;        // drop a target that appeared on an earlier line
+  unsigned shard = 1;         // this machine's part, 1..shards
+  unsigned shards = 1;
+  std::size_t max_line = 1024;  // longer lines are invalid (read without holding more)
+  unsigned short default_port = 25;
+};
+
+struct scan_list {
+  std::vector<scan_line> targets;  // to probe, in list order
+  std::vector<scan_line> invalid;  // not a target: reported with the reason
+  std::size_t lines = 0;           // lines read
+  std::size_t blank_or_comment = 0;
+  std::size_t repeats = 0;         // dropped by `unique`
+  std::size_t other_shards = 0;    // left to the other shards
+};
+
+// One target per line: a domain, [host], host:port, [host]:port or an address; '#' starts
+// a comment (at the start of a line, or after white space). The lines that are not blank
+// or comments are dealt round-robin to the shards (after `unique`), so every shard of one
+// list gets a fixed, disjoint part whatever machine reads it.
+scan_list read_scan_list(std::FILE* in, const scan_list_options& options);
+
+// "K/N" with 1 <= K <= N; throws std::invalid_argument with a message for the user.
+std::pair<unsigned, unsigned> parse_shard(const std::string& text);
+
+struct scan_options {
+  probe_options probe;
+  std::size_t concurrency = 100;  // probes at once
+  double rate = 0;                // probes started per second; 0: no limit
+  unsigned short default_port = 25;
+};
+
+struct scan_progress {
+  std::size_t started = 0, done = 0, active = 0, peak_active = 0, errors = 0;
+  std::map<probe_outcome, std::size_t> outcomes;
+  std::size_t command_injection = 0;
+};
+
+class scanner {
+ public:
+  // A finished probe; `error` is set (and the report empty) when the probe itself failed.
+  using record_fn = std::function<void(const scan_line&, const probe_report&, const std::string& error)>;
+
+  scanner(scan_options options, probe_context& context) : opt_(std::move(options)), ctx_(context) {}
+
+  // Probes every line of `work`, `concurrency` at a time; returns when all have finished,
+  // or after stop() when the open ones have.
+  asio::awaitable<void> run(const std::vector<scan_line>& work, record_fn on_record);
+  // No new probes start; open ones finish (each is bounded by the probe's timeouts).
+  void stop();
+  bool stopping() const { return stopping_; }
+  const scan_progress& progress() const { return progress_; }
+
+ private:
+  asio::awaitable<void> worker();
+  asio::awaitable<bool> wait_for_rate_slot();
+
+  scan_options opt_;
+  probe_context& ctx_;
+  const std::vector<scan_line>* work_ = nullptr;
+  record_fn on_record_;
+  std::size_t next_ = 0;
+  std::size_t workers_ = 0;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point next_slot_{};
+  asio::steady_timer* all_done_ = nullptr;
+  std::vector<asio::steady_timer*> sleeping_;  // waiting for a rate slot; woken by stop()
+  scan_progress progress_;
+};
+
+}  // namespace mxtls
