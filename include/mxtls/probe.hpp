@@ -98,6 +98,7 @@ class connection_gate {
   asio::awaitable<void> acquire(const std::string& key);
   void release(const std::string& key);
   std::size_t waiting() const { return waiting_; }
+  std::size_t peak() const { return peak_; }  // most places held at once for one address
 
  private:
   struct slot {
@@ -106,6 +107,7 @@ class connection_gate {
   };
   std::size_t limit_;
   std::size_t waiting_ = 0;
+  std::size_t peak_ = 0;
   std::map<std::string, slot> slots_;
 };
 

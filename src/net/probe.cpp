@@ -223,7 +223,7 @@ asio::awaitable<void> connection_gate::acquire(const std::string& key) {
   if (limit_ == 0) co_return;
   slot& s = slots_[key];
   if (s.holders < limit_) {
-    ++s.holders;
+    peak_ = std::max(peak_, ++s.holders);
     co_return;
   }
   // Wait until a holder hands its place over (release() cancels this timer).

@@ -1,0 +1,200 @@
+// The scan engine against mock servers in one process: outcomes per kind of server,
+// the concurrency cap, the per-address gate, the rate, stop(), and many DNS lookups
+// waiting at once. Runs in the release and the ASan/UBSan builds.
+#include <gtest/gtest.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "mxtls/mock_server.hpp"
+#include "mxtls/scan.hpp"
+
+namespace mxtls {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct served {
+  std::unique_ptr<mock_server> server;
+  served(asio::io_context& io, const std::string& name, server_options opt = {}) {
+    scenario_error e;
+    auto s = builtin(name, e);
+    if (!s) throw std::runtime_error(e.what());
+    server = std::make_unique<mock_server>(io, *s, make_identity(s->host, s->certificate), opt);
+    server->listen(parse_listen_address("127.0.0.1:0"));
+  }
+  std::string target() const { return "[127.0.0.1]:" + std::to_string(server->local_endpoint().port()); }
+};
+
+scan_options fast() {
+  scan_options o;
+  auto& t = o.probe.session.timeouts;
+  t.connect = 2000ms;
+  t.banner = 400ms;
+  t.command = 2000ms;
+  t.tls = 5000ms;
+  o.probe.dns_timeout = 500ms;
+  return o;
+}
+
+std::vector<scan_line> lines_of(const std::vector<std::string>& targets) {
+  std::vector<scan_line> v;
+  for (const auto& t : targets) v.push_back({v.size() + 1, t, {}});
+  return v;
+}
+
+struct run_result {
+  std::map<std::size_t, probe_report> by_line;
+  std::vector<std::string> errors;
+  scan_progress progress;
+  std::chrono::milliseconds took{};
+};
+
+// Runs the scanner on `io` (where the servers live too) until it ends.
+run_result run(asio::io_context& io, scanner& s, const std::vector<scan_line>& work,
+               std::function<void(scanner&, std::size_t)> after_each = {}) {
+  run_result out;
+  bool done = false;
+  auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(io, s.run(work, [&](const scan_line& l, const probe_report& r, const std::string& error) {
+    if (!error.empty()) out.errors.push_back(error);
+    out.by_line[l.line] = r;
+    if (after_each) after_each(s, out.by_line.size());
+  }), [&](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    done = true;
+  });
+  auto deadline = start + 60s;
+  while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  EXPECT_TRUE(done) << "the scan did not end";
+  out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  out.progress = s.progress();
+  return out;
+}
+
+TEST(ScanEngine, EachKindOfServerGetsItsOutcome) {
+  asio::io_context io;
+  served seed(io, "seed"), compliant(io, "compliant"), refused454(io, "starttls-454"), busy(io, "busy-421"),
+      tarpit(io, "tarpit"), ehlo_refused(io, "ehlo-refused"), injection(io, "command-injection");
+  scan_options o = fast();
+  o.concurrency = 4;
+  o.probe.resolver = "127.0.0.1@1";  // nothing answers there: names fail in DNS
+  probe_context ctx(o.probe);
+  scanner s(o, ctx);
+  auto work = lines_of({seed.target(), compliant.target(), refused454.target(), busy.target(), tarpit.target(),
+                        ehlo_refused.target(), "[127.0.0.1]:1", "unresolvable.mxtls-probe.net", injection.target()});
+  auto r = run(io, s, work);
+  ASSERT_EQ(r.by_line.size(), work.size()) << "every line gets a record";
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.by_line[1].outcome, probe_outcome::senders_lose_tls) << r.by_line[1].verdict;
+  EXPECT_EQ(r.by_line[2].outcome, probe_outcome::certificate) << r.by_line[2].verdict;  // self-signed
+  EXPECT_EQ(r.by_line[3].outcome, probe_outcome::starttls_fails) << r.by_line[3].verdict;
+  EXPECT_EQ(r.by_line[4].outcome, probe_outcome::unreachable) << r.by_line[4].verdict;
+  EXPECT_EQ(r.by_line[5].outcome, probe_outcome::unreachable) << r.by_line[5].verdict;
+  EXPECT_EQ(r.by_line[6].outcome, probe_outcome::no_starttls) << r.by_line[6].verdict;
+  EXPECT_EQ(r.by_line[7].outcome, probe_outcome::unreachable) << r.by_line[7].verdict;
+  EXPECT_EQ(r.by_line[8].outcome, probe_outcome::dns_fails) << r.by_line[8].verdict;
+  EXPECT_EQ(r.by_line[9].outcome, probe_outcome::certificate) << r.by_line[9].verdict;
+  EXPECT_EQ(r.progress.command_injection, 1u);
+  EXPECT_EQ(r.progress.done, work.size());
+  EXPECT_EQ(r.progress.outcomes[probe_outcome::unreachable], 3u);
+}
+
+TEST(ScanEngine, ConcurrencyIsCappedAndReached) {
+  asio::io_context io;
+  server_options so;
+  so.max_sessions = 1000;
+  served tarpit(io, "tarpit", so);
+  scan_options o = fast();
+  o.concurrency = 7;
+  o.probe.session.timeouts.banner = 200ms;
+  probe_context ctx(o.probe);
+  scanner s(o, ctx);
+  auto r = run(io, s, lines_of(std::vector<std::string>(30, tarpit.target())));
+  EXPECT_EQ(r.progress.done, 30u);
+  EXPECT_EQ(r.progress.peak_active, 7u);
+  EXPECT_EQ(r.progress.active, 0u);
+  EXPECT_EQ(tarpit.server->stats().sessions, 30u);
+  // (The tarpit holds its side of a session after we leave, so its own count of open
+  // sessions says nothing here.) 30 probes of 200 ms, 7 at a time: at least 5 rounds.
+  EXPECT_GE(r.took, 5 * 200ms - 50ms);
+}
+
+TEST(ScanEngine, PerHostGateLimitsConnectionsToOneAddress) {
+  asio::io_context io;
+  served slow(io, "tarpit"), other(io, "compliant");
+  scan_options o = fast();
+  o.concurrency = 20;
+  o.probe.session.timeouts.banner = 150ms;
+  o.probe.injection_test = false;
+  probe_context ctx(o.probe);
+  connection_gate gate(3);
+  ctx.gate = &gate;
+  scanner s(o, ctx);
+  std::vector<std::string> targets(12, slow.target());
+  for (int i = 0; i < 4; ++i) targets.push_back(other.target());
+  auto r = run(io, s, lines_of(targets));
+  EXPECT_EQ(r.progress.done, 16u);
+  EXPECT_EQ(gate.peak(), 3u) << "at most 3 connections at once to one address";
+  EXPECT_EQ(slow.server->stats().sessions, 12u);
+  EXPECT_EQ(gate.waiting(), 0u);
+  // 12 sessions of 150 ms, three at a time: at least four rounds (without the gate,
+  // twenty at once, they would all end after one).
+  EXPECT_GE(r.took, 4 * 150ms - 50ms);
+}
+
+TEST(ScanEngine, RateSpacesTheStarts) {
+  asio::io_context io;
+  served compliant(io, "compliant");
+  scan_options o = fast();
+  o.concurrency = 10;
+  o.rate = 20;  // one start every 50 ms
+  o.probe.injection_test = false;
+  probe_context ctx(o.probe);
+  scanner s(o, ctx);
+  auto r = run(io, s, lines_of(std::vector<std::string>(6, compliant.target())));
+  EXPECT_EQ(r.progress.done, 6u);
+  EXPECT_GE(r.took, 5 * 50ms - 5ms) << "6 starts at 20/s span at least 250 ms";
+}
+
+TEST(ScanEngine, StopStartsNothingNewAndLetsOpenProbesFinish) {
+  asio::io_context io;
+  served tarpit(io, "tarpit");
+  scan_options o = fast();
+  o.concurrency = 5;
+  o.probe.session.timeouts.banner = 100ms;
+  probe_context ctx(o.probe);
+  scanner s(o, ctx);
+  auto r = run(io, s, lines_of(std::vector<std::string>(50, tarpit.target())), [](scanner& sc, std::size_t n) {
+    if (n == 1) sc.stop();
+  });
+  EXPECT_TRUE(s.stopping());
+  EXPECT_EQ(r.progress.done, r.progress.started) << "every started probe finished and was recorded";
+  EXPECT_LE(r.progress.done, 5u) << "nothing started after stop()";
+  EXPECT_EQ(r.by_line.size(), r.progress.done);
+}
+
+TEST(ScanEngine, ManyLookupsWaitOnOneResolverAtOnce) {
+  asio::io_context io;
+  scan_options o = fast();
+  o.concurrency = 40;
+  o.probe.dns_timeout = 300ms;
+  o.probe.resolver = "127.0.0.1@1";
+  probe_context ctx(o.probe);
+  scanner s(o, ctx);
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back("n" + std::to_string(i) + ".mxtls-probe.net");
+  auto r = run(io, s, lines_of(names));
+  EXPECT_EQ(r.progress.outcomes[probe_outcome::dns_fails], 40u);
+  // All forty wait side by side: about one timeout, not forty.
+  EXPECT_LT(r.took, 20 * 300ms);
+}
+
+}  // namespace
+}  // namespace mxtls
