@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -133,6 +134,32 @@ std::size_t open_file_limit() {
   return rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : static_cast<std::size_t>(rl.rlim_cur);
 }
 
+// The HTML report from the records file (all of it: with --resume, the earlier runs too).
+bool write_html(const scan_args& a) {
+  std::ifstream records(a.out);
+  if (!records) {
+    std::fprintf(stderr, "mxtls scan: cannot read '%s' for the report\n", a.out.c_str());
+    return false;
+  }
+  scan_html_options ho;
+  ho.title = "mxtls scan: " + (a.list == "-" ? std::string("standard input") : a.list);
+  std::time_t now = std::time(nullptr);
+  char when[64];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  ho.generated = when;
+  if (!a.shard.empty()) ho.note = "shard " + a.shard;
+  std::string html = render_scan_html(records, ho);
+  std::FILE* h = std::fopen(a.html.c_str(), "wb");
+  bool ok = h && std::fwrite(html.data(), 1, html.size(), h) == html.size();
+  if (h && std::fclose(h) != 0) ok = false;
+  if (!ok) {
+    std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
+    return false;
+  }
+  std::fprintf(stderr, "mxtls scan: report written to %s\n", a.html.c_str());
+  return true;
+}
+
 int run_scan_cmd(scan_args& a) {
   scan_options so;
   if (!make_probe_options(a.flags, so.probe, "scan")) return exit_usage;
@@ -142,6 +169,10 @@ int run_scan_cmd(scan_args& a) {
   }
   if (a.rate < 0 || !std::isfinite(a.rate)) {
     std::fprintf(stderr, "mxtls scan: --rate must be a number of probes per second (0: no limit)\n");
+    return exit_usage;
+  }
+  if (!a.html.empty() && a.out.empty()) {
+    std::fprintf(stderr, "mxtls scan: --html needs --out FILE (the report is made from the records)\n");
     return exit_usage;
   }
   if (a.resume && a.out.empty()) {
@@ -306,34 +337,19 @@ int run_scan_cmd(scan_args& a) {
   std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, peak memory %ld KiB\n", secs,
                secs > 0 ? p.done / secs : 0.0, p.peak_active, peak_rss_kib());
 
-  if (!a.html.empty()) {
-    std::string records_path = a.out;
-    std::ifstream records;
-    if (!records_path.empty()) records.open(records_path);
-    if (records_path.empty() || !records) {
-      std::fprintf(stderr, "mxtls scan: --html needs --out FILE to read the records from\n");
-      return exit_usage;
-    }
-    scan_html_options ho;
-    ho.title = "mxtls scan: " + (a.list == "-" ? std::string("standard input") : a.list);
-    std::time_t now = std::time(nullptr);
-    char when[64];
-    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
-    ho.generated = when;
-    if (!a.shard.empty()) ho.note = "shard " + a.shard;
-    std::string html = render_scan_html(records, ho);
-    std::FILE* h = std::fopen(a.html.c_str(), "wb");
-    if (!h || std::fwrite(html.data(), 1, html.size(), h) != html.size() || std::fclose(h) != 0) {
-      std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
-      return exit_usage;
-    }
-    std::fprintf(stderr, "mxtls scan: report written to %s\n", a.html.c_str());
-  }
-  if (signals > 0) return exit_interrupted;
+  int code = exit_ok;
+  if (!a.html.empty() && !write_html(a)) code = exit_usage;
   bool all_ok = list.invalid.empty() && p.errors == 0 && p.command_injection == 0;
   for (const auto& [o, n] : p.outcomes)
     if (o != probe_outcome::ok && n > 0) all_ok = false;
-  return all_ok ? exit_ok : exit_findings;
+  if (code == exit_ok) code = signals > 0 ? exit_interrupted : all_ok ? exit_ok : exit_findings;
+  if (signals > 1) {
+    // Abandoned probes still hold coroutine frames that point into this function's
+    // objects; leave without unwinding them. Every finished record is written and flushed.
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
+  return code;
 }
 
 }  // namespace

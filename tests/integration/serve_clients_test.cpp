@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "process.hpp"
+#include "served.hpp"
 
 namespace {
 
@@ -24,61 +25,10 @@ namespace t = mxtls::test;
 
 const fs::path source_dir = MXTLS_SOURCE_DIR;
 
-std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
-
-fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() /
-               ("mxtls-serve-" + std::to_string(getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::create_directories(d);
-  return d;
-}
-
-// `mxtls serve --scenario NAME --listen 127.0.0.1:0 --log FILE`, stopped with SIGTERM.
-class served {
- public:
-  explicit served(const std::string& scenario, const fs::path& dir, const std::string& listen = "127.0.0.1:0") : dir_(dir) {
-    out_ = dir / ("serve-" + scenario + ".out");
-    log_ = dir / ("serve-" + scenario + ".log");
-    int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--log", log_.string()}, "", fd, fd);
-    close(fd);
-    std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 500 && port_ == 0; ++i) {
-      std::smatch m;
-      std::string text = slurp(out_);
-      if (std::regex_search(text, m, re)) port_ = std::stoi(m[1]);
-      else std::this_thread::sleep_for(10ms);
-    }
-  }
-  ~served() {
-    kill(pid_, SIGTERM);
-    t::wait_for(pid_, 5s);
-  }
-  int port() const { return port_; }
-  std::string log() const { return slurp(log_); }
-  std::string output() const { return slurp(out_); }
-
- private:
-  fs::path dir_, out_, log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
-
-struct client_run {
-  int exit_code;
-  bool timed_out;
-  std::string output;
-};
-
-client_run run(const fs::path& dir, std::vector<std::string> argv, std::chrono::milliseconds deadline = 15s,
-               const std::string& stdin_file = "") {
-  fs::path out = dir / "client.out";
-  int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = t::spawn(argv, stdin_file, fd, fd);
-  close(fd);
-  auto w = t::wait_for(pid, deadline);
-  return {w.exit_code, w.timed_out, slurp(out)};
-}
+using t::served;
+using t::temp_dir;
+using t::slurp;
+using t::run;
 
 std::string port_of(const served& s) { return std::to_string(s.port()); }
 

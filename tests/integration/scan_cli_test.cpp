@@ -1,0 +1,237 @@
+// `mxtls scan` as a user runs it, against `mxtls serve` processes on loopback: a list with
+// garbage lines, names that do not resolve, refused ports, tarpits and hostile servers is
+// accounted for line by line; SIGTERM keeps every finished record and --resume completes
+// the run; the HTML report renders in headless Chromium (screenshot kept under build/).
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "served.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace t = mxtls::test;
+using namespace std::chrono_literals;
+using t::served;
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+// The records of a JSONL file by list line; fails on a line that is not a record.
+std::map<std::size_t, nlohmann::json> records(const fs::path& p, std::size_t* count = nullptr) {
+  std::map<std::size_t, nlohmann::json> out;
+  std::ifstream in(p);
+  std::string line;
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line.substr(0, 200);
+    if (j.is_discarded()) continue;
+    ++n;
+    EXPECT_TRUE(out.emplace(j["line"].get<std::size_t>(), j).second) << "two records for line " << j["line"];
+  }
+  if (count) *count = n;
+  return out;
+}
+
+std::vector<std::string> scan(const fs::path& list, std::vector<std::string> extra) {
+  std::vector<std::string> a{MXTLS_BINARY, "scan", list.string(), "--resolver", "127.0.0.1:1", "--timeout", "dns=0.5",
+                             "--timeout", "banner=1", "--timeout", "command=1"};
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+class ScanCli : public ::testing::Test {
+ protected:
+  fs::path dir_ = t::temp_dir();
+  void TearDown() override { fs::remove_all(dir_); }
+};
+
+TEST_F(ScanCli, EveryLineOfAHostileListIsAccountedFor) {
+  served seed("seed", dir_), compliant("compliant", dir_), tarpit("tarpit", dir_), endless("truncated-reply", dir_),
+      drip("drip", dir_), busy("busy-421", dir_), injection("command-injection", dir_);
+  auto at = [](const served& s) { return "[127.0.0.1]:" + std::to_string(s.port()); };
+  std::string garbage = "\x01\x02\xff\xfe garbage \x80\n";
+  write(dir_ / "list.txt",
+        "# partners\n" + at(seed) + "\n" + at(compliant) + "   # the good one\n\n" + garbage + at(tarpit) + "\n" +
+            at(endless) + "\n" + at(drip) + "\n" + at(busy) + "\n" + "[127.0.0.1]:1\n" + "nowhere.mxtls-probe.net\n" +
+            "not a target at all\n" + at(injection) + "\n" + at(seed) + "\n" + std::string(5000, 'x') + "\n");
+  auto r = t::run(dir_, scan(dir_ / "list.txt", {"--out", (dir_ / "out.jsonl").string(), "--concurrency", "4"}), 60s);
+  ASSERT_FALSE(r.timed_out) << r.output;
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  std::size_t n = 0;
+  auto recs = records(dir_ / "out.jsonl", &n);
+  // 15 lines: 1 comment + 1 blank + 13 that each get exactly one record.
+  std::set<std::size_t> expected{2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  EXPECT_EQ(n, 13u) << r.output;
+  for (auto l : expected) EXPECT_TRUE(recs.count(l)) << "no record for line " << l << "\n" << r.output;
+  auto outcome = [&](std::size_t l) { return recs[l]["outcome"].get<std::string>(); };
+  EXPECT_EQ(outcome(2), "senders-lose-tls");
+  EXPECT_EQ(outcome(3), "certificate");
+  EXPECT_EQ(outcome(5), "invalid");
+  EXPECT_EQ(outcome(6), "unreachable") << recs[6]["verdict"];  // tarpit: no banner within 1 s
+  EXPECT_EQ(outcome(7), "ehlo-fails") << recs[7]["verdict"];   // a reply that never ends
+  EXPECT_EQ(outcome(9), "unreachable") << recs[9]["verdict"];  // 421
+  EXPECT_EQ(outcome(10), "unreachable") << recs[10]["verdict"];  // refused
+  EXPECT_EQ(outcome(11), "dns-fails") << recs[11]["verdict"];
+  EXPECT_EQ(outcome(12), "invalid");
+  EXPECT_EQ(outcome(14), "senders-lose-tls") << "a repeated line is probed again";
+  EXPECT_EQ(outcome(15), "invalid");
+  EXPECT_EQ(recs[2]["input"], "[127.0.0.1]:" + std::to_string(seed.port()));
+  EXPECT_TRUE(recs[13]["hosts"][0]["injection"]["command_injection"].get<bool>());
+  EXPECT_TRUE(has(r.output, "line 5: ")) << r.output;
+  EXPECT_TRUE(has(r.output, "line 12: 'not a target at all' is not a target")) << r.output;
+  EXPECT_TRUE(has(r.output, "line 15: ")) << r.output;
+  EXPECT_TRUE(has(r.output, "15 lines: 10 probed, 3 invalid, 2 blank or comments")) << r.output;
+  EXPECT_TRUE(has(r.output, "1 open to STARTTLS command injection")) << r.output;
+  EXPECT_FALSE(has(r.output, "\r")) << "no progress line when standard error is not a terminal";
+}
+
+TEST_F(ScanCli, UniqueShardsStdinAndUsageErrors) {
+  served compliant("compliant", dir_);
+  std::string at = "[127.0.0.1]:" + std::to_string(compliant.port());
+  write(dir_ / "list.txt", at + "\n" + at + "\n" + at + "\n# c\n" + at + "\n" + at + "\n");
+  {
+    auto a = scan(dir_ / "list.txt", {"--unique", "--out", (dir_ / "u.jsonl").string(), "--no-injection-test"});
+    auto r = t::run(dir_, a, 30s);
+    EXPECT_EQ(records(dir_ / "u.jsonl").size(), 1u) << r.output;
+    EXPECT_TRUE(has(r.output, "4 repeats dropped (--unique)")) << r.output;
+  }
+  std::set<std::size_t> all;
+  for (const char* shard : {"1/2", "2/2"}) {
+    fs::path out = dir_ / (std::string("s") + shard[0] + ".jsonl");
+    auto r = t::run(dir_, scan(dir_ / "list.txt", {"--shard", shard, "--out", out.string(), "--no-injection-test"}), 30s);
+    for (const auto& [line, rec] : records(out)) EXPECT_TRUE(all.insert(line).second) << "line " << line << " in both shards";
+    EXPECT_TRUE(has(r.output, "for other shards")) << r.output;
+  }
+  EXPECT_EQ(all, (std::set<std::size_t>{1, 2, 3, 5, 6}));
+  {
+    auto r = t::run(dir_, scan("-", {"--no-injection-test"}), 30s, (dir_ / "list.txt").string());
+    EXPECT_EQ(r.exit_code, 1) << r.output;  // self-signed: certificate outcome
+    EXPECT_TRUE(has(r.output, "\"line\":6")) << "records go to standard output without --out";
+  }
+  EXPECT_EQ(t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "missing.txt").string()}).exit_code, 2);
+  auto bad_shard = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--shard", "0/4"});
+  EXPECT_EQ(bad_shard.exit_code, 2);
+  EXPECT_TRUE(has(bad_shard.output, "K counts from 1 to N")) << bad_shard.output;
+  auto resume = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--resume"});
+  EXPECT_EQ(resume.exit_code, 2);
+  EXPECT_TRUE(has(resume.output, "--resume needs --out")) << resume.output;
+  auto html = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--html", (dir_ / "x.html").string()});
+  EXPECT_EQ(html.exit_code, 2);
+  auto as = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--as", "nosuchclient"});
+  EXPECT_EQ(as.exit_code, 2);
+  EXPECT_TRUE(has(as.output, "no client model 'nosuchclient'")) << as.output;
+}
+
+TEST_F(ScanCli, SigtermKeepsFinishedRecordsAndResumeCompletesTheList) {
+  served compliant("compliant", dir_), tarpit("tarpit", dir_);
+  std::string good = "[127.0.0.1]:" + std::to_string(compliant.port());
+  std::string slow = "[127.0.0.1]:" + std::to_string(tarpit.port());
+  std::string list;
+  for (int i = 0; i < 3; ++i) list += good + "\n";
+  for (int i = 0; i < 20; ++i) list += slow + "\n";
+  write(dir_ / "list.txt", list);
+  fs::path out = dir_ / "out.jsonl";
+  // First run: the tarpit's banner comes after 20 s; wait for it up to 30 s. Stop once the
+  // three good ones are written: the first SIGTERM lets the open probes run on, the second
+  // abandons them.
+  fs::path err = dir_ / "scan.err";
+  int fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = t::spawn({MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--out", out.string(), "--concurrency", "5",
+                        "--no-injection-test", "--timeout", "banner=30"},
+                       "", fd, fd);
+  close(fd);
+  for (int i = 0; i < 1000 && records(out).size() < 3; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(records(out).size(), 3u) << t::slurp(err);
+  kill(pid, SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), 0) << "the first SIGTERM waits for the open probes";
+  kill(pid, SIGTERM);
+  auto w = t::wait_for(pid, 10s);
+  EXPECT_FALSE(w.timed_out);
+  EXPECT_EQ(w.exit_code, 130) << t::slurp(err);
+  std::string text = t::slurp(err);
+  EXPECT_TRUE(has(text, "SIGTERM: no new probes; waiting for")) << text;
+  EXPECT_TRUE(has(text, "20 not probed (stopped)")) << text;
+  EXPECT_EQ(records(out).size(), 3u);
+
+  // A cut-off last line (as a kill -9 in the middle of a write leaves it) is dropped.
+  std::ofstream(out, std::ios::app) << "{\"schema\":\"mxtls-probe\",\"line\":4,\"inp";
+  auto r = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--out", out.string(), "--resume",
+                         "--concurrency", "20", "--no-injection-test", "--timeout", "banner=0.3"},
+                  60s);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "3 done in the earlier run (--resume)")) << r.output;
+  std::size_t n = 0;
+  auto recs = records(out, &n);
+  EXPECT_EQ(n, 23u);
+  EXPECT_EQ(recs.size(), 23u) << "every line exactly once after the resumed run";
+}
+
+TEST_F(ScanCli, HtmlReportRendersInHeadlessChromium) {
+  served seed("seed", dir_), compliant("compliant", dir_), injection("command-injection", dir_);
+  auto at = [](const served& s) { return "[127.0.0.1]:" + std::to_string(s.port()); };
+  write(dir_ / "list.txt", at(seed) + "\n" + at(compliant) + "\n" + at(injection) + "\n[127.0.0.1]:1\nbad target\n" +
+                               "<script>alert(1)</script>\n");
+  fs::path html = dir_ / "report.html";
+  auto r = t::run(dir_, scan(dir_ / "list.txt", {"--out", (dir_ / "out.jsonl").string(), "--html", html.string()}), 60s);
+  ASSERT_TRUE(fs::exists(html)) << r.output;
+  std::string page = t::slurp(html);
+  EXPECT_FALSE(has(page, "http://")) << "self-contained: nothing to fetch";
+  EXPECT_FALSE(has(page, "https://"));
+  EXPECT_FALSE(has(page, "<script>alert(1)")) << "input is escaped";
+  EXPECT_TRUE(has(page, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+
+  const char* chromium = "/usr/bin/chromium";
+  ASSERT_TRUE(fs::exists(chromium)) << "Debian's chromium package is needed (scripts/install-deps installs it)";
+  std::vector<std::string> common{chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                  "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                                  "--user-data-dir=" + (dir_ / "chromium").string()};
+  auto dom_args = common;
+  dom_args.insert(dom_args.end(), {"--dump-dom", "file://" + html.string()});
+  fs::path dom_file = dir_ / "dom.html";
+  int fd = open(dom_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = t::spawn(dom_args, "", fd, -1);
+  close(fd);
+  auto w = t::wait_for(pid, 60s);
+  ASSERT_FALSE(w.timed_out);
+  std::string dom = t::slurp(dom_file);
+  EXPECT_TRUE(has(dom, "data-ready=\"yes\"")) << "the report's script ran: " << dom.substr(0, 500);
+  EXPECT_TRUE(has(dom, "data-charts-drawn=\"4/4\"")) << "every chart has laid-out bars";
+  EXPECT_TRUE(has(dom, "6 of 6 shown")) << "the table's filter initialised";
+  EXPECT_TRUE(has(dom, "data-outcome=\"senders-lose-tls\"><b>1</b>")) << "summary card";
+  EXPECT_TRUE(has(dom, "data-outcome=\"invalid\"><b>2</b>")) << "summary card";
+  EXPECT_TRUE(has(dom, "command injection</div>"));
+
+  fs::path shot = fs::path(MXTLS_BINARY_DIR) / "scan-report.png";
+  fs::remove(shot);
+  auto shot_args = common;
+  shot_args.insert(shot_args.end(), {"--window-size=1280,1600", "--screenshot=" + shot.string(), "file://" + html.string()});
+  w = t::wait_for(t::spawn(shot_args), 60s);
+  ASSERT_FALSE(w.timed_out);
+  ASSERT_TRUE(fs::exists(shot));
+  EXPECT_GT(fs::file_size(shot), 20'000u) << "a blank page compresses to almost nothing";
+}
+
+TEST_F(ScanCli, ProgressLineWhenAsked) {
+  served compliant("compliant", dir_);
+  std::string list;
+  for (int i = 0; i < 5; ++i) list += "[127.0.0.1]:" + std::to_string(compliant.port()) + "\n";
+  write(dir_ / "list.txt", list);
+  auto r = t::run(dir_, scan(dir_ / "list.txt", {"--progress", "always", "--rate", "8", "--out", (dir_ / "o.jsonl").string()}), 30s);
+  EXPECT_TRUE(has(r.output, "\r\033[K")) << r.output;
+  EXPECT_TRUE(has(r.output, "/5 done,")) << r.output;
+  EXPECT_TRUE(has(r.output, "ETA")) << r.output;
+  EXPECT_TRUE(has(r.output, "5 probed")) << r.output;
+}
+
+}  // namespace
