@@ -1,8 +1,10 @@
 #include "mxtls/live_session.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cstdlib>
 #include <optional>
 #include <stdexcept>
 
@@ -179,10 +181,23 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
   SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  int ok = opt.ca_file.empty() && opt.ca_dir.empty()
-               ? SSL_CTX_set_default_verify_paths(ctx->native_handle())
-               : SSL_CTX_load_verify_locations(ctx->native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
-                                               opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
+  int ok = 0;
+  if (opt.ca_file.empty() && opt.ca_dir.empty()) {
+    // The system's CA bundle, read into memory once. SSL_CTX_set_default_verify_paths()
+    // would also add OpenSSL 3's directory store, which lists the whole certificate
+    // directory on every lookup of an issuer it does not hold (every self-signed or
+    // privately issued certificate): the main cost of a probe in mxtls scan.
+    const char* env = std::getenv(X509_get_default_cert_file_env());
+    const char* file = env && *env ? env : X509_get_default_cert_file();
+    ok = SSL_CTX_load_verify_locations(ctx->native_handle(), file, nullptr);
+    if (ok != 1) {
+      ERR_clear_error();
+      ok = SSL_CTX_set_default_verify_paths(ctx->native_handle());
+    }
+  } else {
+    ok = SSL_CTX_load_verify_locations(ctx->native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
+                                       opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
+  }
   if (ok != 1 && !(opt.ca_file.empty() && opt.ca_dir.empty()))
     throw std::invalid_argument("cannot load the CA store '" + (opt.ca_file.empty() ? opt.ca_dir : opt.ca_file) + "'");
   return ctx;
