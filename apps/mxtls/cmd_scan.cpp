@@ -8,11 +8,16 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <sstream>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -35,6 +40,7 @@ struct scan_args {
   std::size_t concurrency = 100;
   double rate = 0;
   std::size_t per_host_limit = 8;
+  unsigned threads = 0;
   std::string out, html, shard;
   bool resume = false, unique = false;
   std::string progress = "auto";
@@ -44,24 +50,29 @@ using ojson = nlohmann::ordered_json;
 
 std::string dump(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-// A record: the probe's JSON object with the list line and the input first.
+// A record: the probe's JSON object with the list's line number and the input after
+// "schema" and "version". (Spliced into the rendered text: rebuilding the object to put
+// two keys first would copy the whole diagnosis once more.)
 std::string record_of(const scan_line& l, const probe_report* r, const std::string& outcome, const std::string& verdict, int exit_code) {
-  ojson j;
-  j["schema"] = "mxtls-probe";
-  j["version"] = probe_json_version;
-  j["line"] = l.line;
-  j["input"] = l.text;
+  ojson where;
+  where["line"] = l.line;
+  where["input"] = l.text;
+  std::string head = dump(where);  // {"line":N,"input":"..."}
+  std::string body;
   if (r) {
-    ojson probe = probe_to_json(*r);
-    for (auto& [k, v] : probe.items())
-      if (k != "schema" && k != "version") j[k] = std::move(v);
+    body = dump(probe_to_json(*r));  // {"schema":"mxtls-probe","version":1,"target":...}
   } else {
+    ojson j;
+    j["schema"] = "mxtls-probe";
+    j["version"] = probe_json_version;
     j["target"] = l.text;
     j["verdict"] = verdict;
     j["outcome"] = outcome;
     j["exit_code"] = exit_code;
+    body = dump(j);
   }
-  return dump(j) + "\n";
+  std::size_t at = body.find(",\"target\"");
+  return body.substr(0, at + 1) + head.substr(1, head.size() - 2) + body.substr(at) + "\n";
 }
 
 // Lines of an earlier run's output that are complete records: (list line, input). A last
@@ -253,30 +264,46 @@ int run_scan_cmd(scan_args& a) {
     so.concurrency = lowered;
   }
 
-  asio::io_context io(1);
-  std::optional<probe_context> ctx;
+  // One io_context, probe context and scanner per thread; the feed and the gate are shared.
+  unsigned threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>({threads, so.concurrency, std::max<std::size_t>(1, list.targets.size())}));
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  std::vector<std::unique_ptr<probe_context>> ctxs;
+  connection_gate gate(a.per_host_limit);
+  bool names = std::any_of(list.targets.begin(), list.targets.end(),
+                           [&](const scan_line& t) { return !parse_probe_target(t.text, a.flags.port).literal; });
   try {
-    ctx.emplace(so.probe);
-    for (const auto& t : list.targets)
-      if (!parse_probe_target(t.text, a.flags.port).literal) {
-        ctx->resolver();  // a bad --resolver is a usage error before anything starts
-        break;
-      }
+    for (unsigned i = 0; i < threads; ++i) {
+      ios.push_back(std::make_unique<asio::io_context>(1));
+      ctxs.push_back(std::make_unique<probe_context>(so.probe));
+      ctxs.back()->gate = &gate;
+      if (names) ctxs.back()->resolver();  // a bad --resolver is a usage error before anything starts
+    }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls scan: %s\n", e.what());
     if (out != stdout) std::fclose(out);
     return exit_usage;
   }
-  connection_gate gate(a.per_host_limit);
-  ctx->gate = &gate;
-  scanner scan(so, *ctx);
+  std::mutex write_mutex;  // records are rendered on the scanners' threads at once, written one at a time
+  scan_feed feed(list.targets, so.rate, [&](const scan_line& l, const probe_report& r, const std::string& error) {
+    std::string rec = error.empty() ? record_of(l, &r, {}, {}, 0) : record_of(l, nullptr, "error", "the probe failed: " + error, 70);
+    std::lock_guard lock(write_mutex);
+    write(rec);
+  });
+  std::vector<std::unique_ptr<scanner>> scanners;
+  for (unsigned i = 0; i < threads; ++i) {
+    scan_options part = so;
+    part.concurrency = so.concurrency / threads + (i < so.concurrency % threads ? 1 : 0);
+    scanners.push_back(std::make_unique<scanner>(part, *ctxs[i], feed));
+  }
+  asio::io_context& main_io = *ios[0];
 
   bool tty = a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO));
   auto start = std::chrono::steady_clock::now();
   std::size_t total = list.targets.size();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto progress_line = [&] {
-    const auto& p = scan.progress();
+    scan_progress p = feed.progress();
     double secs = elapsed(), rate = secs > 0 ? p.done / secs : 0;
     std::string eta = rate > 0 ? duration_text((total - p.done) / rate) : "?";
     std::fprintf(stderr, "\r\033[K%zu/%zu done, %zu open, %.1f/s, ETA %s%s%s", p.done, total, p.active, rate, eta.c_str(),
@@ -285,22 +312,22 @@ int run_scan_cmd(scan_args& a) {
   };
 
   int signals = 0;
-  asio::signal_set sigs(io, SIGINT, SIGTERM);
+  asio::signal_set sigs(main_io, SIGINT, SIGTERM);
   std::function<void()> wait_signal = [&] {
     sigs.async_wait([&](std::error_code ec, int sig) {
       if (ec) return;
       if (++signals == 1) {
         std::fprintf(stderr, "%smxtls scan: %s: no new probes; waiting for %zu open ones (again to abandon them)\n",
-                     tty ? "\r\033[K" : "", sig == SIGINT ? "SIGINT" : "SIGTERM", scan.progress().active);
-        scan.stop();
+                     tty ? "\r\033[K" : "", sig == SIGINT ? "SIGINT" : "SIGTERM", feed.progress().active);
+        for (unsigned i = 0; i < threads; ++i) asio::post(*ios[i], [&, i] { scanners[i]->stop(); });
         wait_signal();
       } else {
-        io.stop();  // abandon open probes; every finished record is already written
+        for (auto& io : ios) io->stop();  // abandon open probes; every finished record is already written
       }
     });
   };
   wait_signal();
-  asio::steady_timer ticker(io);
+  asio::steady_timer ticker(main_io);
   std::function<void()> tick = [&] {
     ticker.expires_after(std::chrono::milliseconds(250));
     ticker.async_wait([&](std::error_code ec) {
@@ -311,19 +338,31 @@ int run_scan_cmd(scan_args& a) {
   };
   if (tty) tick();
 
-  asio::co_spawn(io, scan.run(list.targets, [&](const scan_line& l, const probe_report& r, const std::string& error) {
-    write(error.empty() ? record_of(l, &r, {}, {}, 0) : record_of(l, nullptr, "error", "the probe failed: " + error, 70));
-  }), [&](std::exception_ptr e) {
-    sigs.cancel();
-    ticker.cancel();
-    if (e) std::rethrow_exception(e);
-  });
-  io.run();
+  std::atomic<unsigned> running{threads};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  for (unsigned i = 0; i < threads; ++i)
+    asio::co_spawn(*ios[i], scanners[i]->run(), [&](std::exception_ptr e) {
+      if (e) {
+        std::lock_guard lock(failure_mutex);
+        failure = e;
+      }
+      if (--running == 0)
+        asio::post(main_io, [&] {
+          sigs.cancel();
+          ticker.cancel();
+        });
+    });
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&, i] { ios[i]->run(); });
+  main_io.run();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (out != stdout) std::fclose(out);
 
   // The summary: every line of the list is accounted for.
-  const auto& p = scan.progress();
+  scan_progress p = feed.progress();
   std::size_t not_probed = total - p.done;
   double secs = elapsed();
   std::fprintf(stderr, "mxtls scan: %zu lines: %zu probed, %zu invalid, %zu blank or comments", list.lines, p.done,
@@ -334,8 +373,8 @@ int run_scan_cmd(scan_args& a) {
   if (not_probed) std::fprintf(stderr, ", %zu not probed (stopped)", not_probed);
   std::fprintf(stderr, "\nmxtls scan: outcomes: %s\n", outcome_counts(p, list.invalid.size()).c_str());
   if (p.command_injection) std::fprintf(stderr, "mxtls scan: %zu open to STARTTLS command injection\n", p.command_injection);
-  std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, peak memory %ld KiB\n", secs,
-               secs > 0 ? p.done / secs : 0.0, p.peak_active, peak_rss_kib());
+  std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, %u threads, peak memory %ld KiB\n", secs,
+               secs > 0 ? p.done / secs : 0.0, p.peak_active, threads, peak_rss_kib());
 
   int code = exit_ok;
   if (!a.html.empty() && !write_html(a)) code = exit_usage;
@@ -371,6 +410,8 @@ command add_scan(CLI::App& parent) {
   app->add_option("--rate", args->rate, "Probes started per second at most (0: no limit)")->capture_default_str();
   app->add_option("--per-host-limit", args->per_host_limit,
                   "Connections at once to one address (0: no limit); be gentle with shared MX hosts")
+      ->capture_default_str();
+  app->add_option("--threads", args->threads, "Threads, each with its own event loop (0: one per CPU core)")
       ->capture_default_str();
   app->add_option("--out", args->out, "Write the records (JSONL) here instead of standard output");
   app->add_option("--html", args->html, "Also write the HTML report here (needs --out)");

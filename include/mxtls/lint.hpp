@@ -20,6 +20,9 @@ struct lint_options {
   // When the reader stopped before the end of the input: the octets it kept (the input
   // limit). 0: the whole input was read.
   std::size_t truncated_at = 0;
+  // Predict what each client model does with the reply (lint_result::clients). Off for
+  // the EHLO reply inside TLS, where the STARTTLS decision has been taken already.
+  bool predict_clients = true;
 };
 
 enum class verdict_status { ok, warnings, errors };

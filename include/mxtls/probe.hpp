@@ -5,10 +5,12 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 
@@ -91,21 +93,27 @@ struct probe_report {
 };
 
 // At most `limit` connections at once to one address (mxtls scan --per-host-limit); 0: no
-// limit. Waiters are served first come, first served. One io_context, one thread.
+// limit. Waiters are served first come, first served. Shared by the scanners of several
+// threads: a place handed to a waiter is announced on the waiter's own executor.
 class connection_gate {
  public:
   explicit connection_gate(std::size_t limit) : limit_(limit) {}
   asio::awaitable<void> acquire(const std::string& key);
   void release(const std::string& key);
-  std::size_t waiting() const { return waiting_; }
-  std::size_t peak() const { return peak_; }  // most places held at once for one address
+  std::size_t waiting() const;
+  std::size_t peak() const;  // most places held at once for one address
 
  private:
+  struct waiter {
+    asio::steady_timer* timer;
+    asio::any_io_executor executor;
+  };
   struct slot {
     std::size_t holders = 0;
-    std::deque<asio::steady_timer*> waiters;
+    std::deque<waiter> waiters;
   };
   std::size_t limit_;
+  mutable std::mutex m_;
   std::size_t waiting_ = 0;
   std::size_t peak_ = 0;
   std::map<std::string, slot> slots_;

@@ -5,8 +5,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <atomic>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -51,47 +53,67 @@ std::pair<unsigned, unsigned> parse_shard(const std::string& text);
 
 struct scan_options {
   probe_options probe;
-  std::size_t concurrency = 100;  // probes at once
-  double rate = 0;                // probes started per second; 0: no limit
+  std::size_t concurrency = 100;  // probes at once, in this scanner
+  double rate = 0;                // probes started per second, over all scanners of a feed; 0: no limit
   unsigned short default_port = 25;
 };
 
 struct scan_progress {
-  std::size_t started = 0, done = 0, active = 0, peak_active = 0, errors = 0;
+  std::size_t total = 0, started = 0, done = 0, active = 0, peak_active = 0, errors = 0;
   std::map<probe_outcome, std::size_t> outcomes;
   std::size_t command_injection = 0;
 };
 
-class scanner {
+// The lines to probe, shared by the scanners of one or more threads (each thread has its
+// own io_context, probe_context and scanner): hands out lines, spaces their starts to
+// the rate, counts what has finished, and passes each record on, one at a time.
+class scan_feed {
  public:
   // A finished probe; `error` is set (and the report empty) when the probe itself failed.
+  // Called from the scanners' threads, possibly at once: the callee serialises its output.
   using record_fn = std::function<void(const scan_line&, const probe_report&, const std::string& error)>;
 
-  scanner(scan_options options, probe_context& context) : opt_(std::move(options)), ctx_(context) {}
-
-  // Probes every line of `work`, `concurrency` at a time; returns when all have finished,
-  // or after stop() when the open ones have.
-  asio::awaitable<void> run(const std::vector<scan_line>& work, record_fn on_record);
-  // No new probes start; open ones finish (each is bounded by the probe's timeouts).
-  void stop();
+  scan_feed(const std::vector<scan_line>& work, double rate, record_fn on_record);
+  // The next line and the time it may start; nullptr when all are taken or after stop().
+  const scan_line* take(std::chrono::steady_clock::time_point& start_at);
+  void started();
+  void finished(const scan_line& line, const probe_report& report, const std::string& error);
+  // No line is handed out any more. Thread-safe.
+  void stop() { stopping_ = true; }
   bool stopping() const { return stopping_; }
-  const scan_progress& progress() const { return progress_; }
+  scan_progress progress() const;  // a copy, thread-safe
+
+ private:
+  const std::vector<scan_line>& work_;
+  double rate_;
+  record_fn on_record_;
+  mutable std::mutex m_;
+  std::size_t next_ = 0;
+  std::chrono::steady_clock::time_point next_slot_{};
+  std::atomic<bool> stopping_{false};
+  scan_progress progress_;
+};
+
+class scanner {
+ public:
+  scanner(scan_options options, probe_context& context, scan_feed& feed) : opt_(std::move(options)), ctx_(context), feed_(feed) {}
+
+  // Probes lines from the feed, `concurrency` at a time, on the caller's io_context;
+  // returns when the feed is empty (or stopped) and the open probes have finished.
+  asio::awaitable<void> run();
+  // Stops the feed and wakes the workers waiting for a rate slot. Call it on this
+  // scanner's io_context (asio::post from another thread).
+  void stop();
 
  private:
   asio::awaitable<void> worker();
-  asio::awaitable<bool> wait_for_rate_slot();
 
   scan_options opt_;
   probe_context& ctx_;
-  const std::vector<scan_line>* work_ = nullptr;
-  record_fn on_record_;
-  std::size_t next_ = 0;
+  scan_feed& feed_;
   std::size_t workers_ = 0;
-  bool stopping_ = false;
-  std::chrono::steady_clock::time_point next_slot_{};
   asio::steady_timer* all_done_ = nullptr;
   std::vector<asio::steady_timer*> sleeping_;  // waiting for a rate slot; woken by stop()
-  scan_progress progress_;
 };
 
 }  // namespace mxtls

@@ -199,7 +199,7 @@ lint_result lint(std::string_view input, const lint_options& options) {
   }
   result.reply_found = true;
   result.ehlo = analyse_ehlo(turn);
-  result.clients = predict_all(turn);
+  if (options.predict_clients) result.clients = predict_all(turn);
 
   if (options.truncated_at > 0) {
     finding f;

@@ -9,6 +9,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -136,6 +137,7 @@ void diagnose(host_report& h, const probe_options& opt) {
   if (!r.ehlo_after_tls.empty()) {
     lint_options lo;
     lo.raw = true;
+    lo.predict_clients = false;  // inside TLS the STARTTLS decision is behind us
     lint_result lr = lint(r.ehlo_after_tls, lo);
     if (lr.reply_found) {
       h.starttls_after_tls = lr.ehlo.starttls_anywhere;
@@ -221,30 +223,47 @@ void diagnose(host_report& h, const probe_options& opt) {
 
 asio::awaitable<void> connection_gate::acquire(const std::string& key) {
   if (limit_ == 0) co_return;
-  slot& s = slots_[key];
-  if (s.holders < limit_) {
-    peak_ = std::max(peak_, ++s.holders);
-    co_return;
-  }
+  auto ex = co_await asio::this_coro::executor;
   // Wait until a holder hands its place over (release() cancels this timer).
-  asio::steady_timer turn(co_await asio::this_coro::executor, asio::steady_timer::time_point::max());
-  s.waiters.push_back(&turn);
-  ++waiting_;
+  asio::steady_timer turn(ex, asio::steady_timer::time_point::max());
+  {
+    std::lock_guard lock(m_);
+    slot& s = slots_[key];
+    if (s.holders < limit_) {
+      peak_ = std::max(peak_, ++s.holders);
+      co_return;
+    }
+    s.waiters.push_back({&turn, ex});
+    ++waiting_;
+  }
   co_await turn.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  --waiting_;
 }
 
 void connection_gate::release(const std::string& key) {
   if (limit_ == 0) return;
+  std::lock_guard lock(m_);
   auto it = slots_.find(key);
   if (it == slots_.end()) return;
   slot& s = it->second;
   if (!s.waiters.empty()) {
-    s.waiters.front()->cancel();  // the place passes to the first waiter
+    // The place passes to the first waiter, on its own executor (it may be another thread's).
+    waiter w = s.waiters.front();
     s.waiters.pop_front();
+    --waiting_;
+    asio::post(w.executor, [t = w.timer] { t->cancel(); });
   } else if (--s.holders == 0) {
     slots_.erase(it);
   }
+}
+
+std::size_t connection_gate::waiting() const {
+  std::lock_guard lock(m_);
+  return waiting_;
+}
+
+std::size_t connection_gate::peak() const {
+  std::lock_guard lock(m_);
+  return peak_;
 }
 
 probe_context::probe_context(const probe_options& options)

@@ -115,66 +115,88 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
   return out;
 }
 
-asio::awaitable<void> scanner::run(const std::vector<scan_line>& work, record_fn on_record) {
-  work_ = &work;
-  on_record_ = std::move(on_record);
-  next_ = 0;
+scan_feed::scan_feed(const std::vector<scan_line>& work, double rate, record_fn on_record)
+    : work_(work), rate_(rate), on_record_(std::move(on_record)) {
+  progress_.total = work.size();
+}
+
+const scan_line* scan_feed::take(std::chrono::steady_clock::time_point& start_at) {
+  std::lock_guard lock(m_);
+  if (stopping_ || next_ >= work_.size()) return nullptr;
+  start_at = std::chrono::steady_clock::now();
+  if (rate_ > 0) {
+    auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / rate_));
+    start_at = std::max(start_at, next_slot_);
+    next_slot_ = start_at + interval;
+  }
+  return &work_[next_++];
+}
+
+void scan_feed::started() {
+  std::lock_guard lock(m_);
+  ++progress_.started;
+  progress_.peak_active = std::max(progress_.peak_active, ++progress_.active);
+}
+
+void scan_feed::finished(const scan_line& line, const probe_report& report, const std::string& error) {
+  // The record is passed on first, outside the lock (rendering it is the costly part and
+  // runs on every thread at once); it is counted as done once it has been passed on.
+  if (on_record_) on_record_(line, report, error);
+  std::lock_guard lock(m_);
+  --progress_.active;
+  ++progress_.done;
+  if (error.empty()) {
+    ++progress_.outcomes[report.outcome];
+    for (const auto& h : report.hosts)
+      if (h.command_injection) {
+        ++progress_.command_injection;
+        break;
+      }
+  } else {
+    ++progress_.errors;
+  }
+}
+
+scan_progress scan_feed::progress() const {
+  std::lock_guard lock(m_);
+  return progress_;
+}
+
+asio::awaitable<void> scanner::run() {
   auto ex = co_await asio::this_coro::executor;
   asio::steady_timer all_done(ex, asio::steady_timer::time_point::max());
   all_done_ = &all_done;
-  workers_ = std::min(opt_.concurrency, work.size());
-  for (std::size_t i = 0; i < workers_; ++i) asio::co_spawn(ex, worker(), asio::detached);
+  workers_ = opt_.concurrency;
+  for (std::size_t i = 0; i < opt_.concurrency; ++i) asio::co_spawn(ex, worker(), asio::detached);
   if (workers_ > 0) co_await all_done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   all_done_ = nullptr;
 }
 
 void scanner::stop() {
-  stopping_ = true;
+  feed_.stop();
   for (auto* t : sleeping_) t->cancel();
 }
 
-asio::awaitable<bool> scanner::wait_for_rate_slot() {
-  if (opt_.rate <= 0) co_return !stopping_;
-  auto now = std::chrono::steady_clock::now();
-  auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(1.0 / opt_.rate));
-  auto slot = std::max(now, next_slot_);
-  next_slot_ = slot + interval;
-  if (slot > now) {
-    asio::steady_timer t(co_await asio::this_coro::executor, slot);
-    sleeping_.push_back(&t);
-    co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-    std::erase(sleeping_, &t);
-  }
-  co_return !stopping_;
-}
-
 asio::awaitable<void> scanner::worker() {
-  while (!stopping_ && next_ < work_->size()) {
-    const scan_line& item = (*work_)[next_++];
-    if (!co_await wait_for_rate_slot()) break;
-    ++progress_.started;
-    progress_.peak_active = std::max(progress_.peak_active, ++progress_.active);
+  std::chrono::steady_clock::time_point start_at;
+  while (const scan_line* item = feed_.take(start_at)) {
+    if (start_at > std::chrono::steady_clock::now()) {
+      asio::steady_timer t(co_await asio::this_coro::executor, start_at);
+      sleeping_.push_back(&t);
+      co_await t.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      std::erase(sleeping_, &t);
+      if (feed_.stopping()) break;  // taken, never started: counted as not probed
+    }
+    feed_.started();
     probe_report report;
     std::string error;
     try {
-      auto one = probe(parse_probe_target(item.text, opt_.default_port), opt_.probe, ctx_);
+      auto one = probe(parse_probe_target(item->text, opt_.default_port), opt_.probe, ctx_);
       report = co_await std::move(one);
     } catch (const std::exception& e) {
       error = e.what();
     }
-    --progress_.active;
-    ++progress_.done;
-    if (error.empty()) {
-      ++progress_.outcomes[report.outcome];
-      for (const auto& h : report.hosts)
-        if (h.command_injection) {
-          ++progress_.command_injection;
-          break;
-        }
-    } else {
-      ++progress_.errors;
-    }
-    on_record_(item, report, error);
+    feed_.finished(*item, report, error);
   }
   if (--workers_ == 0 && all_done_) all_done_->cancel();
 }

@@ -11,6 +11,10 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
+
+#include <asio/executor_work_guard.hpp>
 
 #include "mxtls/mock_server.hpp"
 #include "mxtls/scan.hpp"
@@ -56,17 +60,20 @@ struct run_result {
   std::chrono::milliseconds took{};
 };
 
-// Runs the scanner on `io` (where the servers live too) until it ends.
-run_result run(asio::io_context& io, scanner& s, const std::vector<scan_line>& work,
+// Runs one scanner on `io` (where the servers live too) until it ends.
+run_result run(asio::io_context& io, const scan_options& o, probe_context& ctx, const std::vector<scan_line>& work,
                std::function<void(scanner&, std::size_t)> after_each = {}) {
   run_result out;
-  bool done = false;
-  auto start = std::chrono::steady_clock::now();
-  asio::co_spawn(io, s.run(work, [&](const scan_line& l, const probe_report& r, const std::string& error) {
+  std::unique_ptr<scanner> s;
+  scan_feed feed(work, o.rate, [&](const scan_line& l, const probe_report& r, const std::string& error) {
     if (!error.empty()) out.errors.push_back(error);
     out.by_line[l.line] = r;
-    if (after_each) after_each(s, out.by_line.size());
-  }), [&](std::exception_ptr e) {
+    if (after_each) after_each(*s, out.by_line.size());
+  });
+  s = std::make_unique<scanner>(o, ctx, feed);
+  bool done = false;
+  auto start = std::chrono::steady_clock::now();
+  asio::co_spawn(io, s->run(), [&](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
     done = true;
   });
@@ -74,7 +81,8 @@ run_result run(asio::io_context& io, scanner& s, const std::vector<scan_line>& w
   while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
   EXPECT_TRUE(done) << "the scan did not end";
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-  out.progress = s.progress();
+  out.progress = feed.progress();
+  EXPECT_TRUE(feed.stopping() || out.progress.done == work.size());
   return out;
 }
 
@@ -86,10 +94,9 @@ TEST(ScanEngine, EachKindOfServerGetsItsOutcome) {
   o.concurrency = 4;
   o.probe.resolver = "127.0.0.1@1";  // nothing answers there: names fail in DNS
   probe_context ctx(o.probe);
-  scanner s(o, ctx);
   auto work = lines_of({seed.target(), compliant.target(), refused454.target(), busy.target(), tarpit.target(),
                         ehlo_refused.target(), "[127.0.0.1]:1", "unresolvable.mxtls-probe.net", injection.target()});
-  auto r = run(io, s, work);
+  auto r = run(io, o, ctx, work);
   ASSERT_EQ(r.by_line.size(), work.size()) << "every line gets a record";
   EXPECT_TRUE(r.errors.empty());
   EXPECT_EQ(r.by_line[1].outcome, probe_outcome::senders_lose_tls) << r.by_line[1].verdict;
@@ -115,8 +122,7 @@ TEST(ScanEngine, ConcurrencyIsCappedAndReached) {
   o.concurrency = 7;
   o.probe.session.timeouts.banner = 200ms;
   probe_context ctx(o.probe);
-  scanner s(o, ctx);
-  auto r = run(io, s, lines_of(std::vector<std::string>(30, tarpit.target())));
+  auto r = run(io, o, ctx, lines_of(std::vector<std::string>(30, tarpit.target())));
   EXPECT_EQ(r.progress.done, 30u);
   EXPECT_EQ(r.progress.peak_active, 7u);
   EXPECT_EQ(r.progress.active, 0u);
@@ -136,10 +142,9 @@ TEST(ScanEngine, PerHostGateLimitsConnectionsToOneAddress) {
   probe_context ctx(o.probe);
   connection_gate gate(3);
   ctx.gate = &gate;
-  scanner s(o, ctx);
   std::vector<std::string> targets(12, slow.target());
   for (int i = 0; i < 4; ++i) targets.push_back(other.target());
-  auto r = run(io, s, lines_of(targets));
+  auto r = run(io, o, ctx, lines_of(targets));
   EXPECT_EQ(r.progress.done, 16u);
   EXPECT_EQ(gate.peak(), 3u) << "at most 3 connections at once to one address";
   EXPECT_EQ(slow.server->stats().sessions, 12u);
@@ -157,8 +162,7 @@ TEST(ScanEngine, RateSpacesTheStarts) {
   o.rate = 20;  // one start every 50 ms
   o.probe.injection_test = false;
   probe_context ctx(o.probe);
-  scanner s(o, ctx);
-  auto r = run(io, s, lines_of(std::vector<std::string>(6, compliant.target())));
+  auto r = run(io, o, ctx, lines_of(std::vector<std::string>(6, compliant.target())));
   EXPECT_EQ(r.progress.done, 6u);
   EXPECT_GE(r.took, 5 * 50ms - 5ms) << "6 starts at 20/s span at least 250 ms";
 }
@@ -170,11 +174,9 @@ TEST(ScanEngine, StopStartsNothingNewAndLetsOpenProbesFinish) {
   o.concurrency = 5;
   o.probe.session.timeouts.banner = 100ms;
   probe_context ctx(o.probe);
-  scanner s(o, ctx);
-  auto r = run(io, s, lines_of(std::vector<std::string>(50, tarpit.target())), [](scanner& sc, std::size_t n) {
+  auto r = run(io, o, ctx, lines_of(std::vector<std::string>(50, tarpit.target())), [](scanner& sc, std::size_t n) {
     if (n == 1) sc.stop();
   });
-  EXPECT_TRUE(s.stopping());
   EXPECT_EQ(r.progress.done, r.progress.started) << "every started probe finished and was recorded";
   EXPECT_LE(r.progress.done, 5u) << "nothing started after stop()";
   EXPECT_EQ(r.by_line.size(), r.progress.done);
@@ -187,13 +189,60 @@ TEST(ScanEngine, ManyLookupsWaitOnOneResolverAtOnce) {
   o.probe.dns_timeout = 300ms;
   o.probe.resolver = "127.0.0.1@1";
   probe_context ctx(o.probe);
-  scanner s(o, ctx);
   std::vector<std::string> names;
   for (int i = 0; i < 40; ++i) names.push_back("n" + std::to_string(i) + ".mxtls-probe.net");
-  auto r = run(io, s, lines_of(names));
+  auto r = run(io, o, ctx, lines_of(names));
   EXPECT_EQ(r.progress.outcomes[probe_outcome::dns_fails], 40u);
   // All forty wait side by side: about one timeout, not forty.
   EXPECT_LT(r.took, 20 * 300ms);
+}
+
+}  // namespace
+}  // namespace mxtls
+
+namespace mxtls {
+namespace {
+
+TEST(ScanEngine, TwoThreadsShareOneFeedAndOneGate) {
+  asio::io_context server_io;
+  served compliant(server_io, "compliant"), seed(server_io, "seed");
+  auto guard = asio::make_work_guard(server_io);
+  std::thread server_thread([&] { server_io.run(); });
+
+  scan_options o = fast();
+  o.concurrency = 8;
+  o.probe.injection_test = false;
+  std::vector<std::string> targets;
+  for (int i = 0; i < 40; ++i) targets.push_back(i % 2 ? compliant.target() : seed.target());
+  auto work = lines_of(targets);
+  std::map<std::size_t, probe_outcome> seen;
+  std::size_t twice = 0;
+  std::mutex m;
+  scan_feed feed(work, 0, [&](const scan_line& l, const probe_report& r, const std::string&) {
+    std::lock_guard lock(m);  // called from both threads
+    twice += !seen.emplace(l.line, r.outcome).second;
+  });
+  connection_gate gate(2);
+  asio::io_context io1, io2;
+  probe_context ctx1(o.probe), ctx2(o.probe);
+  ctx1.gate = ctx2.gate = &gate;
+  scanner s1(o, ctx1, feed), s2(o, ctx2, feed);
+  asio::co_spawn(io1, s1.run(), asio::detached);
+  asio::co_spawn(io2, s2.run(), asio::detached);
+  std::thread t2([&] { io2.run(); });
+  io1.run();
+  t2.join();
+  guard.reset();
+  server_io.stop();
+  server_thread.join();
+
+  EXPECT_EQ(seen.size(), 40u);
+  EXPECT_EQ(twice, 0u);
+  EXPECT_LE(gate.peak(), 2u) << "the gate holds across threads";
+  EXPECT_EQ(gate.waiting(), 0u);
+  for (const auto& [line, outcome] : seen)
+    EXPECT_EQ(outcome, line % 2 ? probe_outcome::senders_lose_tls : probe_outcome::certificate) << line;
+  EXPECT_EQ(feed.progress().done, 40u);
 }
 
 }  // namespace
