@@ -11,7 +11,8 @@
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/ssl.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -58,10 +59,69 @@ peer_certificate describe(X509* c) {
   return p;
 }
 
+// TLS straight on the socket's descriptor: OpenSSL reads and writes the non-blocking
+// socket itself and the coroutine waits for readiness when it asks to. Unlike
+// asio::ssl::stream (two 17 KiB buffers of its own plus a 2 x 17 KiB BIO pair), this holds
+// no buffers beyond OpenSSL's, which SSL_MODE_RELEASE_BUFFERS frees while idle: a session
+// waiting inside TLS costs a few KiB, which is what lets mxtls scan hold ten thousand.
+class tls_on_socket {
+ public:
+  tls_on_socket(tcp::socket& sock, SSL_CTX* ctx) : sock_(sock), ssl_(SSL_new(ctx)) {
+    if (!ssl_) throw std::runtime_error("SSL_new failed");
+    sock_.native_non_blocking(true);
+    SSL_set_fd(ssl_, sock_.native_handle());
+    SSL_set_connect_state(ssl_);
+  }
+  ~tls_on_socket() { SSL_free(ssl_); }
+  tls_on_socket(const tls_on_socket&) = delete;
+  tls_on_socket& operator=(const tls_on_socket&) = delete;
+  SSL* native_handle() const { return ssl_; }
+
+  awaitable<std::error_code> handshake() {
+    auto [ec, n] = co_await drive([this] { return SSL_do_handshake(ssl_); });
+    co_return ec;
+  }
+  awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer b) {
+    co_return co_await drive([this, b] { return SSL_read(ssl_, b.data(), static_cast<int>(b.size())); });
+  }
+  awaitable<std::tuple<std::error_code, std::size_t>> write(asio::const_buffer b) {
+    // OpenSSL writes the whole buffer (no partial writes without SSL_MODE_ENABLE_PARTIAL_WRITE).
+    co_return co_await drive([this, b] { return SSL_write(ssl_, b.data(), static_cast<int>(b.size())); });
+  }
+
+ private:
+  // Runs one OpenSSL call until it completes, waiting on the socket whenever it wants to
+  // read or write; a wait cancelled from outside (a timer won) ends it with that error.
+  template <class Call>
+  awaitable<std::tuple<std::error_code, std::size_t>> drive(Call call) {
+    while (true) {
+      ERR_clear_error();
+      int n = call();
+      if (n > 0) co_return std::tuple<std::error_code, std::size_t>{std::error_code(), static_cast<std::size_t>(n)};
+      int e = SSL_get_error(ssl_, n);
+      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        auto [ec] = co_await sock_.async_wait(e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
+                                              as_tuple(use_awaitable));
+        if (ec) co_return std::tuple<std::error_code, std::size_t>{ec, 0};
+        continue;
+      }
+      std::error_code ec;
+      if (e == SSL_ERROR_ZERO_RETURN) ec = asio::error::eof;
+      else if (unsigned long err = ERR_get_error()) ec = std::error_code(static_cast<int>(err), asio::error::get_ssl_category());
+      else if (e == SSL_ERROR_SYSCALL && errno != 0) ec = std::error_code(errno, asio::error::get_system_category());
+      else ec = asio::error::eof;  // the peer closed without close_notify
+      co_return std::tuple<std::error_code, std::size_t>{ec, 0};
+    }
+  }
+
+  tcp::socket& sock_;
+  SSL* ssl_;
+};
+
 // The session's state: plaintext socket, later a TLS stream over it.
 struct client {
   tcp::socket sock;
-  std::optional<asio::ssl::stream<tcp::socket>> tls;
+  std::unique_ptr<tls_on_socket> tls;
   std::string in;  // received, not yet consumed
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   live_session_result& r;
@@ -82,17 +142,26 @@ struct client {
     }
   }
 
-  template <class F>
-  auto on_stream(F f) {
-    return tls ? f(*tls) : f(sock);
+  // Starts TLS on the socket (after the server's 220 to STARTTLS); false with r.error set.
+  awaitable<bool> start_tls(const session_options& o, const char* phase) {
+    auto ctx = o.tls_context ? o.tls_context : make_client_tls_context(o);
+    tls = std::make_unique<tls_on_socket>(sock, ctx->native_handle());
+    if (!o.sni.empty()) SSL_set_tlsext_host_name(tls->native_handle(), o.sni.c_str());
+    asio::steady_timer timer(sock.get_executor(), o.timeouts.tls);
+    auto res = co_await (tls->handshake() || timer.async_wait(as_tuple(use_awaitable)));
+    if (res.index() == 0 && !std::get<0>(res)) co_return true;
+    r.error_phase = phase;
+    r.error = res.index() == 1 ? fmt::format("no handshake within {} ms", o.timeouts.tls.count()) : std::get<0>(res).message();
+    co_return false;
   }
 
   // Reads more octets within `limit`; false on timeout, close or error (r.error set).
   awaitable<bool> read_more(std::chrono::milliseconds limit, const char* phase) {
     char buf[4096];
     asio::steady_timer timer(sock.get_executor(), limit);
-    auto res = co_await (on_stream([&](auto& s) { return s.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)); }) ||
-                         timer.async_wait(as_tuple(use_awaitable)));
+    auto res = tls ? co_await (tls->read_some(asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)))
+                   : co_await (sock.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)) ||
+                               timer.async_wait(as_tuple(use_awaitable)));
     if (res.index() == 1) {
       r.error_phase = phase;
       r.error = fmt::format("no complete reply within {} ms", limit.count());
@@ -165,7 +234,8 @@ struct client {
   awaitable<bool> send(std::string line) {
     note('C', line);
     line += "\r\n";
-    auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(line), as_tuple(use_awaitable)); });
+    auto [ec, n] = tls ? co_await tls->write(asio::buffer(line))
+                       : co_await asio::async_write(sock, asio::buffer(line), as_tuple(use_awaitable));
     co_return !ec;
   }
 };
@@ -206,7 +276,7 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
 awaitable<live_session_result> run_live_session(tcp::endpoint server, session_options opt) {
   live_session_result r;
   auto ex = co_await asio::this_coro::executor;
-  client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
+  client c{tcp::socket(ex), nullptr, {}, std::chrono::steady_clock::now(), r, opt};
 
   if (!co_await c.connect(server)) co_return r;
   c.note('-', fmt::format("connected to {}:{}", server.address().to_string(), server.port()));
@@ -239,18 +309,7 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
       r.plaintext_after_220 = c.in.size();
       if (!c.in.empty()) c.note('-', fmt::format("{} octets after the 220 discarded", c.in.size()));
       c.in.clear();
-      auto ctx = opt.tls_context ? opt.tls_context : make_client_tls_context(opt);
-      c.tls.emplace(std::move(c.sock), *ctx);
-      if (!opt.sni.empty()) SSL_set_tlsext_host_name(c.tls->native_handle(), opt.sni.c_str());
-      asio::steady_timer timer(ex, opt.timeouts.tls);
-      auto res = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
-                           timer.async_wait(as_tuple(use_awaitable)));
-      if (res.index() == 1 || std::get<0>(std::get<0>(res))) {
-        r.error_phase = "tls";
-        r.error = res.index() == 1 ? fmt::format("no handshake within {} ms", opt.timeouts.tls.count())
-                                   : std::get<0>(std::get<0>(res)).message();
-        co_return r;
-      }
+      if (!co_await c.start_tls(opt, "tls")) co_return r;
       SSL* ssl = c.tls->native_handle();
       r.tls_established = true;
       r.tls_protocol = SSL_get_version(ssl);
@@ -307,7 +366,7 @@ awaitable<live_session_result> run_live_session(tcp::endpoint server, session_op
 awaitable<bool> check_command_injection(tcp::endpoint server, session_options opt, std::string& error) {
   live_session_result r;
   auto ex = co_await asio::this_coro::executor;
-  client c{tcp::socket(ex), std::nullopt, {}, std::chrono::steady_clock::now(), r, opt};
+  client c{tcp::socket(ex), nullptr, {}, std::chrono::steady_clock::now(), r, opt};
   if (!co_await c.connect(server)) {
     error = r.error;
     co_return false;
@@ -327,17 +386,12 @@ awaitable<bool> check_command_injection(tcp::endpoint server, session_options op
     co_return false;
   }
   c.in.clear();
-  auto ctx = opt.tls_context ? opt.tls_context : make_client_tls_context(opt);
-  c.tls.emplace(std::move(c.sock), *ctx);
-  asio::steady_timer htimer(ex, opt.timeouts.tls);
   auto handshake_start = std::chrono::steady_clock::now();
-  auto hs = co_await (c.tls->async_handshake(asio::ssl::stream_base::client, as_tuple(use_awaitable)) ||
-                      htimer.async_wait(as_tuple(use_awaitable)));
-  auto handshake_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - handshake_start);
-  if (hs.index() == 1 || std::get<0>(std::get<0>(hs))) {
-    error = "TLS handshake failed";
+  if (!co_await c.start_tls(opt, "injection")) {
+    error = "TLS handshake failed: " + r.error;
     co_return false;
   }
+  auto handshake_time = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - handshake_start);
   // We send nothing: anything the server says now answers the NOOP we sent in plaintext.
   std::string unsolicited;
   // A vulnerable server answers at once; wait a few handshake round trips, at least 250 ms.
