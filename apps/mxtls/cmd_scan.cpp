@@ -371,10 +371,11 @@ int run_scan_cmd(scan_args& a) {
   if (list.other_shards) std::fprintf(stderr, ", %zu for other shards", list.other_shards);
   if (already) std::fprintf(stderr, ", %zu done in the earlier run (--resume)", already);
   if (not_probed) std::fprintf(stderr, ", %zu not probed (stopped)", not_probed);
-  std::fprintf(stderr, "\nmxtls scan: outcomes: %s\n", outcome_counts(p, list.invalid.size()).c_str());
+  std::string counts = outcome_counts(p, list.invalid.size());
+  std::fprintf(stderr, "\nmxtls scan: outcomes: %s\n", counts.empty() ? "none (nothing probed)" : counts.c_str());
   if (p.command_injection) std::fprintf(stderr, "mxtls scan: %zu open to STARTTLS command injection\n", p.command_injection);
-  std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, %u threads, peak memory %ld KiB\n", secs,
-               secs > 0 ? p.done / secs : 0.0, p.peak_active, threads, peak_rss_kib());
+  std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, %u thread%s, peak memory %ld KiB\n", secs,
+               secs > 0 ? p.done / secs : 0.0, p.peak_active, threads, threads == 1 ? "" : "s", peak_rss_kib());
 
   int code = exit_ok;
   if (!a.html.empty() && !write_html(a)) code = exit_usage;
