@@ -264,7 +264,8 @@ int run_scan_cmd(scan_args& a) {
     so.concurrency = lowered;
   }
 
-  // One io_context, probe context and scanner per thread; the feed and the gate are shared.
+  // One io_context, probe context and scanner per thread; the feed, the gate and the TLS
+  // context are shared.
   unsigned threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = static_cast<unsigned>(std::min<std::size_t>({threads, so.concurrency, std::max<std::size_t>(1, list.targets.size())}));
   std::vector<std::unique_ptr<asio::io_context>> ios;
@@ -273,9 +274,10 @@ int run_scan_cmd(scan_args& a) {
   bool names = std::any_of(list.targets.begin(), list.targets.end(),
                            [&](const scan_line& t) { return !parse_probe_target(t.text, a.flags.port).literal; });
   try {
+    auto tls = make_client_tls_context(so.probe.session, true);  // one CA store for every thread
     for (unsigned i = 0; i < threads; ++i) {
       ios.push_back(std::make_unique<asio::io_context>(1));
-      ctxs.push_back(std::make_unique<probe_context>(so.probe));
+      ctxs.push_back(std::make_unique<probe_context>(so.probe, tls));
       ctxs.back()->gate = &gate;
       if (names) ctxs.back()->resolver();  // a bad --resolver is a usage error before anything starts
     }

@@ -81,7 +81,9 @@ struct session_options {
 
 // A client TLS context that verifies to report, not to refuse: the CA store of `options`
 // (ca_file / ca_dir, else the system's), idle buffers released. Throws std::invalid_argument.
-std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& options);
+// With the system's store, `preload` reads its whole CA bundle at once (≈ 30 ms, worth it
+// for many sessions); otherwise certificates are looked up when needed (one probe).
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& options, bool preload = false);
 
 asio::awaitable<live_session_result> run_live_session(asio::ip::tcp::endpoint server, session_options options);
 

@@ -123,8 +123,10 @@ class connection_gate {
 // once), the resolver (made on first use), the connection gate.
 class probe_context {
  public:
-  // Throws std::invalid_argument when the CA store cannot be loaded.
-  explicit probe_context(const probe_options& options);
+  // `tls`: a client context to share (many probe contexts on many threads may use one);
+  // null: one is made here, looking certificates up as needed. Throws
+  // std::invalid_argument when the CA store cannot be loaded.
+  explicit probe_context(const probe_options& options, std::shared_ptr<asio::ssl::context> tls = nullptr);
   // Throws std::invalid_argument for a resolver libunbound does not accept.
   dns_resolver& resolver();
   connection_gate* gate = nullptr;

@@ -247,12 +247,14 @@ int code_of(const std::string& raw) {
 
 }  // namespace
 
-std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt) {
+std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt, bool preload) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
   SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   int ok = 0;
-  if (opt.ca_file.empty() && opt.ca_dir.empty()) {
+  if (opt.ca_file.empty() && opt.ca_dir.empty() && !preload) {
+    ok = SSL_CTX_set_default_verify_paths(ctx->native_handle());
+  } else if (opt.ca_file.empty() && opt.ca_dir.empty()) {
     // The system's CA bundle, read into memory once. SSL_CTX_set_default_verify_paths()
     // would also add OpenSSL 3's directory store, which lists the whole certificate
     // directory on every lookup of an issuer it does not hold (every self-signed or

@@ -266,8 +266,8 @@ std::size_t connection_gate::peak() const {
   return peak_;
 }
 
-probe_context::probe_context(const probe_options& options)
-    : forwarder_(options.resolver), tls_(make_client_tls_context(options.session)) {}
+probe_context::probe_context(const probe_options& options, std::shared_ptr<asio::ssl::context> tls)
+    : forwarder_(options.resolver), tls_(tls ? std::move(tls) : make_client_tls_context(options.session)) {}
 
 dns_resolver& probe_context::resolver() {
   if (!resolver_) resolver_ = std::make_unique<dns_resolver>(forwarder_);
