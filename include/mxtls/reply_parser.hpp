@@ -48,6 +48,7 @@ class reply_parser {
   const parser_limits& limits() const { return limits_; }
 
  private:
+  bool whole_line(std::string_view line, line_ending e);
   void append(std::string_view part);
   void end_line(line_ending e);
 

@@ -28,15 +28,38 @@ inline bool iequals(std::string_view a, std::string_view b) {
 }
 
 // Octet classes for the keyword scan, one table look-up per octet.
-enum : std::uint8_t { cls_letdig = 1, cls_lower = 2, cls_dot = 4 };
+enum : std::uint8_t { cls_letdig = 1, cls_lower = 2, cls_dot = 4, cls_space = 8 };
 constexpr std::array<std::uint8_t, 256> octet_class = [] {
   std::array<std::uint8_t, 256> t{};
   for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig;
   for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig | cls_lower;
   for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = cls_letdig;
   t['.'] = cls_dot;
+  t[' '] = t['\t'] = cls_space;
   return t;
 }();
+
+// The keyword at the start of `s` (up to a space or tab), classified in the same pass:
+// the classes of its octets, and the first octet that breaks
+// ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-").
+struct keyword_scan {
+  std::string_view word;
+  std::uint8_t classes = 0;
+  std::size_t bad = std::string_view::npos;
+};
+keyword_scan scan_keyword(std::string_view s) {
+  keyword_scan k;
+  std::size_t i = 0;
+  for (; i < s.size(); ++i) {
+    auto ch = static_cast<unsigned char>(s[i]);
+    std::uint8_t c = octet_class[ch];
+    if (c & cls_space) break;
+    k.classes |= c;
+    if (!(c & cls_letdig) && (i == 0 || ch != '-') && k.bad == std::string_view::npos) k.bad = i;
+  }
+  k.word = s.substr(0, i);
+  return k;
+}
 
 // Eight octets at a time: a word of eight copies of `b`.
 constexpr std::uint64_t lanes(std::uint8_t b) { return 0x0101010101010101ULL * b; }
@@ -205,7 +228,10 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
   } trim{out, n_ext};
   locator at{turn, out.findings};
 
-  std::vector<line_ref> lines;
+  // Every line of the turn, in order. Kept per thread between calls: a linter that runs
+  // millions of times allocates it once.
+  thread_local std::vector<line_ref> lines;
+  lines.clear();
   std::size_t total = 0;
   for (const auto& r : turn.replies) total += r.lines.size();
   lines.reserve(total);
@@ -370,11 +396,12 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
 
     std::size_t lead = 0;
     while (lead < body.size() && is_space(body[lead])) ++lead;
-    std::string_view kw = first_word(body.substr(lead));
+    keyword_scan scan = scan_keyword(body.substr(lead));
+    std::string_view kw = scan.word;
 
     if (n_ext == out.extensions.size()) out.extensions.emplace_back();
     ehlo_extension& ext = out.extensions[n_ext];
-    ext.keyword.assign(kw);
+    ext.keyword.assign(kw.data(), kw.size());
     ext.params.clear();
     ext.line = turn.origins[i].line;
     ext.seen_by_strict_client = ref.strict;
@@ -416,13 +443,8 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
              fmt::format("\"{}\" is the pre-standard AUTH= form", kw));
     } else {
       // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
-      std::uint8_t seen_classes = 0;
-      std::size_t bad = std::string_view::npos;
-      for (std::size_t k = 0; k < kw.size(); ++k) {
-        std::uint8_t c = octet_class[static_cast<unsigned char>(kw[k])];
-        seen_classes |= c;
-        if (bad == std::string_view::npos && !(c & cls_letdig) && (k == 0 || kw[k] != '-')) bad = k;
-      }
+      std::uint8_t seen_classes = scan.classes;
+      std::size_t bad = scan.bad;
       bool displaced_domain = (seen_classes & cls_dot) && is_domain(kw);
       if (displaced_domain)
         at.add(finding_id::keyword_syntax, i, r, l, kw_col, kw.size(),

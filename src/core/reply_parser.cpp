@@ -39,6 +39,19 @@ std::size_t find_line_end(std::string_view bytes, std::size_t i) {
   return cr ? static_cast<std::size_t>(cr - base) : end;
 }
 
+// RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39. Any three digits are read as a
+// code here; the linter judges the range. `head`: the line's first octets (four of them
+// when `length` > 3).
+void read_code(const char* head, std::size_t length, reply_line& l) {
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (length < 3 || !digit(head[0]) || !digit(head[1]) || !digit(head[2])) return;
+  l.code = (head[0] - '0') * 100 + (head[1] - '0') * 10 + (head[2] - '0');
+  l.sep = length == 3        ? separator::end
+          : head[3] == ' '   ? separator::space
+          : head[3] == '-'   ? separator::hyphen
+                             : separator::other;
+}
+
 }  // namespace
 
 reply_parser::reply_parser(parser_limits limits) : limits_(limits) {
@@ -77,10 +90,12 @@ void reply_parser::append(std::string_view part) {
   line_length_ += part.size();
 }
 
-// RFC 5321 §4.2: Reply-code = %x32-35 %x30-35 %x30-39. Any three digits are read as a
-// code here; the linter judges the range.
 void reply_parser::end_line(line_ending e) {
-  if (!in_line_) append({});  // an empty line
+  if (!in_line_) {
+    // An empty line: it starts where its ending does (offset_ is past the ending now).
+    append({});
+    line_offset_ = offset_ - (e == line_ending::crlf ? 2 : e == line_ending::none ? 0 : 1);
+  }
   in_line_ = false;
   ++line_number_;
 
@@ -91,14 +106,7 @@ void reply_parser::end_line(line_ending e) {
   l.ending = e;
   l.begin = line_begin_;
   l.stored = static_cast<std::uint32_t>(current_.data.size() - line_begin_);
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (line_length_ >= 3 && digit(head_[0]) && digit(head_[1]) && digit(head_[2])) {
-    l.code = (head_[0] - '0') * 100 + (head_[1] - '0') * 10 + (head_[2] - '0');
-    if (line_length_ == 3) l.sep = separator::end;
-    else if (head_[3] == ' ') l.sep = separator::space;
-    else if (head_[3] == '-') l.sep = separator::hyphen;
-    else l.sep = separator::other;
-  }
+  read_code(head_, line_length_, l);
 
   current_.octets += line_length_ + l.ending_octets();
   if (current_.octets > limits_.max_reply_octets) current_.octets_limit_hit = true;
@@ -114,11 +122,53 @@ void reply_parser::end_line(line_ending e) {
   }
 }
 
+// A whole line (ending included) found inside one chunk, with nothing pending and every
+// limit far enough: stored in one step. False when it is not that simple (a limit is
+// near); the caller then takes the general path, which gives the same result.
+bool reply_parser::whole_line(std::string_view line, line_ending e) {
+  std::size_t end_octets = e == line_ending::crlf ? 2 : 1;
+  if (line.size() > limits_.max_line_octets || current_.lines.size() >= limits_.max_lines ||
+      current_.octets_limit_hit || current_.data.size() + line.size() > limits_.max_reply_octets ||
+      current_.octets + line.size() + end_octets > limits_.max_reply_octets)
+    return false;
+  if (current_.lines.capacity() == 0) {
+    current_.data.reserve(256);
+    current_.lines.reserve(16);
+  }
+  reply_line l;
+  l.number = ++line_number_;
+  l.offset = offset_;
+  l.length = line.size();
+  l.ending = e;
+  l.begin = static_cast<std::uint32_t>(current_.data.size());
+  l.stored = static_cast<std::uint32_t>(line.size());
+  read_code(line.data(), line.size(), l);
+  current_.data.append(line.data(), line.size());
+  current_.octets += line.size() + end_octets;
+  current_.lines.push_back(l);
+  if (l.is_final()) {
+    current_.complete = true;
+    ready_ = true;
+  }
+  return true;
+}
+
 std::size_t reply_parser::feed(std::string_view bytes) {
   if (ready_) return 0;
   std::size_t i = 0;
   const std::size_t n = bytes.size();
   while (i < n) {
+    if (!pending_cr_ && !in_line_) {
+      // The common case: a whole line ending in LF or CRLF inside this chunk.
+      std::size_t j = find_line_end(bytes, i);
+      std::size_t next = j < n && bytes[j] == '\n' ? j + 1 : j + 1 < n && bytes[j + 1] == '\n' ? j + 2 : 0;
+      if (next != 0 && whole_line(bytes.substr(i, j - i), next == j + 1 ? line_ending::lf : line_ending::crlf)) {
+        offset_ += next - i;
+        i = next;
+        if (ready_) return i;
+        continue;
+      }
+    }
     if (pending_cr_) {
       pending_cr_ = false;
       if (bytes[i] == '\n') {
@@ -186,6 +236,12 @@ void parse_replies(std::string_view bytes, const parser_limits& limits, std::vec
     p.take_reply(out[n++]);
   };
   reply_parser p(limits);
+  // The parser starts on the buffers of `out`'s last reply, so that a caller that parses
+  // again and again into the same vector allocates nothing.
+  if (!out.empty()) {
+    p.take_reply(out.back());
+    n = 0;
+  }
   while (!bytes.empty()) {
     std::size_t used = p.feed(bytes);
     bytes.remove_prefix(used);
