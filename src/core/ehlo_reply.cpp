@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -109,6 +111,24 @@ std::size_t first_invalid_octet(std::string_view text) {
 
 
 
+// Message text put together without a format string: the findings of broken lines are
+// built for every reply a scan lints.
+std::string join_text(std::initializer_list<std::string_view> parts) {
+  std::size_t n = 0;
+  for (auto p : parts) n += p.size();
+  std::string s;
+  s.reserve(n);
+  for (auto p : parts) s.append(p);
+  return s;
+}
+
+// Findings in input order; they mostly come in order already, and stable_sort would
+// allocate a buffer even then.
+void sort_by_line(std::vector<finding>& f) {
+  auto by_line = [](const finding& a, const finding& b) { return a.line < b.line; };
+  if (!std::is_sorted(f.begin(), f.end(), by_line)) std::stable_sort(f.begin(), f.end(), by_line);
+}
+
 // Where a finding lands: the input line and the column of an offset inside the stored
 // reply line.
 struct locator {
@@ -156,15 +176,21 @@ bool mentions_starttls(std::string_view text) {
 }
 
 bool is_known_keyword(std::string_view s) {
+  // Sorted, so that a word is found by binary search (upper-cased first).
   static constexpr auto known = std::to_array<std::string_view>({
       "8BITMIME", "ATRN", "AUTH", "BINARYMIME", "BURL", "CHECKPOINT", "CHUNKING", "CONNEG",
       "CONPERM", "DELIVERBY", "DSN", "ENHANCEDSTATUSCODES", "ETRN", "EXPN", "FUTURERELEASE",
       "HELP", "LIMITS", "MT-PRIORITY", "MTRK", "NO-SOLICITING", "ONEX", "PIPELINING",
       "REQUIRETLS", "RRVS", "SAML", "SEND", "SIZE", "SMTPUTF8", "SOML", "STARTTLS", "SUBMITTER",
-      "TURN", "UTF8SMTP", "VERB", "VRFY", "X-EXPS", "X-LINK2STATE", "XCLIENT", "XEXCH50",
-      "XFORWARD", "XRDST", "XSHADOW", "XUSR", "X-ANONYMOUSTLS", "XOORG"});
+      "TURN", "UTF8SMTP", "VERB", "VRFY", "X-ANONYMOUSTLS", "X-EXPS", "X-LINK2STATE", "XCLIENT",
+      "XEXCH50", "XFORWARD", "XOORG", "XRDST", "XSHADOW", "XUSR"});
+  static_assert(std::is_sorted(known.begin(), known.end()));
   auto word = s.substr(0, std::min(s.find('='), s.size()));
-  return std::any_of(known.begin(), known.end(), [&](std::string_view k) { return iequals(k, word); });
+  char buf[24];
+  if (word.empty() || word.size() > sizeof buf) return false;
+  for (std::size_t i = 0; i < word.size(); ++i) buf[i] = upper(word[i]);
+  std::string_view key(buf, word.size());
+  return std::binary_search(known.begin(), known.end(), key);
 }
 
 // RFC 5321 §4.1.2:
@@ -173,17 +199,23 @@ bool is_known_keyword(std::string_view s) {
 //   Ldh-str    = *( ALPHA / DIGIT / "-" ) Let-dig
 bool is_domain(std::string_view s) {
   if (s.empty() || s.size() > 255) return false;
-  std::size_t start = 0;
-  while (true) {
-    std::size_t dot = s.find('.', start);
-    std::string_view label = s.substr(start, dot == std::string_view::npos ? s.size() - start : dot - start);
-    if (label.empty() || label.size() > 63) return false;
-    if (!is_let_dig(label.front()) || !is_let_dig(label.back())) return false;
-    for (char c : label)
-      if (!is_let_dig(c) && c != '-') return false;
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
+  // One pass: each label is 1..63 octets of letters, digits and hyphens, and neither
+  // starts nor ends with a hyphen.
+  std::size_t label = 0;
+  char prev = '.';
+  for (char ch : s) {
+    std::uint8_t c = octet_class[static_cast<unsigned char>(ch)];
+    if (c & cls_dot) {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if ((c & cls_letdig) || (ch == '-' && label > 0)) {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = ch;
   }
+  return label > 0 && prev != '-';
 }
 
 // RFC 5321 §4.1.3:
@@ -338,8 +370,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
     if (out.code >= 0)
       at.add(finding_id::ehlo_not_accepted, 0, first_reply, first_reply.lines.front(), 0, 3,
              fmt::format("EHLO was answered with {:03}", out.code));
-    std::stable_sort(out.findings.begin(), out.findings.end(),
-                     [](const finding& a, const finding& b) { return a.line < b.line; });
+    sort_by_line(out.findings);
     return;
   }
 
@@ -370,15 +401,16 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
     }
     bool keyword_here = dotless && (is_known_keyword(word) || (domain_line != 0 && !g.address_literal));
     if (keyword_here) {
-      std::string msg = fmt::format("\"{}\" stands on the greeting line; strict clients read it as the "
-                                    "server's name, not as an extension",
-                                    word);
-      if (domain_line != 0) msg += fmt::format(" (the greeting domain follows on line {})", domain_line);
+      std::string msg = join_text({"\"", word,
+                                   "\" stands on the greeting line; strict clients read it as the server's name, "
+                                   "not as an extension"});
+      if (domain_line != 0)
+        msg += join_text({" (the greeting domain follows on line ", std::to_string(domain_line), ")"});
       at.add(finding_id::keyword_as_greeting, 0, *ref.r, *ref.l, 4 + lead, word.size(), std::move(msg));
     } else if (!g.valid) {
       at.add(finding_id::greeting_not_domain, 0, *ref.r, *ref.l, 4 + lead, std::max<std::size_t>(word.size(), 1),
              word.empty() ? std::string("the greeting line is empty")
-                          : fmt::format("\"{}\" is not a domain name or address literal", word));
+                          : join_text({"\"", word, "\" is not a domain name or address literal"}));
     }
     out.greeting = std::move(g);
   }
@@ -440,7 +472,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
       at.add(finding_id::keyword_syntax, i, r, l, kw_col, 1, "the line has no keyword");
     } else if (kw.size() > 5 && kw[4] == '=' && iequals(kw.substr(0, 4), "AUTH")) {
       at.add(finding_id::auth_legacy_form, i, r, l, kw_col, kw.size(),
-             fmt::format("\"{}\" is the pre-standard AUTH= form", kw));
+             join_text({"\"", kw, "\" is the pre-standard AUTH= form"}));
     } else {
       // ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
       std::uint8_t seen_classes = scan.classes;
@@ -448,16 +480,15 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
       bool displaced_domain = (seen_classes & cls_dot) && is_domain(kw);
       if (displaced_domain)
         at.add(finding_id::keyword_syntax, i, r, l, kw_col, kw.size(),
-               fmt::format("\"{}\" looks like the greeting domain out of place; as an ehlo-line it is "
-                           "not a valid keyword",
-                           kw));
+               join_text({"\"", kw,
+                          "\" looks like the greeting domain out of place; as an ehlo-line it is not a valid keyword"}));
       else if (bad != std::string_view::npos)
         at.add(finding_id::keyword_syntax, i, r, l, kw_col + bad, 1,
                fmt::format("\"{}\" is not a valid keyword: '{}' is not a letter, digit or hyphen", kw,
                            kw[bad]));
       if (!displaced_domain && (seen_classes & cls_lower))
         at.add(finding_id::keyword_not_uppercase, i, r, l, kw_col, kw.size(),
-               fmt::format("\"{}\" is not in upper case", kw));
+               join_text({"\"", kw, "\" is not in upper case"}));
     }
 
     if (!kw.empty()) {
@@ -470,7 +501,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
         std::string key(kw);
         for (char& c : key) c = upper(c);
         at.add(finding_id::duplicate_keyword, i, r, l, kw_col, kw.size(),
-               fmt::format("{} is listed more than once", key));
+               join_text({key, " is listed more than once"}));
       }
     }
 
@@ -488,7 +519,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
       if (!ext.params.empty())
         at.add(finding_id::starttls_with_params, i, r, l, kw_col + kw.size() + 1,
                text.size() - std::min(text.size(), kw_col + kw.size() + 1),
-               fmt::format("STARTTLS followed by \"{}\"", ext.params.front()));
+               join_text({"STARTTLS followed by \"", ext.params.front(), "\""}));
       if (ref.strict && lead == 0 && l.sep != separator::other) out.starttls_visible = true;
     }
     ++n_ext;
@@ -502,8 +533,7 @@ void analyse_ehlo(const server_turn& turn, ehlo_reply& out) {
     at.add(finding_id::starttls_not_offered, 0, first_reply, first_reply.lines.front(), 0, 3,
            "no line of the EHLO reply offers STARTTLS");
 
-  std::stable_sort(out.findings.begin(), out.findings.end(),
-                   [](const finding& a, const finding& b) { return a.line < b.line; });
+  sort_by_line(out.findings);
 }
 
 }  // namespace mxtls
