@@ -271,7 +271,7 @@ std::string render_scan_html(std::istream& in, const scan_html_options& opt) {
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   out += fmt::format("<title>{}</title>\n<style>{}</style></head>\n<body>\n<h1>{}</h1>\n", esc(opt.title), style, esc(opt.title));
-  std::string note = fmt::format("{} destinations", records);
+  std::string note = fmt::format("{} destination{}", records, records == 1 ? "" : "s");
   if (!opt.generated.empty()) note += ", generated " + opt.generated;
   if (!opt.note.empty()) note += "; " + opt.note;
   out += fmt::format("<p class=\"note\">{}</p>\n", esc(note));

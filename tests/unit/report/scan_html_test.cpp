@@ -1,0 +1,65 @@
+// The scan's HTML report from JSONL records: counts, escaping, lines that are not records.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "mxtls/scan_html.hpp"
+
+namespace mxtls {
+namespace {
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string render(const std::string& jsonl) {
+  std::istringstream in(jsonl);
+  return render_scan_html(in, {});
+}
+
+TEST(ScanHtml, SummaryCountsChartsAndRows) {
+  std::string page = render(
+      R"({"schema":"mxtls-probe","version":1,"line":1,"input":"a.example","target":"a.example","verdict":"fine","outcome":"ok","exit_code":0,"hosts":[{"mx":"mx.a.example","address":"192.0.2.1","port":25,"verdict":"fine","senders_losing_tls":[],"tls":{"established":true,"protocol":"TLSv1.3","verified":true,"hostname_match":true,"expired":false}}]})"
+      "\n"
+      R"({"schema":"mxtls-probe","version":1,"line":2,"input":"b.example","target":"b.example","verdict":"seed case","outcome":"senders-lose-tls","exit_code":1,"hosts":[{"address":"192.0.2.2","port":25,"senders_losing_tls":["Postfix","Go"],"tls":{"established":true,"protocol":"TLSv1.2","verified":false,"hostname_match":false,"expired":true},"injection":{"command_injection":true}}]})"
+      "\n"
+      R"({"schema":"mxtls-probe","version":1,"line":4,"input":"bad one","target":"bad one","verdict":"not a target","outcome":"invalid","exit_code":2})"
+      "\n");
+  EXPECT_TRUE(has(page, "<!DOCTYPE html>"));
+  EXPECT_TRUE(has(page, "3 destinations"));
+  EXPECT_TRUE(has(page, "data-outcome=\"ok\"><b>1</b>"));
+  EXPECT_TRUE(has(page, "data-outcome=\"senders-lose-tls\"><b>1</b>"));
+  EXPECT_TRUE(has(page, "data-outcome=\"invalid\"><b>1</b>"));
+  EXPECT_TRUE(has(page, "data-outcome=\"command-injection\"><b>1</b>"));
+  for (const char* id : {"chart-outcomes", "chart-tls", "chart-certificates", "chart-senders"})
+    EXPECT_TRUE(has(page, std::string("id=\"") + id + "\"")) << id;
+  EXPECT_TRUE(has(page, "<title>TLSv1.2: 1</title>"));
+  EXPECT_TRUE(has(page, "<title>name mismatch: 1</title>"));
+  EXPECT_TRUE(has(page, "<title>expired: 1</title>"));
+  EXPECT_TRUE(has(page, "<title>Postfix: 1</title>"));
+  EXPECT_TRUE(has(page, "<td>b.example</td>"));
+  EXPECT_TRUE(has(page, "href=\"#d2-2\""));
+  EXPECT_TRUE(has(page, "id=\"d2-2\""));
+  EXPECT_FALSE(has(page, "http://"));
+  EXPECT_FALSE(has(page, "https://"));
+}
+
+TEST(ScanHtml, TextFromTheNetworkIsEscaped) {
+  std::string page = render(
+      R"({"line":1,"input":"<img src=x onerror=alert(1)>","verdict":"</td><script>alert(2)</script>","outcome":"unreachable","hosts":[{"address":"\"'&","transcript":[{"dir":"S","text":"<b>220</b>","ms":0}]}]})"
+      "\n");
+  EXPECT_FALSE(has(page, "<img src=x"));
+  EXPECT_FALSE(has(page, "<script>alert(2)"));
+  EXPECT_FALSE(has(page, "<b>220</b>"));
+  EXPECT_TRUE(has(page, "&lt;img src=x onerror=alert(1)&gt;"));
+  EXPECT_TRUE(has(page, "&lt;b&gt;220&lt;/b&gt;"));
+  EXPECT_TRUE(has(page, "&quot;&#39;&amp;"));
+}
+
+TEST(ScanHtml, LinesThatAreNotRecordsAreCountedAndNamed) {
+  std::string page = render("not json\n{\"no\":\"outcome\"}\n[1,2]\n\n{\"line\":3,\"input\":\"x\",\"outcome\":\"ok\"}\n{\"truncat");
+  EXPECT_TRUE(has(page, ">1 destination</p>")) << "singular";
+  EXPECT_TRUE(has(page, "4 lines of the records file are not records</b> (lines 1, 2, 3, 6)"));
+  EXPECT_TRUE(has(render(""), "0 destinations"));
+}
+
+}  // namespace
+}  // namespace mxtls
