@@ -78,30 +78,39 @@ std::string record_of(const scan_line& l, const probe_report* r, const std::stri
 // Lines of an earlier run's output that are complete records: (list line, input). A last
 // line cut short by a kill is cut off the file, so the run appends after whole records.
 bool read_done(const std::string& path, std::set<std::pair<std::size_t, std::string>>& done, std::string& error) {
-  std::FILE* f = std::fopen(path.c_str(), "r+b");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) {
     if (errno == ENOENT) return true;
     error = fmt::format("cannot open '{}' to resume: {}", path, std::strerror(errno));
     return false;
   }
-  std::string line;
-  long good_end = 0, pos = 0;
-  int ch;
-  while ((ch = std::fgetc(f)) != EOF) {
-    ++pos;
-    if (ch != '\n') {
-      line += static_cast<char>(ch);
-      continue;
-    }
-    auto j = nlohmann::json::parse(line, nullptr, false);
+  char* buf = nullptr;
+  std::size_t cap = 0;
+  long good_end = 0;
+  ssize_t n;
+  while ((n = ::getline(&buf, &cap, f)) > 0) {
+    std::string_view line(buf, static_cast<std::size_t>(n));
+    if (line.back() != '\n') break;  // cut short: dropped below
+    good_end += n;
+    // Only "line" and "input" are needed, and they come first: parse that head alone,
+    // not the whole diagnosis (records are kilobytes; lists have millions of lines).
+    std::size_t head = line.find(",\"target\"");
+    std::string prefix = head == std::string_view::npos ? std::string(line) : std::string(line.substr(0, head)) + "}";
+    auto j = nlohmann::json::parse(prefix, nullptr, false);
     if (!j.is_discarded() && j.is_object() && j.contains("line") && j["line"].is_number_unsigned() && j.contains("input") &&
-        j["input"].is_string() && j.contains("outcome"))
+        j["input"].is_string())
       done.emplace(j["line"].get<std::size_t>(), j["input"].get<std::string>());
-    good_end = pos;
-    line.clear();
   }
+  std::free(buf);
+  bool read_error = std::ferror(f);
+  std::fseek(f, 0, SEEK_END);
+  long size = std::ftell(f);
   std::fclose(f);
-  if (pos != good_end && ::truncate(path.c_str(), good_end) != 0) {
+  if (read_error) {
+    error = fmt::format("cannot read '{}' to resume", path);
+    return false;
+  }
+  if (size != good_end && ::truncate(path.c_str(), good_end) != 0) {
     error = fmt::format("cannot cut the incomplete last record off '{}': {}", path, std::strerror(errno));
     return false;
   }
@@ -159,11 +168,10 @@ bool write_html(const scan_args& a) {
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
   ho.generated = when;
   if (!a.shard.empty()) ho.note = "shard " + a.shard;
-  std::string html = render_scan_html(records, ho);
-  std::FILE* h = std::fopen(a.html.c_str(), "wb");
-  bool ok = h && std::fwrite(html.data(), 1, html.size(), h) == html.size();
-  if (h && std::fclose(h) != 0) ok = false;
-  if (!ok) {
+  std::ofstream h(a.html, std::ios::binary | std::ios::trunc);
+  if (h) write_scan_html(records, h, ho);
+  h.close();
+  if (!h) {
     std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
     return false;
   }

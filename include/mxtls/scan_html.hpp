@@ -3,6 +3,7 @@
 #pragma once
 
 #include <istream>
+#include <ostream>
 #include <string>
 
 namespace mxtls {
@@ -14,7 +15,11 @@ struct scan_html_options {
 };
 
 // Reads one JSON record per line (mxtls scan's output; lines that are not records are
-// counted and named in the report, never dropped silently).
+// counted and named in the report, never dropped silently) and writes the page to `out`.
+// `jsonl` is read three times from its start (it must be seekable, e.g. a file): memory
+// stays the same whatever the number of records.
+void write_scan_html(std::istream& jsonl, std::ostream& out, const scan_html_options& options);
+// The same, as a string.
 std::string render_scan_html(std::istream& jsonl, const scan_html_options& options);
 
 }  // namespace mxtls

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
@@ -227,11 +228,14 @@ const char* script = R"js(
 
 }  // namespace
 
-std::string render_scan_html(std::istream& in, const scan_html_options& opt) {
-  std::map<std::string, std::size_t> outcomes, tls_versions, cert_problems, losers;
-  std::size_t records = 0, not_records = 0, injection = 0;
-  std::vector<std::size_t> bad_lines;
-  std::string rows, diags;
+namespace {
+
+// Calls `fn` with each record of the file, from its start; counts the lines that are not
+// records (and notes the first of them) when `bad` is given.
+template <class Fn>
+void for_each_record(std::istream& in, Fn fn, std::size_t* bad = nullptr, std::vector<std::size_t>* bad_lines = nullptr) {
+  in.clear();
+  in.seekg(0);
   std::string text;
   std::size_t jsonl_line = 0;
   while (std::getline(in, text)) {
@@ -239,73 +243,100 @@ std::string render_scan_html(std::istream& in, const scan_html_options& opt) {
     if (text.empty()) continue;
     json rec = json::parse(text, nullptr, false);
     if (rec.is_discarded() || !rec.is_object() || !rec.contains("outcome")) {
-      ++not_records;
-      if (bad_lines.size() < 20) bad_lines.push_back(jsonl_line);
+      if (bad) ++*bad;
+      if (bad_lines && bad_lines->size() < 20) bad_lines->push_back(jsonl_line);
       continue;
     }
-    ++records;
-    std::string outcome = str(rec, "outcome");
-    ++outcomes[outcome];
-    row_facts f = facts_of(rec);
-    if (outcome != "invalid" && outcome != "dns-fails" && outcome != "error") ++tls_versions[f.tls];
-    if (f.tls != "none") {
-      if (f.cert_problems.empty()) ++cert_problems["none"];
-      for (const auto& p : f.cert_problems) ++cert_problems[p];
-    }
-    for (const auto& l : f.losers) ++losers[l];
-    if (f.injection) ++injection;
-    std::string anchor = fmt::format("d{}-{}", num(rec, "line"), records);
-    std::string cert;
-    for (const auto& p : f.cert_problems) cert += (cert.empty() ? "" : ", ") + p;
-    rows += fmt::format(
-        "<tr data-outcome=\"{}\"><td data-key=\"{}\">{}</td><td>{}</td><td data-key=\"{}\"><span class=\"pill\" "
-        "style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}{}</td><td><a href=\"#{}\">diagnosis</a></td></tr>\n",
-        esc(outcome), num(rec, "line"), num(rec, "line"), esc(str(rec, "input")), esc(outcome), colour_of(outcome),
-        esc(outcome), esc(f.tls), esc(cert), esc(str(rec, "verdict")), f.injection ? " <b>(command injection)</b>" : "", anchor);
-    diags += diagnosis(rec, anchor);
+    fn(rec);
   }
+}
+
+}  // namespace
+
+void write_scan_html(std::istream& in, std::ostream& out, const scan_html_options& opt) {
+  // Three readings of the records (summary and charts, table, diagnoses), so that memory
+  // does not grow with the number of destinations.
+  std::map<std::string, std::size_t> outcomes, tls_versions, cert_problems, losers;
+  std::size_t records = 0, not_records = 0, injection = 0;
+  std::vector<std::size_t> bad_lines;
+  for_each_record(
+      in,
+      [&](const json& rec) {
+        ++records;
+        std::string outcome = str(rec, "outcome");
+        ++outcomes[outcome];
+        row_facts f = facts_of(rec);
+        if (outcome != "invalid" && outcome != "dns-fails" && outcome != "error") ++tls_versions[f.tls];
+        if (f.tls != "none") {
+          if (f.cert_problems.empty()) ++cert_problems["none"];
+          for (const auto& p : f.cert_problems) ++cert_problems[p];
+        }
+        for (const auto& l : f.losers) ++losers[l];
+        if (f.injection) ++injection;
+      },
+      &not_records, &bad_lines);
 
   auto as_bars = [](const std::map<std::string, std::size_t>& m) {
     return std::vector<std::pair<std::string, std::size_t>>(m.begin(), m.end());
   };
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<title>{}</title>\n<style>{}</style></head>\n<body>\n<h1>{}</h1>\n", esc(opt.title), style, esc(opt.title));
+  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  out << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out << fmt::format("<title>{}</title>\n<style>{}</style></head>\n<body>\n<h1>{}</h1>\n", esc(opt.title), style, esc(opt.title));
   std::string note = fmt::format("{} destination{}", records, records == 1 ? "" : "s");
   if (!opt.generated.empty()) note += ", generated " + opt.generated;
   if (!opt.note.empty()) note += "; " + opt.note;
-  out += fmt::format("<p class=\"note\">{}</p>\n", esc(note));
+  out << fmt::format("<p class=\"note\">{}</p>\n", esc(note));
   if (not_records > 0) {
     std::string which;
     for (auto l : bad_lines) which += (which.empty() ? "" : ", ") + std::to_string(l);
-    out += fmt::format("<p class=\"note\"><b>{} lines of the records file are not records</b> (lines {}{}).</p>\n", not_records,
+    out << fmt::format("<p class=\"note\"><b>{} lines of the records file are not records</b> (lines {}{}).</p>\n", not_records,
                        which, not_records > bad_lines.size() ? ", ..." : "");
   }
-  out += "<section id=\"summary\"><div class=\"cards\">\n";
+  out << "<section id=\"summary\"><div class=\"cards\">\n";
   for (const auto& [o, colour] : outcome_colours()) {
     auto it = outcomes.find(o);
     if (it == outcomes.end()) continue;
-    out += fmt::format("<div class=\"card\" style=\"background:{}\" data-outcome=\"{}\"><b>{}</b>{}</div>\n", colour, o, it->second, o);
+    out << fmt::format("<div class=\"card\" style=\"background:{}\" data-outcome=\"{}\"><b>{}</b>{}</div>\n", colour, o, it->second, o);
   }
   if (injection > 0)
-    out += fmt::format("<div class=\"card\" style=\"background:#b71c1c\" data-outcome=\"command-injection\"><b>{}</b>command injection</div>\n",
+    out << fmt::format("<div class=\"card\" style=\"background:#b71c1c\" data-outcome=\"command-injection\"><b>{}</b>command injection</div>\n",
                        injection);
-  out += "</div></section>\n<section class=\"charts\">\n";
-  out += bar_chart("chart-outcomes", "Outcomes", as_bars(outcomes), true);
-  out += bar_chart("chart-tls", "TLS versions (no TLS: none)", as_bars(tls_versions), false);
-  out += bar_chart("chart-certificates", "Certificate problems (destinations with TLS)", as_bars(cert_problems), false);
-  out += bar_chart("chart-senders", "Senders that lose TLS", as_bars(losers), false);
-  out += "</section>\n<div class=\"controls\" id=\"table\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: any text in a row\">";
-  out += "<select id=\"outcome\"><option value=\"\">every outcome</option>";
-  for (const auto& [o, n] : outcomes) out += fmt::format("<option value=\"{}\">{} ({})</option>", esc(o), esc(o), n);
-  out += "</select><span id=\"shown\"></span></div>\n";
-  out += "<table id=\"results\"><thead><tr><th data-type=\"number\">Line</th><th>Destination</th><th>Outcome</th><th>TLS</th>"
+  out << "</div></section>\n<section class=\"charts\">\n";
+  out << bar_chart("chart-outcomes", "Outcomes", as_bars(outcomes), true);
+  out << bar_chart("chart-tls", "TLS versions (no TLS: none)", as_bars(tls_versions), false);
+  out << bar_chart("chart-certificates", "Certificate problems (destinations with TLS)", as_bars(cert_problems), false);
+  out << bar_chart("chart-senders", "Senders that lose TLS", as_bars(losers), false);
+  out << "</section>\n<div class=\"controls\" id=\"table\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: any text in a row\">";
+  out << "<select id=\"outcome\"><option value=\"\">every outcome</option>";
+  for (const auto& [o, n] : outcomes) out << fmt::format("<option value=\"{}\">{} ({})</option>", esc(o), esc(o), n);
+  out << "</select><span id=\"shown\"></span></div>\n";
+  out << "<table id=\"results\"><thead><tr><th data-type=\"number\">Line</th><th>Destination</th><th>Outcome</th><th>TLS</th>"
          "<th>Certificate</th><th>Verdict</th><th>Details</th></tr></thead>\n<tbody>\n";
-  out += rows;
-  out += "</tbody></table>\n<h2>Diagnoses</h2>\n<p class=\"note\">Open one with its table row's link.</p>\n";
-  out += diags;
-  out += fmt::format("<script>{}</script>\n</body></html>\n", script);
-  return out;
+
+  std::size_t n = 0;
+  auto anchor_of = [&](const json& rec) { return fmt::format("d{}-{}", num(rec, "line"), ++n); };
+  for_each_record(in, [&](const json& rec) {
+    std::string outcome = str(rec, "outcome");
+    row_facts f = facts_of(rec);
+    std::string cert;
+    for (const auto& p : f.cert_problems) cert += (cert.empty() ? "" : ", ") + p;
+    out << fmt::format(
+        "<tr data-outcome=\"{}\"><td data-key=\"{}\">{}</td><td>{}</td><td data-key=\"{}\"><span class=\"pill\" "
+        "style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}{}</td><td><a href=\"#{}\">diagnosis</a></td></tr>\n",
+        esc(outcome), num(rec, "line"), num(rec, "line"), esc(str(rec, "input")), esc(outcome), colour_of(outcome),
+        esc(outcome), esc(f.tls), esc(cert), esc(str(rec, "verdict")), f.injection ? " <b>(command injection)</b>" : "",
+        anchor_of(rec));
+  });
+  out << "</tbody></table>\n<h2>Diagnoses</h2>\n<p class=\"note\">Open one with its table row's link.</p>\n";
+  n = 0;
+  for_each_record(in, [&](const json& rec) { out << diagnosis(rec, anchor_of(rec)); });
+  out << fmt::format("<script>{}</script>\n</body></html>\n", script);
+}
+
+std::string render_scan_html(std::istream& in, const scan_html_options& opt) {
+  std::ostringstream out;
+  write_scan_html(in, out, opt);
+  return out.str();
 }
 
 }  // namespace mxtls
