@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -424,6 +425,32 @@ TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
   EXPECT_EQ(slow.exit_code, 3);
   EXPECT_TRUE(has(slow.output, "failed: timeout")) << slow.output;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+
+  // The same domains through mxtls scan: all at once, the lookups side by side on the
+  // scan's resolvers; each line gets the probe's outcome.
+  std::ofstream(dir_ / "domains.txt") << "seed.mxtls-probe.net\norder.mxtls-probe.net\nrefused.mxtls-probe.org\n"
+                                         "implicit.mxtls-probe.net\nnullmx.mxtls-probe.net\nnothing-here.mxtls-probe.net\n"
+                                         "cnamed.mxtls-probe.net\nnoaddr.mxtls-probe.net\nx.slow-mxtls-probe.org\n";
+  start = std::chrono::steady_clock::now();
+  auto scan = run(dir_,
+                  {MXTLS_BINARY, "scan", (dir_ / "domains.txt").string(), "--port", std::to_string(smtp_port), "--resolver",
+                   "127.0.0.1:" + std::to_string(dns_port), "--no-injection-test", "--timeout", "connect=2", "--timeout",
+                   "dns=2", "--out", (dir_ / "domains.jsonl").string()},
+                  60s);
+  EXPECT_EQ(scan.exit_code, 1) << scan.output;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s) << "the slow zone's timeouts overlap with the rest";
+  std::map<int, std::string> outcome;
+  std::ifstream jsonl(dir_ / "domains.jsonl");
+  std::regex field("\"line\":([0-9]+),.*?\"outcome\":\"([a-z-]+)\"");
+  for (std::string line; std::getline(jsonl, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, field)) outcome[std::stoi(m[1])] = m[2];
+  }
+  std::map<int, std::string> expected{{1, "senders-lose-tls"}, {2, "senders-lose-tls"}, {3, "dns-fails"},
+                                      {4, "senders-lose-tls"}, {5, "dns-fails"},        {6, "dns-fails"},
+                                      {7, "senders-lose-tls"}, {8, "dns-fails"},        {9, "dns-fails"}};
+  EXPECT_EQ(outcome, expected) << scan.output;
+  EXPECT_TRUE(has(scan.output, "9 lines: 9 probed")) << scan.output;
 
   kill(unbound, SIGTERM);
   t::wait_for(unbound, 5s);
