@@ -367,6 +367,8 @@ int run_scan_cmd(scan_args& a) {
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&, i] { ios[i]->run(); });
   main_io.run();
   for (auto& t : pool) t.join();
+  std::error_code ignored;
+  sigs.clear(ignored);  // SIGINT and SIGTERM act as usual again (while the report is written)
   if (failure) std::rethrow_exception(failure);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (out != stdout) std::fclose(out);
