@@ -1,6 +1,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -8,12 +10,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <algorithm>
-#include <atomic>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
-#include <sstream>
 
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
@@ -255,9 +255,18 @@ int run_scan_cmd(scan_args& a) {
       return exit_usage;
     }
   }
+  // A record that cannot be written (disk full, a closed pipe) stops the scan: probing on
+  // would only lose more results.
+  std::atomic<bool> write_failed{false};
+  std::function<void()> stop_all;
   auto write = [&](const std::string& rec) {
-    std::fwrite(rec.data(), 1, rec.size(), out);
-    std::fflush(out);
+    if (write_failed) return;
+    if (std::fwrite(rec.data(), 1, rec.size(), out) != rec.size() || std::fflush(out) != 0) {
+      write_failed = true;
+      std::fprintf(stderr, "mxtls scan: cannot write the records to %s: %s; no new probes\n",
+                   a.out.empty() ? "standard output" : a.out.c_str(), std::strerror(errno));
+      if (stop_all) stop_all();
+    }
   };
   for (const auto& l : list.invalid) {
     std::fprintf(stderr, "mxtls scan: line %zu: %s; skipped\n", l.line, l.error.c_str());
@@ -307,6 +316,9 @@ int run_scan_cmd(scan_args& a) {
     scanners.push_back(std::make_unique<scanner>(part, *ctxs[i], feed));
   }
   asio::io_context& main_io = *ios[0];
+  stop_all = [&] {
+    for (unsigned i = 0; i < threads; ++i) asio::post(*ios[i], [&, i] { scanners[i]->stop(); });
+  };
 
   bool tty = a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO));
   auto start = std::chrono::steady_clock::now();
@@ -329,7 +341,7 @@ int run_scan_cmd(scan_args& a) {
       if (++signals == 1) {
         std::fprintf(stderr, "%smxtls scan: %s: no new probes; waiting for %zu open ones (again to abandon them)\n",
                      tty ? "\r\033[K" : "", sig == SIGINT ? "SIGINT" : "SIGTERM", feed.progress().active);
-        for (unsigned i = 0; i < threads; ++i) asio::post(*ios[i], [&, i] { scanners[i]->stop(); });
+        stop_all();
         wait_signal();
       } else {
         for (auto& io : ios) io->stop();  // abandon open probes; every finished record is already written
@@ -389,7 +401,7 @@ int run_scan_cmd(scan_args& a) {
   std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, %u thread%s, peak memory %ld KiB\n", secs,
                secs > 0 ? p.done / secs : 0.0, p.peak_active, threads, threads == 1 ? "" : "s", peak_rss_kib());
 
-  int code = exit_ok;
+  int code = write_failed ? exit_usage : exit_ok;
   if (!a.html.empty() && !write_html(a)) code = exit_usage;
   bool all_ok = list.invalid.empty() && p.errors == 0 && p.command_injection == 0;
   for (const auto& [o, n] : p.outcomes)

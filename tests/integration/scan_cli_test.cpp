@@ -127,6 +127,9 @@ TEST_F(ScanCli, UniqueShardsStdinAndUsageErrors) {
   EXPECT_TRUE(has(resume.output, "--resume needs --out")) << resume.output;
   auto html = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--html", (dir_ / "x.html").string()});
   EXPECT_EQ(html.exit_code, 2);
+  auto full = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--out", "/dev/full", "--no-injection-test"});
+  EXPECT_EQ(full.exit_code, 2) << full.output;
+  EXPECT_TRUE(has(full.output, "cannot write the records to /dev/full")) << "a full disk stops the scan: " << full.output;
   auto as = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--as", "nosuchclient"});
   EXPECT_EQ(as.exit_code, 2);
   EXPECT_TRUE(has(as.output, "no client model 'nosuchclient'")) << as.output;
