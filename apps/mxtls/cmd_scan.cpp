@@ -322,13 +322,12 @@ int run_scan_cmd(scan_args& a) {
 
   bool tty = a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO));
   auto start = std::chrono::steady_clock::now();
-  std::size_t total = list.targets.size();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   auto progress_line = [&] {
     scan_progress p = feed.progress();
     double secs = elapsed(), rate = secs > 0 ? p.done / secs : 0;
-    std::string eta = rate > 0 ? duration_text((total - p.done) / rate) : "?";
-    std::fprintf(stderr, "\r\033[K%zu/%zu done, %zu open, %.1f/s, ETA %s%s%s", p.done, total, p.active, rate, eta.c_str(),
+    std::string eta = rate > 0 ? duration_text((p.total - p.done) / rate) : "?";
+    std::fprintf(stderr, "\r\033[K%zu/%zu done, %zu open, %.1f/s, ETA %s%s%s", p.done, p.total, p.active, rate, eta.c_str(),
                  p.done ? " | " : "", outcome_counts(p, 0).c_str());
     std::fflush(stderr);
   };
@@ -387,7 +386,7 @@ int run_scan_cmd(scan_args& a) {
 
   // The summary: every line of the list is accounted for.
   scan_progress p = feed.progress();
-  std::size_t not_probed = total - p.done;
+  std::size_t not_probed = p.total - p.done;
   double secs = elapsed();
   std::fprintf(stderr, "mxtls scan: %zu lines: %zu probed, %zu invalid, %zu blank or comments", list.lines, p.done,
                list.invalid.size(), list.blank_or_comment);
