@@ -8,8 +8,10 @@ int main(int argc, char** argv) {
   CLI::App app{"mxtls: tells why TLS between two mail servers fails, and proves it.", "mxtls"};
   app.footer(
       "Run 'mxtls COMMAND --help' for a command's options and examples.\n"
-      "Exit codes: 0 fine, 1 findings of severity error, 2 usage error or unusable input.\n"
-      "Documentation: docs/ in the source tree (findings.md, lint-json.md, exit-codes.md).");
+      "Exit codes: 0 fine, 1 a problem found, 2 usage error or unusable input; probe adds 3\n"
+      "(unreachable), scan adds 130 (stopped by a signal) — docs/exit-codes.md.\n"
+      "Documentation: docs/ in the source tree (mxtls-lint.md, mxtls-serve.md, mxtls-probe.md,\n"
+      "mxtls-scan.md, findings.md, lint-json.md, probe-json.md, exit-codes.md).");
   app.set_version_flag("--version", "mxtls 0.1.0");
   app.require_subcommand(1);
 
