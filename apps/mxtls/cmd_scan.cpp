@@ -1,4 +1,5 @@
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -193,6 +194,14 @@ int run_scan_cmd(scan_args& a) {
   if (!a.html.empty() && a.out.empty()) {
     std::fprintf(stderr, "mxtls scan: --html needs --out FILE (the report is made from the records)\n");
     return exit_usage;
+  }
+  if (!a.html.empty()) {
+    struct stat st{};
+    if (stat(a.out.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+      std::fprintf(stderr, "mxtls scan: --html reads the records back from --out, which must be a regular file ('%s' is not)\n",
+                   a.out.c_str());
+      return exit_usage;
+    }
   }
   if (a.resume && a.out.empty()) {
     std::fprintf(stderr, "mxtls scan: --resume needs --out FILE (the records of the earlier run)\n");

@@ -127,6 +127,10 @@ TEST_F(ScanCli, UniqueShardsStdinAndUsageErrors) {
   EXPECT_TRUE(has(resume.output, "--resume needs --out")) << resume.output;
   auto html = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--html", (dir_ / "x.html").string()});
   EXPECT_EQ(html.exit_code, 2);
+  auto pipe_out = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--out", "/dev/null", "--html",
+                                (dir_ / "r.html").string()});
+  EXPECT_EQ(pipe_out.exit_code, 2);
+  EXPECT_TRUE(has(pipe_out.output, "must be a regular file")) << pipe_out.output;
   auto full = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "list.txt").string(), "--out", "/dev/full", "--no-injection-test"});
   EXPECT_EQ(full.exit_code, 2) << full.output;
   EXPECT_TRUE(has(full.output, "cannot write the records to /dev/full")) << "a full disk stops the scan: " << full.output;
