@@ -297,15 +297,13 @@ int run_scan_cmd(scan_args& a) {
   std::vector<std::unique_ptr<asio::io_context>> ios;
   std::vector<std::unique_ptr<probe_context>> ctxs;
   connection_gate gate(a.per_host_limit);
-  bool names = std::any_of(list.targets.begin(), list.targets.end(),
-                           [&](const scan_line& t) { return !parse_probe_target(t.text, a.flags.port).literal; });
   try {
     auto tls = make_client_tls_context(so.probe.session, true);  // one CA store for every thread
     for (unsigned i = 0; i < threads; ++i) {
       ios.push_back(std::make_unique<asio::io_context>(1));
       ctxs.push_back(std::make_unique<probe_context>(so.probe, tls));
       ctxs.back()->gate = &gate;
-      if (names) ctxs.back()->resolver();  // a bad --resolver is a usage error before anything starts
+      if (list.names) ctxs.back()->resolver();  // a bad --resolver is a usage error before anything starts
     }
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls scan: %s\n", e.what());

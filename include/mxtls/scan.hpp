@@ -40,6 +40,7 @@ struct scan_list {
   std::size_t blank_or_comment = 0;
   std::size_t repeats = 0;         // dropped by `unique`
   std::size_t other_shards = 0;    // left to the other shards
+  bool names = false;              // some target is a domain name (DNS is needed)
 };
 
 // One target per line: a domain, [host], host:port, [host]:port or an address; '#' starts

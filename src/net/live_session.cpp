@@ -5,7 +5,6 @@
 #include <openssl/x509v3.h>
 
 #include <cstdlib>
-#include <optional>
 #include <stdexcept>
 
 #include <asio/connect.hpp>
@@ -249,29 +248,26 @@ int code_of(const std::string& raw) {
 
 std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt, bool preload) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX* c = ctx->native_handle();
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
-  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
-  int ok = 0;
-  if (opt.ca_file.empty() && opt.ca_dir.empty() && !preload) {
-    ok = SSL_CTX_set_default_verify_paths(ctx->native_handle());
-  } else if (opt.ca_file.empty() && opt.ca_dir.empty()) {
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  if (!opt.ca_file.empty() || !opt.ca_dir.empty()) {
+    if (SSL_CTX_load_verify_locations(c, opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
+                                      opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str()) != 1)
+      throw std::invalid_argument("cannot load the CA store '" + (opt.ca_file.empty() ? opt.ca_dir : opt.ca_file) + "'");
+    return ctx;
+  }
+  if (preload) {
     // The system's CA bundle, read into memory once. SSL_CTX_set_default_verify_paths()
     // would also add OpenSSL 3's directory store, which lists the whole certificate
     // directory on every lookup of an issuer it does not hold (every self-signed or
     // privately issued certificate): the main cost of a probe in mxtls scan.
     const char* env = std::getenv(X509_get_default_cert_file_env());
     const char* file = env && *env ? env : X509_get_default_cert_file();
-    ok = SSL_CTX_load_verify_locations(ctx->native_handle(), file, nullptr);
-    if (ok != 1) {
-      ERR_clear_error();
-      ok = SSL_CTX_set_default_verify_paths(ctx->native_handle());
-    }
-  } else {
-    ok = SSL_CTX_load_verify_locations(ctx->native_handle(), opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
-                                       opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str());
+    if (SSL_CTX_load_verify_locations(c, file, nullptr) == 1) return ctx;
+    ERR_clear_error();
   }
-  if (ok != 1 && !(opt.ca_file.empty() && opt.ca_dir.empty()))
-    throw std::invalid_argument("cannot load the CA store '" + (opt.ca_file.empty() ? opt.ca_dir : opt.ca_file) + "'");
+  SSL_CTX_set_default_verify_paths(c);
   return ctx;
 }
 

@@ -86,7 +86,7 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
         entry.error = "'" + entry.text + "' is not a target (white space, control characters or non-ASCII octets inside)";
       } else {
         try {
-          parse_probe_target(entry.text, opt.default_port);
+          if (!parse_probe_target(entry.text, opt.default_port).literal) out.names = true;
         } catch (const std::invalid_argument& e) {
           entry.error = e.what();
         }

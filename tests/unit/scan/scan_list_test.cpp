@@ -43,6 +43,8 @@ TEST(ScanList, CommentsBlankLinesAndInvalidLinesAreCountedWithLineNumbers) {
   EXPECT_EQ(l.targets[2].text, "mx.example.org:587");
   EXPECT_EQ(l.targets[3].text, "[2001:db8::1]");
   EXPECT_EQ(l.targets[4].line, 11u) << "a last line without a newline is read";
+  EXPECT_TRUE(l.names) << "example.com needs DNS";
+  EXPECT_FALSE(read("[192.0.2.1]:2525\n2001:db8::1\nlocalhost\n").names) << "addresses only: no DNS";
   ASSERT_EQ(l.invalid.size(), 4u);
   EXPECT_EQ(l.invalid[0].line, 6u);
   EXPECT_NE(l.invalid[0].error.find("'not a host' is not a target"), std::string::npos) << l.invalid[0].error;
