@@ -1,10 +1,13 @@
 // Fuzz target: the push parser and the EHLO analysis on raw octets.
-// Checks, beyond "no crash": splitting the input anywhere gives the same replies, and
-// the parser's limits hold.
+// Checks, beyond "no crash": splitting the input anywhere gives the same replies, the
+// parser's limits hold, and the JSON writer escapes the octets as nlohmann does.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
+#include "mxtls/json_writer.hpp"
 #include "mxtls/lint.hpp"
 #include "mxtls/reply_parser.hpp"
 #include "mxtls/report.hpp"
@@ -49,6 +52,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (split.size() != whole.size() || total_lines(split) != total_lines(whole)) std::abort();
   for (std::size_t i = 0; i < whole.size(); ++i)
     if (split[i].data != whole[i].data || split[i].complete != whole[i].complete) std::abort();
+
+  std::string escaped;
+  mxtls::append_json_string(escaped, in);
+  if (escaped != nlohmann::json(std::string(in)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) std::abort();
 
   mxtls::lint_options o;
   o.raw = true;

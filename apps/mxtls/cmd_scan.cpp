@@ -47,33 +47,21 @@ struct scan_args {
   std::string progress = "auto";
 };
 
-using ojson = nlohmann::ordered_json;
-
-std::string dump(const ojson& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-// A record: the probe's JSON object with the list's line number and the input after
-// "schema" and "version". (Spliced into the rendered text: rebuilding the object to put
-// two keys first would copy the whole diagnosis once more.)
+// A record: the probe's JSON object, with the list's line number and the input right
+// after "schema" and "version"; without a report (an invalid line, a probe that failed)
+// the same head, the verdict and the outcome.
 std::string record_of(const scan_line& l, const probe_report* r, const std::string& outcome, const std::string& verdict, int exit_code) {
-  ojson where;
-  where["line"] = l.line;
-  where["input"] = l.text;
-  std::string head = dump(where);  // {"line":N,"input":"..."}
-  std::string body;
+  std::string out;
+  json_writer w(out);
   if (r) {
-    body = dump(probe_to_json(*r));  // {"schema":"mxtls-probe","version":1,"target":...}
+    write_probe_json(w, *r, {l.line, l.text});
   } else {
-    ojson j;
-    j["schema"] = "mxtls-probe";
-    j["version"] = probe_json_version;
-    j["target"] = l.text;
-    j["verdict"] = verdict;
-    j["outcome"] = outcome;
-    j["exit_code"] = exit_code;
-    body = dump(j);
+    w.begin_object().member("schema", "mxtls-probe").member("version", probe_json_version);
+    w.member("line", l.line).member("input", l.text).member("target", l.text).member("verdict", verdict);
+    w.member("outcome", outcome).member("exit_code", exit_code).end_object();
   }
-  std::size_t at = body.find(",\"target\"");
-  return body.substr(0, at + 1) + head.substr(1, head.size() - 2) + body.substr(at) + "\n";
+  out += '\n';
+  return out;
 }
 
 // Lines of an earlier run's output that are complete records: (list line, input). A last

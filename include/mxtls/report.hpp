@@ -4,8 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "mxtls/json_writer.hpp"
 #include "mxtls/lint.hpp"
 
 namespace mxtls {
@@ -19,8 +18,10 @@ struct text_options {
 };
 
 std::string render_lint_text(const lint_result& result, const text_options& options);
-nlohmann::ordered_json lint_to_json(const lint_result& result, std::string_view input_name, bool raw);
-// The same, serialised; octets that are not UTF-8 (garbage input) become U+FFFD.
+// The lint JSON document (docs/lint-json.md) as the writer's next value; octets that are
+// not UTF-8 (garbage input) become U+FFFD.
+void write_lint_json(json_writer& w, const lint_result& result, std::string_view input_name, bool raw);
+// The same document on its own, indented by two.
 std::string render_lint_json(const lint_result& result, std::string_view input_name, bool raw);
 
 }  // namespace mxtls

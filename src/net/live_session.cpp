@@ -251,6 +251,10 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
   SSL_CTX* c = ctx->native_handle();
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  // Read what the socket holds in one call instead of a record header and then its body
+  // (a handshake flight is six records); tls_on_socket asks OpenSSL before it waits on
+  // the socket, so records read ahead are never left waiting.
+  SSL_CTX_set_read_ahead(c, 1);
   if (!opt.ca_file.empty() || !opt.ca_dir.empty()) {
     if (SSL_CTX_load_verify_locations(c, opt.ca_file.empty() ? nullptr : opt.ca_file.c_str(),
                                       opt.ca_dir.empty() ? nullptr : opt.ca_dir.c_str()) != 1)

@@ -2,66 +2,68 @@
 
 namespace mxtls {
 
-nlohmann::ordered_json lint_to_json(const lint_result& r, std::string_view input_name, bool raw) {
-  using json = nlohmann::ordered_json;
+void write_lint_json(json_writer& w, const lint_result& r, std::string_view input_name, bool raw) {
   const ehlo_reply& e = r.ehlo;
-  json j;
-  j["schema"] = "mxtls-lint";
-  j["version"] = lint_json_version;
-  j["input"] = {{"name", input_name},
-                {"mode", raw ? "raw" : "paste"},
-                {"octets", r.input_octets},
-                {"lines", r.input_lines},
-                {"ignored_lines", r.ignored_lines},
-                {"ehlo_replies", r.ehlo_replies_in_input}};
-  j["verdict"] = {{"status", r.status == verdict_status::errors     ? "errors"
-                             : r.status == verdict_status::warnings ? "warnings"
-                                                                    : "ok"},
-                  {"headline", r.headline}};
-  j["reply"] = {{"code", e.code >= 0 ? json(e.code) : json(nullptr)},
-                {"lines_sent", e.lines_sent},
-                {"lines_read_strictly", e.lines_read_strictly}};
-  j["starttls"] = {{"visible_to_strict_clients", e.starttls_visible}, {"present", e.starttls_anywhere}};
-  if (e.greeting)
-    j["greeting"] = {{"domain", e.greeting->domain},
-                     {"text", e.greeting->text},
-                     {"line", e.greeting->line},
-                     {"valid", e.greeting->valid},
-                     {"address_literal", e.greeting->address_literal}};
+  w.begin_object();
+  w.member("schema", "mxtls-lint").member("version", lint_json_version);
+  w.key("input").begin_object();
+  w.member("name", input_name).member("mode", raw ? "raw" : "paste").member("octets", r.input_octets);
+  w.member("lines", r.input_lines);
+  w.key("ignored_lines").begin_array();
+  for (auto line : r.ignored_lines) w.value(line);
+  w.end_array();
+  w.member("ehlo_replies", r.ehlo_replies_in_input).end_object();
+  w.key("verdict").begin_object();
+  w.member("status", r.status == verdict_status::errors     ? "errors"
+                     : r.status == verdict_status::warnings ? "warnings"
+                                                            : "ok");
+  w.member("headline", r.headline).end_object();
+  w.key("reply").begin_object().key("code");
+  if (e.code >= 0)
+    w.value(e.code);
   else
-    j["greeting"] = nullptr;
-  j["extensions"] = json::array();
-  for (const auto& x : e.extensions)
-    j["extensions"].push_back({{"keyword", x.keyword},
-                               {"params", x.params},
-                               {"line", x.line},
-                               {"seen_by_strict_client", x.seen_by_strict_client}});
-  j["findings"] = json::array();
+    w.null();
+  w.member("lines_sent", e.lines_sent).member("lines_read_strictly", e.lines_read_strictly).end_object();
+  w.key("starttls").begin_object();
+  w.member("visible_to_strict_clients", e.starttls_visible).member("present", e.starttls_anywhere).end_object();
+  w.key("greeting");
+  if (e.greeting) {
+    const auto& g = *e.greeting;
+    w.begin_object().member("domain", g.domain).member("text", g.text).member("line", g.line);
+    w.member("valid", g.valid).member("address_literal", g.address_literal).end_object();
+  } else {
+    w.null();
+  }
+  w.key("extensions").begin_array();
+  for (const auto& x : e.extensions) {
+    w.begin_object().member("keyword", x.keyword).key("params").strings(x.params);
+    w.member("line", x.line).member("seen_by_strict_client", x.seen_by_strict_client).end_object();
+  }
+  w.end_array();
+  w.key("findings").begin_array();
   for (const auto& f : e.findings) {
     const auto& c = f.entry();
-    j["findings"].push_back({{"id", c.name},
-                             {"severity", to_string(c.level)},
-                             {"line", f.line},
-                             {"column", f.column},
-                             {"rfc", c.rfc},
-                             {"message", f.message},
-                             {"fix", c.fix}});
+    w.begin_object().member("id", c.name).member("severity", to_string(c.level)).member("line", f.line);
+    w.member("column", f.column).member("rfc", c.rfc).member("message", f.message).member("fix", c.fix).end_object();
   }
-  j["summary"] = {{"errors", r.errors}, {"warnings", r.warnings}, {"infos", r.infos}};
-  j["clients"] = json::array();
-  for (const auto& c : r.clients)
-    j["clients"].push_back({{"id", c.id},
-                            {"name", c.name},
-                            {"version", c.version},
-                            {"sees_starttls", c.sees_starttls},
-                            {"outcome", to_string(c.outcome)},
-                            {"outcome_required", to_string(c.outcome_required)},
-                            {"why", c.why}});
-  return j;
+  w.end_array();
+  w.key("summary").begin_object();
+  w.member("errors", r.errors).member("warnings", r.warnings).member("infos", r.infos).end_object();
+  w.key("clients").begin_array();
+  for (const auto& c : r.clients) {
+    w.begin_object().member("id", c.id).member("name", c.name).member("version", c.version);
+    w.member("sees_starttls", c.sees_starttls).member("outcome", to_string(c.outcome));
+    w.member("outcome_required", to_string(c.outcome_required)).member("why", c.why).end_object();
+  }
+  w.end_array();
+  w.end_object();
 }
 
 std::string render_lint_json(const lint_result& r, std::string_view input_name, bool raw) {
-  return lint_to_json(r, input_name, raw).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string out;
+  json_writer w(out, 2);
+  write_lint_json(w, r, input_name, raw);
+  return out;
 }
 
 }  // namespace mxtls

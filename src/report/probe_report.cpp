@@ -61,63 +61,96 @@ std::string render_probe_text(const probe_report& r, bool color) {
   return out;
 }
 
-nlohmann::ordered_json probe_to_json(const probe_report& r) {
-  using json = nlohmann::ordered_json;
-  json j;
-  j["schema"] = "mxtls-probe";
-  j["version"] = probe_json_version;
-  j["target"] = r.target;
-  j["policy"] = to_string(r.policy);
-  j["verdict"] = r.verdict;
-  j["outcome"] = to_string(r.outcome);
-  j["exit_code"] = r.exit_code;
-  j["dns"] = r.dns;
-  j["hosts"] = json::array();
-  for (const auto& h : r.hosts) {
-    const auto& s = h.session;
-    json host;
-    host["name"] = h.name.empty() ? json(nullptr) : json(h.name);
-    host["mx"] = h.mx.empty() ? json(nullptr) : json(h.mx);
-    host["address"] = h.address;
-    host["port"] = h.port;
-    host["verdict"] = h.verdict;
-    host["outcome"] = to_string(h.outcome);
-    host["senders_losing_tls"] = h.losers;
-    host["transcript"] = json::array();
-    for (const auto& t : s.transcript) host["transcript"].push_back({{"dir", std::string(1, t.dir)}, {"text", t.text}, {"ms", t.ms}});
-    host["lint"] = h.lint ? lint_to_json(*h.lint, "EHLO reply", true) : json(nullptr);
-    host["starttls"] = {{"offered", s.starttls_offered},
-                        {"attempted", s.starttls_attempted},
-                        {"reply_code", s.starttls_code >= 0 ? json(s.starttls_code) : json(nullptr)}};
-    json chain = json::array();
-    for (const auto& c : s.chain)
-      chain.push_back({{"subject", c.subject}, {"issuer", c.issuer}, {"dns_names", c.dns_names}, {"not_before", c.not_before},
-                       {"not_after", c.not_after}, {"key", c.key}, {"sha256", c.sha256}});
-    host["tls"] = {{"established", s.tls_established},
-                   {"protocol", s.tls_established ? json(s.tls_protocol) : json(nullptr)},
-                   {"cipher", s.tls_established ? json(s.tls_cipher) : json(nullptr)},
-                   {"group", s.tls_group.empty() ? json(nullptr) : json(s.tls_group)},
-                   {"verified", s.tls_established ? json(s.chain_verified) : json(nullptr)},
-                   {"verify_error", s.verify_error.empty() ? json(nullptr) : json(s.verify_error)},
-                   {"hostname_match", s.tls_established && !h.name.empty() ? json(s.hostname_match) : json(nullptr)},
-                   {"expired", s.tls_established ? json(s.expired) : json(nullptr)},
-                   {"chain", chain}};
-    host["lint_after_tls"] = h.lint_after_tls ? lint_to_json(*h.lint_after_tls, "EHLO reply after TLS", true) : json(nullptr);
-    host["injection"] = {{"plaintext_after_220", s.plaintext_after_220},
-                         {"command_injection", h.injection_checked && h.injection_error.empty() ? json(h.command_injection) : json(nullptr)}};
-    host["starttls_after_tls"] = h.starttls_after_tls;
-    host["envelope"] = s.mail_code < 0 ? json(nullptr)
-                                       : json{{"mail_code", s.mail_code},
-                                              {"rcpt_code", s.rcpt_code >= 0 ? json(s.rcpt_code) : json(nullptr)},
-                                              {"rcpt_reply", s.rcpt_reply}};
-    host["error"] = s.error.empty() ? json(nullptr) : json{{"phase", s.error_phase}, {"message", s.error}};
-    j["hosts"].push_back(std::move(host));
+namespace {
+
+// A member whose value is null when it is not known (no reply code, no TLS to speak of).
+template <class T>
+void member_if(json_writer& w, std::string_view name, bool known, const T& v) {
+  w.key(name);
+  if (known)
+    w.value(v);
+  else
+    w.null();
+}
+
+void write_host(json_writer& w, const host_report& h) {
+  const auto& s = h.session;
+  bool tls = s.tls_established;
+  w.begin_object();
+  w.key("name").value_or_null(h.name).key("mx").value_or_null(h.mx);
+  w.member("address", h.address).member("port", h.port).member("verdict", h.verdict);
+  w.member("outcome", to_string(h.outcome)).key("senders_losing_tls").strings(h.losers);
+  w.key("transcript").begin_array();
+  for (const auto& t : s.transcript)
+    w.begin_object().member("dir", std::string_view(&t.dir, 1)).member("text", t.text).member("ms", t.ms).end_object();
+  w.end_array();
+  w.key("lint");
+  if (h.lint)
+    write_lint_json(w, *h.lint, "EHLO reply", true);
+  else
+    w.null();
+  w.key("starttls").begin_object().member("offered", s.starttls_offered).member("attempted", s.starttls_attempted);
+  member_if(w, "reply_code", s.starttls_code >= 0, s.starttls_code);
+  w.end_object();
+  w.key("tls").begin_object().member("established", tls);
+  member_if(w, "protocol", tls, s.tls_protocol);
+  member_if(w, "cipher", tls, s.tls_cipher);
+  w.key("group").value_or_null(s.tls_group);
+  member_if(w, "verified", tls, s.chain_verified);
+  w.key("verify_error").value_or_null(s.verify_error);
+  member_if(w, "hostname_match", tls && !h.name.empty(), s.hostname_match);
+  member_if(w, "expired", tls, s.expired);
+  w.key("chain").begin_array();
+  for (const auto& c : s.chain) {
+    w.begin_object().member("subject", c.subject).member("issuer", c.issuer).key("dns_names").strings(c.dns_names);
+    w.member("not_before", c.not_before).member("not_after", c.not_after).member("key", c.key).member("sha256", c.sha256);
+    w.end_object();
   }
-  return j;
+  w.end_array().end_object();
+  w.key("lint_after_tls");
+  if (h.lint_after_tls)
+    write_lint_json(w, *h.lint_after_tls, "EHLO reply after TLS", true);
+  else
+    w.null();
+  w.key("injection").begin_object().member("plaintext_after_220", s.plaintext_after_220);
+  member_if(w, "command_injection", h.injection_checked && h.injection_error.empty(), h.command_injection);
+  w.end_object();
+  w.member("starttls_after_tls", h.starttls_after_tls);
+  w.key("envelope");
+  if (s.mail_code < 0) {
+    w.null();
+  } else {
+    w.begin_object().member("mail_code", s.mail_code);
+    member_if(w, "rcpt_code", s.rcpt_code >= 0, s.rcpt_code);
+    w.member("rcpt_reply", s.rcpt_reply).end_object();
+  }
+  w.key("error");
+  if (s.error.empty())
+    w.null();
+  else
+    w.begin_object().member("phase", s.error_phase).member("message", s.error).end_object();
+  w.end_object();
+}
+
+}  // namespace
+
+void write_probe_json(json_writer& w, const probe_report& r, const probe_json_head& head) {
+  w.begin_object();
+  w.member("schema", "mxtls-probe").member("version", probe_json_version);
+  if (head.line > 0) w.member("line", head.line).member("input", head.input);
+  w.member("target", r.target).member("policy", to_string(r.policy)).member("verdict", r.verdict);
+  w.member("outcome", to_string(r.outcome)).member("exit_code", r.exit_code).key("dns").strings(r.dns);
+  w.key("hosts").begin_array();
+  for (const auto& h : r.hosts) write_host(w, h);
+  w.end_array();
+  w.end_object();
 }
 
 std::string render_probe_json(const probe_report& r) {
-  return probe_to_json(r).dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string out;
+  json_writer w(out, 2);
+  write_probe_json(w, r);
+  return out;
 }
 
 std::string render_esa_log(const probe_report& r) {
