@@ -101,6 +101,10 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         if (stopping || ec == asio::error::operation_aborted) co_return;
         continue;  // e.g. too many open files: keep serving the others
       }
+      // Replies go out as the scenario writes them (a dripped line is its own segment),
+      // not held back until the client acknowledges the previous one.
+      asio::error_code ignored;
+      sock.set_option(tcp::no_delay(true), ignored);
       std::size_t n = ++stats.sessions;
       if (stats.active >= opt.max_sessions) {
         ++stats.refused;
