@@ -99,7 +99,11 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
       auto [ec, sock] = co_await acceptor.async_accept(as_tuple(use_awaitable));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) co_return;
-        continue;  // e.g. too many open files: keep serving the others
+        // E.g. too many open files: keep serving the open sessions and try again shortly.
+        // At once would spin, as the waiting connection keeps the listener readable.
+        asio::steady_timer pause(io, std::chrono::milliseconds(50));
+        co_await pause.async_wait(as_tuple(use_awaitable));
+        continue;
       }
       // Replies go out as the scenario writes them (a dripped line is its own segment),
       // not held back until the client acknowledges the previous one.
@@ -145,7 +149,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     }
 
     awaitable<bool> send(const std::string& bytes) {
-      for (std::size_t start = 0, end = 0; start < bytes.size(); start = end) {
+      for (std::size_t start = 0, end = 0; server.opt.log && start < bytes.size(); start = end) {
         end = bytes.find('\n', start);
         end = end == std::string::npos ? bytes.size() : end + 1;
         server.log(number, "S: " + printable(std::string_view(bytes).substr(start, end - start)));

@@ -413,5 +413,50 @@ TEST(ServeEngine, SessionLimitAnswers421) {
   EXPECT_EQ(h.server->stats().refused, 1u);
 }
 
+// Out of descriptors, the server cannot accept the waiting connection: it must keep
+// the listener and try again later without spinning on it, and serve the connection once
+// descriptors are free again.
+TEST(ServeEngine, OutOfDescriptorsTheServerWaitsInsteadOfSpinningAndRecovers) {
+  harness h("compliant");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(h.server->local_endpoint().port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);  // completes in the backlog
+
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  int lowest_free = ::dup(0);
+  ::close(lowest_free);
+  rlimit tight = old;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);  // every descriptor below is taken
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  auto before = cpu();
+  h.io.run_for(1s);
+  auto used = std::chrono::duration_cast<std::chrono::milliseconds>(cpu() - before);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  EXPECT_LT(used, 500ms) << "the accept loop spins while out of descriptors";
+  EXPECT_EQ(h.server->stats().sessions, 0u);
+
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    h.io.run_one_for(50ms);
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_EQ(got.rfind("220 ", 0), 0u) << "the waiting connection is served once descriptors are free: " << got;
+}
+
 }  // namespace
 }  // namespace mxtls
