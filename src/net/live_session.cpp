@@ -20,6 +20,7 @@
 
 #include "mxtls/reply_parser.hpp"
 #include "mxtls/tls_identity.hpp"
+#include "net/tls_socket.hpp"
 
 namespace mxtls {
 
@@ -58,69 +59,10 @@ peer_certificate describe(X509* c) {
   return p;
 }
 
-// TLS straight on the socket's descriptor: OpenSSL reads and writes the non-blocking
-// socket itself and the coroutine waits for readiness when it asks to. Unlike
-// asio::ssl::stream (two 17 KiB buffers of its own plus a 2 x 17 KiB BIO pair), this holds
-// no buffers beyond OpenSSL's, which SSL_MODE_RELEASE_BUFFERS frees while idle: a session
-// waiting inside TLS costs a few KiB, which is what lets mxtls scan hold ten thousand.
-class tls_on_socket {
- public:
-  tls_on_socket(tcp::socket& sock, SSL_CTX* ctx) : sock_(sock), ssl_(SSL_new(ctx)) {
-    if (!ssl_) throw std::runtime_error("SSL_new failed");
-    sock_.native_non_blocking(true);
-    SSL_set_fd(ssl_, sock_.native_handle());
-    SSL_set_connect_state(ssl_);
-  }
-  ~tls_on_socket() { SSL_free(ssl_); }
-  tls_on_socket(const tls_on_socket&) = delete;
-  tls_on_socket& operator=(const tls_on_socket&) = delete;
-  SSL* native_handle() const { return ssl_; }
-
-  awaitable<std::error_code> handshake() {
-    auto [ec, n] = co_await drive([this] { return SSL_do_handshake(ssl_); });
-    co_return ec;
-  }
-  awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer b) {
-    co_return co_await drive([this, b] { return SSL_read(ssl_, b.data(), static_cast<int>(b.size())); });
-  }
-  awaitable<std::tuple<std::error_code, std::size_t>> write(asio::const_buffer b) {
-    // OpenSSL writes the whole buffer (no partial writes without SSL_MODE_ENABLE_PARTIAL_WRITE).
-    co_return co_await drive([this, b] { return SSL_write(ssl_, b.data(), static_cast<int>(b.size())); });
-  }
-
- private:
-  // Runs one OpenSSL call until it completes, waiting on the socket whenever it wants to
-  // read or write; a wait cancelled from outside (a timer won) ends it with that error.
-  template <class Call>
-  awaitable<std::tuple<std::error_code, std::size_t>> drive(Call call) {
-    while (true) {
-      ERR_clear_error();
-      int n = call();
-      if (n > 0) co_return std::tuple<std::error_code, std::size_t>{std::error_code(), static_cast<std::size_t>(n)};
-      int e = SSL_get_error(ssl_, n);
-      if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        auto [ec] = co_await sock_.async_wait(e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write,
-                                              as_tuple(use_awaitable));
-        if (ec) co_return std::tuple<std::error_code, std::size_t>{ec, 0};
-        continue;
-      }
-      std::error_code ec;
-      if (e == SSL_ERROR_ZERO_RETURN) ec = asio::error::eof;
-      else if (unsigned long err = ERR_get_error()) ec = std::error_code(static_cast<int>(err), asio::error::get_ssl_category());
-      else if (e == SSL_ERROR_SYSCALL && errno != 0) ec = std::error_code(errno, asio::error::get_system_category());
-      else ec = asio::error::eof;  // the peer closed without close_notify
-      co_return std::tuple<std::error_code, std::size_t>{ec, 0};
-    }
-  }
-
-  tcp::socket& sock_;
-  SSL* ssl_;
-};
-
 // The session's state: plaintext socket, later a TLS stream over it.
 struct client {
   tcp::socket sock;
-  std::unique_ptr<tls_on_socket> tls;
+  std::unique_ptr<tls_socket> tls;
   std::string in;  // received, not yet consumed
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   live_session_result& r;
@@ -144,7 +86,7 @@ struct client {
   // Starts TLS on the socket (after the server's 220 to STARTTLS); false with r.error set.
   awaitable<bool> start_tls(const session_options& o, const char* phase) {
     auto ctx = o.tls_context ? o.tls_context : make_client_tls_context(o);
-    tls = std::make_unique<tls_on_socket>(sock, ctx->native_handle());
+    tls = std::make_unique<tls_socket>(sock, ctx->native_handle(), tls_socket::role::client);
     if (!o.sni.empty()) SSL_set_tlsext_host_name(tls->native_handle(), o.sni.c_str());
     asio::steady_timer timer(sock.get_executor(), o.timeouts.tls);
     auto res = co_await (tls->handshake() || timer.async_wait(as_tuple(use_awaitable)));
@@ -260,7 +202,7 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   // Read what the socket holds in one call instead of a record header and then its body
-  // (a handshake flight is six records); tls_on_socket asks OpenSSL before it waits on
+  // (a handshake flight is six records); tls_socket asks OpenSSL before it waits on
   // the socket, so records read ahead are never left waiting.
   SSL_CTX_set_read_ahead(c, 1);
   if (!opt.ca_file.empty() || !opt.ca_dir.empty()) {

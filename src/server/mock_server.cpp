@@ -3,7 +3,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <optional>
 #include <stdexcept>
 
 #include <asio/co_spawn.hpp>
@@ -16,6 +15,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <fmt/format.h>
+
+#include "net/tls_socket.hpp"
 
 namespace mxtls {
 
@@ -131,14 +132,19 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     impl& server;
     std::size_t number;
     tcp::socket sock;
-    std::optional<asio::ssl::stream<tcp::socket>> tls;
+    std::unique_ptr<tls_socket> tls;  // on `sock`, after STARTTLS
     std::string in;   // received, not yet processed
     std::string out;  // the next reply; built before co_await (no temporaries in co_await
                       // expressions: g++ 12 may destroy those twice)
 
-    template <class F>
-    auto on_stream(F f) {
-      return tls ? f(*tls) : f(sock);
+    awaitable<std::tuple<std::error_code, std::size_t>> write(asio::const_buffer b) {
+      if (tls) co_return co_await tls->write(b);
+      co_return co_await asio::async_write(sock, b, as_tuple(use_awaitable));
+    }
+
+    awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer b) {
+      if (tls) co_return co_await tls->read_some(b);
+      co_return co_await sock.async_read_some(b, as_tuple(use_awaitable));
     }
 
     awaitable<bool> pause(std::chrono::microseconds d) {
@@ -157,12 +163,12 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
       if (server.sc.drip.count() > 0) {
         for (char c : bytes) {
           if (!co_await pause(server.sc.drip)) co_return false;
-          auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(&c, 1), as_tuple(use_awaitable)); });
+          auto [ec, n] = co_await write(asio::buffer(&c, 1));
           if (ec) co_return false;
         }
         co_return true;
       }
-      auto [ec, n] = co_await on_stream([&](auto& s) { return asio::async_write(s, asio::buffer(bytes), as_tuple(use_awaitable)); });
+      auto [ec, n] = co_await write(asio::buffer(bytes));
       co_return !ec;
     }
 
@@ -194,8 +200,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         }
         char buf[4096];
         asio::steady_timer timer(server.io, server.opt.idle_timeout);
-        auto r = co_await (on_stream([&](auto& s) { return s.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)); }) ||
-                           timer.async_wait(as_tuple(use_awaitable)));
+        auto r = co_await (read_some(asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
         if (r.index() == 1) {
           server.log(number, "-- idle timeout");
           out = "421 4.4.2 " + server.sc.host + " timeout, closing" + server.sc.line_ending;
@@ -240,16 +245,14 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
           in.clear();
         }
       }
-      tls.emplace(std::move(sock), server.tls_ctx);
+      tls = std::make_unique<tls_socket>(sock, server.tls_ctx.native_handle(), tls_socket::role::server);
       asio::steady_timer timer(server.io, server.opt.handshake_timeout);
-      auto r = co_await (tls->async_handshake(asio::ssl::stream_base::server, as_tuple(use_awaitable)) ||
-                         timer.async_wait(as_tuple(use_awaitable)));
+      auto r = co_await (tls->handshake() || timer.async_wait(as_tuple(use_awaitable)));
       if (r.index() == 1) {
         server.log(number, "-- TLS handshake timed out");
         co_return false;
       }
-      auto [ec] = std::get<0>(r);
-      if (ec) {
+      if (auto ec = std::get<0>(r)) {
         server.log(number, "-- TLS handshake failed: " + ec.message());
         co_return false;
       }
@@ -363,20 +366,16 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     ++stats.active;
     stats.peak_active = std::max(stats.peak_active, stats.active);
     {
-      session s{*this, n, std::move(sock), std::nullopt, {}, {}};
+      session s{*this, n, std::move(sock), nullptr, {}, {}};
       try {
         co_await s.run();
       } catch (const std::exception& e) {
         log(n, std::string("-- session error: ") + e.what());
       }
       asio::error_code ignored;
-      if (s.tls) {
-        s.tls->lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-        s.tls->lowest_layer().close(ignored);
-      } else {
-        s.sock.shutdown(tcp::socket::shutdown_both, ignored);
-        s.sock.close(ignored);
-      }
+      s.tls.reset();
+      s.sock.shutdown(tcp::socket::shutdown_both, ignored);
+      s.sock.close(ignored);
     }
     --stats.active;
     log(n, "-- session closed");

@@ -19,6 +19,9 @@
 #include <asio/write.hpp>
 
 #include <chrono>
+#include <thread>
+
+#include <openssl/ssl.h>
 
 #include "mxtls/dns.hpp"
 #include "mxtls/lint.hpp"
@@ -456,6 +459,60 @@ TEST(ServeEngine, OutOfDescriptorsTheServerWaitsInsteadOfSpinningAndRecovers) {
   }
   ::close(fd);
   EXPECT_EQ(got.rfind("220 ", 0), 0u) << "the waiting connection is served once descriptors are free: " << got;
+}
+
+// A client that goes away inside TLS while the server is still writing to it: the
+// server's next writes fail (EPIPE), which must end that session, not raise SIGPIPE and end
+// the process with every other session in it.
+TEST(ServeEngine, AClientGoneInsideTlsEndsItsSessionNotTheServer) {
+  harness h("name: drip-tls\nbanner: \"220 x\"\ndrip_us: 3000\n");
+  auto guard = asio::make_work_guard(h.io);
+  std::thread server([&] { h.io.run(); });
+
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(h.server->local_endpoint().port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  timeval limit{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  // The reply to the last command, up to its final line.
+  auto reply = [&] {
+    std::string all, line;
+    char c;
+    while (::recv(fd, &c, 1, 0) == 1) {
+      line += c;
+      if (c != '\n') continue;
+      all += line;
+      bool final = line.size() < 4 || line[3] != '-';
+      line.clear();
+      if (final) break;
+    }
+    return all;
+  };
+  auto say = [&](const std::string& cmd) { ::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL); };
+  EXPECT_EQ(reply().rfind("220", 0), 0u);
+  say("EHLO client.example\r\n");
+  EXPECT_NE(reply().find("STARTTLS"), std::string::npos);
+  say("STARTTLS\r\n");
+  ASSERT_EQ(reply().rfind("220", 0), 0u);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, fd);
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  ASSERT_GT(SSL_write(ssl, "EHLO client.example\r\n", 21), 0);
+  ::close(fd);  // gone while the server drips its reply, an octet every 3 ms
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+
+  std::this_thread::sleep_for(1s);
+  h.io.stop();
+  server.join();
+  EXPECT_EQ(h.server->stats().tls_handshakes, 1u);
+  EXPECT_EQ(h.server->stats().active, 0u) << "the session ended on the failed write";
+  EXPECT_TRUE(h.logged("-- session closed"));
 }
 
 }  // namespace
