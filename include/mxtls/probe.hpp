@@ -92,6 +92,10 @@ struct probe_report {
   int exit_code = 0;  // 0 TLS fine for all senders, 1 some lose TLS or fail the policy, 3 unreachable
 };
 
+// The key connection_gate counts an address under: one spelling per machine (IPv6 in its
+// canonical text, an IPv4-mapped IPv6 address as the IPv4 one).
+std::string gate_key(const asio::ip::address& a);
+
 // At most `limit` connections at once to one address (mxtls scan --per-host-limit); 0: no
 // limit. Waiters are served first come, first served. Shared by the scanners of several
 // threads: a place handed to a waiter is announced on the waiter's own executor.

@@ -285,6 +285,15 @@ struct gate_pass {
   }
 };
 
+}  // namespace
+
+std::string gate_key(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+  return a.to_string();
+}
+
+namespace {
+
 // One address: the session, then (with TLS) the command-injection check.
 asio::awaitable<host_report> probe_address(std::string name, std::string address, unsigned short port,
                                            const probe_options& opt, probe_context& ctx,
@@ -306,8 +315,11 @@ asio::awaitable<host_report> probe_address(std::string name, std::string address
       return predict(*m, sent_lines(turn)).sees_starttls || m->mode == tls_mode::always_try;
     };
   }
-  if (ctx.gate) co_await ctx.gate->acquire(address);
-  gate_pass pass{ctx.gate, address};
+  // The gate counts connections to one machine: its address in one spelling, whatever the
+  // list wrote ("2001:DB8::1" and "2001:db8:0::1", "::ffff:192.0.2.1" and "192.0.2.1").
+  std::string key = gate_key(ep.address());
+  if (ctx.gate) co_await ctx.gate->acquire(key);
+  gate_pass pass{ctx.gate, key};
   // (Each awaitable is made first and awaited as a local: g++ 12 mishandles temporaries
   // that live across a co_await; see mock_server.cpp.)
   auto session = run_live_session(ep, so);

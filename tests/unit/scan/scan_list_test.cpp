@@ -1,5 +1,5 @@
 // The scan's target list: comments, invalid lines with their numbers, --unique, and
-// shards that split one list into disjoint parts covering it.
+// shards that split one list into disjoint parts covering it; the per-address gate's key.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -114,6 +114,15 @@ TEST(ScanList, ShardSyntax) {
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("JOB_COMPLETION_INDEX needs +1"), std::string::npos) << e.what();
   }
+}
+
+TEST(ConnectionGate, OneKeyPerMachineWhateverTheSpelling) {
+  auto key = [](const char* text) { return gate_key(asio::ip::make_address(text)); };
+  EXPECT_EQ(key("2001:DB8::1"), key("2001:db8:0:0::1"));
+  EXPECT_EQ(key("2001:db8::1"), "2001:db8::1");
+  EXPECT_EQ(key("::ffff:192.0.2.1"), "192.0.2.1");
+  EXPECT_EQ(key("192.0.2.1"), "192.0.2.1");
+  EXPECT_NE(key("192.0.2.1"), key("192.0.2.2"));
 }
 
 }  // namespace
