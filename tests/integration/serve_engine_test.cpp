@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -416,18 +417,28 @@ TEST(ServeEngine, SessionLimitAnswers421) {
   EXPECT_EQ(h.server->stats().refused, 1u);
 }
 
+// A plain blocking socket connected to 127.0.0.1:port, or -1.
+int connect_blocking(unsigned short port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // Out of descriptors, the server cannot accept the waiting connection: it must keep
 // the listener and try again later without spinning on it, and serve the connection once
 // descriptors are free again.
 TEST(ServeEngine, OutOfDescriptorsTheServerWaitsInsteadOfSpinningAndRecovers) {
   harness h("compliant");
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = connect_blocking(h.server->local_endpoint().port());  // completes in the backlog
   ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(h.server->local_endpoint().port());
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);  // completes in the backlog
 
   rlimit old{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
@@ -469,13 +480,8 @@ TEST(ServeEngine, AClientGoneInsideTlsEndsItsSessionNotTheServer) {
   auto guard = asio::make_work_guard(h.io);
   std::thread server([&] { h.io.run(); });
 
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = connect_blocking(h.server->local_endpoint().port());
   ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(h.server->local_endpoint().port());
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   timeval limit{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   // The reply to the last command, up to its final line.
