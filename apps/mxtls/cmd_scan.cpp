@@ -1,3 +1,4 @@
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,6 +47,14 @@ struct scan_args {
   bool resume = false, unique = false;
   std::string progress = "auto";
 };
+
+// Cores this process may run on (taskset, a cgroup's cpuset), which can be fewer than the
+// machine has.
+unsigned usable_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 // A record: the probe's JSON object, with the list's line number and the input right
 // after "schema" and "version"; without a report (an invalid line, a probe that failed)
@@ -280,7 +289,7 @@ int run_scan_cmd(scan_args& a) {
 
   // One io_context, probe context and scanner per thread; the feed, the gate and the TLS
   // context are shared.
-  unsigned threads = a.threads > 0 ? a.threads : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = a.threads > 0 ? a.threads : usable_cores();
   threads = static_cast<unsigned>(std::min<std::size_t>({threads, so.concurrency, std::max<std::size_t>(1, list.targets.size())}));
   std::vector<std::unique_ptr<asio::io_context>> ios;
   std::vector<std::unique_ptr<probe_context>> ctxs;
@@ -430,7 +439,7 @@ command add_scan(CLI::App& parent) {
   app->add_option("--per-host-limit", args->per_host_limit,
                   "Connections at once to one address (0: no limit); be gentle with shared MX hosts")
       ->capture_default_str();
-  app->add_option("--threads", args->threads, "Threads, each with its own event loop (0: one per CPU core)")
+  app->add_option("--threads", args->threads, "Threads, each with its own event loop (0: one per CPU core this process may use)")
       ->capture_default_str();
   app->add_option("--out", args->out, "Write the records (JSONL) here instead of standard output");
   app->add_option("--html", args->html, "Also write the HTML report here (needs --out)");

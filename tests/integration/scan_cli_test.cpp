@@ -241,4 +241,19 @@ TEST_F(ScanCli, ProgressLineWhenAsked) {
   EXPECT_TRUE(has(r.output, "5 probed")) << r.output;
 }
 
+// One thread per core the process may use: under taskset to one core, one thread.
+TEST_F(ScanCli, ThreadsFollowTheCoresTheProcessMayUse) {
+  if (!fs::exists("/usr/bin/taskset")) GTEST_SKIP() << "taskset (util-linux) is not installed";
+  served compliant("compliant", dir_);
+  std::string list;
+  for (int i = 0; i < 4; ++i) list += "[127.0.0.1]:" + std::to_string(compliant.port()) + "\n";
+  write(dir_ / "list.txt", list);
+  std::vector<std::string> pinned{"/usr/bin/taskset", "-c", "0"};
+  auto args = scan(dir_ / "list.txt", {"--progress", "never", "--out", (dir_ / "o.jsonl").string()});
+  pinned.insert(pinned.end(), args.begin(), args.end());
+  auto r = t::run(dir_, pinned, 30s);
+  EXPECT_TRUE(has(r.output, "4 probed")) << r.output;
+  EXPECT_TRUE(has(r.output, " 1 thread,")) << r.output;
+}
+
 }  // namespace
