@@ -100,9 +100,7 @@ struct client {
   awaitable<bool> read_more(std::chrono::milliseconds limit, const char* phase) {
     char buf[4096];
     asio::steady_timer timer(sock.get_executor(), limit);
-    auto res = tls ? co_await (tls->read_some(asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)))
-                   : co_await (sock.async_read_some(asio::buffer(buf), as_tuple(use_awaitable)) ||
-                               timer.async_wait(as_tuple(use_awaitable)));
+    auto res = co_await (read_some(sock, tls.get(), asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
     if (res.index() == 1) {
       r.error_phase = phase;
       r.error = fmt::format("no complete reply within {} ms", limit.count());
@@ -183,8 +181,7 @@ struct client {
   awaitable<bool> send(std::string line) {
     note('C', line);
     line += "\r\n";
-    auto [ec, n] = tls ? co_await tls->write(asio::buffer(line))
-                       : co_await asio::async_write(sock, asio::buffer(line), as_tuple(use_awaitable));
+    auto [ec, n] = co_await write_all(sock, tls.get(), asio::buffer(line));
     co_return !ec;
   }
 };

@@ -11,6 +11,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 namespace mxtls {
 
@@ -76,6 +77,16 @@ awaitable<std::tuple<std::error_code, std::size_t>> tls_socket::read_some(asio::
 
 awaitable<std::tuple<std::error_code, std::size_t>> tls_socket::write(asio::const_buffer b) {
   co_return co_await drive([this, b] { return SSL_write(ssl_, b.data(), static_cast<int>(b.size())); });
+}
+
+awaitable<std::tuple<std::error_code, std::size_t>> read_some(tcp::socket& sock, tls_socket* tls, asio::mutable_buffer b) {
+  if (tls) co_return co_await tls->read_some(b);
+  co_return co_await sock.async_read_some(b, as_tuple(use_awaitable));
+}
+
+awaitable<std::tuple<std::error_code, std::size_t>> write_all(tcp::socket& sock, tls_socket* tls, asio::const_buffer b) {
+  if (tls) co_return co_await tls->write(b);
+  co_return co_await asio::async_write(sock, b, as_tuple(use_awaitable));
 }
 
 // Runs one OpenSSL call until it completes, waiting on the socket whenever it wants to read

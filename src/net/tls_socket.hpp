@@ -49,4 +49,12 @@ class tls_socket {
   SSL* ssl_;
 };
 
+// An SMTP session's octets before and after STARTTLS: through `tls` once it is up (not
+// null), else straight on the socket. Used alike by the probe engine and the mock server.
+asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::ip::tcp::socket& sock, tls_socket* tls,
+                                                                     asio::mutable_buffer b);
+// The whole buffer.
+asio::awaitable<std::tuple<std::error_code, std::size_t>> write_all(asio::ip::tcp::socket& sock, tls_socket* tls,
+                                                                     asio::const_buffer b);
+
 }  // namespace mxtls

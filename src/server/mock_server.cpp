@@ -137,16 +137,6 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     std::string out;  // the next reply; built before co_await (no temporaries in co_await
                       // expressions: g++ 12 may destroy those twice)
 
-    awaitable<std::tuple<std::error_code, std::size_t>> write(asio::const_buffer b) {
-      if (tls) co_return co_await tls->write(b);
-      co_return co_await asio::async_write(sock, b, as_tuple(use_awaitable));
-    }
-
-    awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer b) {
-      if (tls) co_return co_await tls->read_some(b);
-      co_return co_await sock.async_read_some(b, as_tuple(use_awaitable));
-    }
-
     awaitable<bool> pause(std::chrono::microseconds d) {
       if (d.count() <= 0) co_return true;
       asio::steady_timer t(server.io, d);
@@ -163,12 +153,12 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
       if (server.sc.drip.count() > 0) {
         for (char c : bytes) {
           if (!co_await pause(server.sc.drip)) co_return false;
-          auto [ec, n] = co_await write(asio::buffer(&c, 1));
+          auto [ec, n] = co_await write_all(sock, tls.get(), asio::buffer(&c, 1));
           if (ec) co_return false;
         }
         co_return true;
       }
-      auto [ec, n] = co_await write(asio::buffer(bytes));
+      auto [ec, n] = co_await write_all(sock, tls.get(), asio::buffer(bytes));
       co_return !ec;
     }
 
@@ -200,7 +190,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         }
         char buf[4096];
         asio::steady_timer timer(server.io, server.opt.idle_timeout);
-        auto r = co_await (read_some(asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
+        auto r = co_await (read_some(sock, tls.get(), asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
         if (r.index() == 1) {
           server.log(number, "-- idle timeout");
           out = "421 4.4.2 " + server.sc.host + " timeout, closing" + server.sc.line_ending;
