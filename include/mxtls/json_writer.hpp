@@ -1,13 +1,14 @@
 // A JSON writer that appends straight to a string, for the reports written in volume (one
 // probe record per destination in a scan). Building an nlohmann::json tree first and then
-// dumping it cost as much CPU as a third of a TLS handshake per record; this writes the
-// same text without the tree.
+// dumping it cost 1.1 million instructions per scan record, a fifth of a probe's CPU; this
+// writes the same text without the tree.
 //
 // Output is the text nlohmann::ordered_json::dump(indent, ' ', false, replace) gives for
 // the same document: indent 0 is compact ("a":1,"b":2), indent n puts every member on its
 // own line n spaces deeper, empty containers stay {} and []. Octets that are not UTF-8
-// become U+FFFD the way nlohmann's replace handler does it (tests/unit/report
-// json_writer_test.cpp compares the two on random octets).
+// become U+FFFD the way nlohmann's replace handler does it
+// (tests/unit/report/json_writer_test.cpp compares the two on every pair of octets and on
+// random octets; the reply parser's fuzz target on every input).
 //
 // Members are written in the order of the calls; the writer checks nothing, so a caller
 // that opens a container must close it.
