@@ -56,6 +56,21 @@ unsigned usable_cores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
+// Writes all of `s`, in one write() where the system allows: a reader of a growing file
+// (tail -f, a resumed run) sees whole records, and a kill leaves at most the last one cut
+// short. (Through stdio a record of more than its buffer went out in pieces.)
+bool write_whole(int fd, std::string_view s) {
+  while (!s.empty()) {
+    ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    s.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
 // A record: the probe's JSON object, with the list's line number and the input right
 // after "schema" and "version"; without a report (an invalid line, a probe that failed)
 // the same head, the verdict and the outcome.
@@ -267,7 +282,7 @@ int run_scan_cmd(scan_args& a) {
   std::function<void()> stop_all;
   auto write = [&](const std::string& rec) {
     if (write_failed) return;
-    if (std::fwrite(rec.data(), 1, rec.size(), out) != rec.size() || std::fflush(out) != 0) {
+    if (!write_whole(fileno(out), rec)) {
       write_failed = true;
       std::fprintf(stderr, "mxtls scan: cannot write the records to %s: %s; no new probes\n",
                    a.out.empty() ? "standard output" : a.out.c_str(), std::strerror(errno));
