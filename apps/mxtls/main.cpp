@@ -1,3 +1,4 @@
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <vector>
@@ -5,6 +6,10 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
+  // A reader that went away (`mxtls scan ... | head`) is a write error the command reports
+  // and acts on (scan stops probing, says so and exits 2), not a signal that ends the
+  // process without its summary. Sockets are written with MSG_NOSIGNAL regardless.
+  std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"mxtls: tells why TLS between two mail servers fails, and proves it.", "mxtls"};
   app.footer(
       "Run 'mxtls COMMAND --help' for a command's options and examples.\n"

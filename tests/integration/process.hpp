@@ -21,6 +21,7 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& stdi
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);  // as a shell would start it, whatever the test runner ignores
     int in = open(stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY);
     int null = open("/dev/null", O_WRONLY);
     dup2(in, 0);

@@ -259,4 +259,26 @@ TEST_F(ScanCli, ThreadsFollowTheCoresTheProcessMayUse) {
   EXPECT_TRUE(has(r.output, " 1 thread,")) << r.output;
 }
 
+// Records to a pipe whose reader has gone: the scan says so, stops probing and exits 2 with
+// its summary, instead of dying of SIGPIPE.
+TEST_F(ScanCli, AReaderThatGoesAwayStopsTheScanWithAMessage) {
+  served compliant("compliant", dir_);
+  std::string list;
+  for (int i = 0; i < 40; ++i) list += "[127.0.0.1]:" + std::to_string(compliant.port()) + "\n";
+  write(dir_ / "list.txt", list);
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  close(p[0]);  // nobody reads
+  fs::path err = dir_ / "scan.err";
+  int fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = t::spawn(scan(dir_ / "list.txt", {"--progress", "never", "--no-injection-test", "--concurrency", "2"}), "", p[1], fd);
+  close(p[1]);
+  close(fd);
+  auto w = t::wait_for(pid, 30s);
+  std::string text = t::slurp(err);
+  EXPECT_EQ(w.exit_code, 2) << text;
+  EXPECT_TRUE(has(text, "cannot write the records to standard output")) << text;
+  EXPECT_TRUE(has(text, "not probed")) << "the summary accounts for the rest: " << text;
+}
+
 }  // namespace
