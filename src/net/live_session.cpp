@@ -167,7 +167,8 @@ struct client {
       // Every command is written whole. Without this, a command written right after the
       // TLS handshake waits for the server to acknowledge the client's Finished, which a
       // server with nothing to say delays by 40 ms: a stall that would show in every
-      // timing of the transcript.
+      // timing of the transcript. (The other side of it, servers that write with Nagle
+      // on, is in tls_socket: acknowledgements go out at once.)
       asio::error_code ignored;
       sock.set_option(tcp::no_delay(true), ignored);
       co_return true;
