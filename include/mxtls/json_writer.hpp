@@ -56,6 +56,12 @@ class json_writer {
   json_writer& member(std::string_view name, const T& v) {
     return key(name).value(v);
   }
+  // A member whose value is null when it is not known (no reply code, no TLS to speak of).
+  template <class T>
+  json_writer& member_if(std::string_view name, bool known, const T& v) {
+    key(name);
+    return known ? value(v) : null();
+  }
 
  private:
   json_writer& number(std::int64_t n);

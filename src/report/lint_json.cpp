@@ -18,11 +18,7 @@ void write_lint_json(json_writer& w, const lint_result& r, std::string_view inpu
                      : r.status == verdict_status::warnings ? "warnings"
                                                             : "ok");
   w.member("headline", r.headline).end_object();
-  w.key("reply").begin_object().key("code");
-  if (e.code >= 0)
-    w.value(e.code);
-  else
-    w.null();
+  w.key("reply").begin_object().member_if("code", e.code >= 0, e.code);
   w.member("lines_sent", e.lines_sent).member("lines_read_strictly", e.lines_read_strictly).end_object();
   w.key("starttls").begin_object();
   w.member("visible_to_strict_clients", e.starttls_visible).member("present", e.starttls_anywhere).end_object();

@@ -63,16 +63,6 @@ std::string render_probe_text(const probe_report& r, bool color) {
 
 namespace {
 
-// A member whose value is null when it is not known (no reply code, no TLS to speak of).
-template <class T>
-void member_if(json_writer& w, std::string_view name, bool known, const T& v) {
-  w.key(name);
-  if (known)
-    w.value(v);
-  else
-    w.null();
-}
-
 void write_host(json_writer& w, const host_report& h) {
   const auto& s = h.session;
   bool tls = s.tls_established;
@@ -90,16 +80,16 @@ void write_host(json_writer& w, const host_report& h) {
   else
     w.null();
   w.key("starttls").begin_object().member("offered", s.starttls_offered).member("attempted", s.starttls_attempted);
-  member_if(w, "reply_code", s.starttls_code >= 0, s.starttls_code);
+  w.member_if("reply_code", s.starttls_code >= 0, s.starttls_code);
   w.end_object();
   w.key("tls").begin_object().member("established", tls);
-  member_if(w, "protocol", tls, s.tls_protocol);
-  member_if(w, "cipher", tls, s.tls_cipher);
+  w.member_if("protocol", tls, s.tls_protocol);
+  w.member_if("cipher", tls, s.tls_cipher);
   w.key("group").value_or_null(s.tls_group);
-  member_if(w, "verified", tls, s.chain_verified);
+  w.member_if("verified", tls, s.chain_verified);
   w.key("verify_error").value_or_null(s.verify_error);
-  member_if(w, "hostname_match", tls && !h.name.empty(), s.hostname_match);
-  member_if(w, "expired", tls, s.expired);
+  w.member_if("hostname_match", tls && !h.name.empty(), s.hostname_match);
+  w.member_if("expired", tls, s.expired);
   w.key("chain").begin_array();
   for (const auto& c : s.chain) {
     w.begin_object().member("subject", c.subject).member("issuer", c.issuer).key("dns_names").strings(c.dns_names);
@@ -113,7 +103,7 @@ void write_host(json_writer& w, const host_report& h) {
   else
     w.null();
   w.key("injection").begin_object().member("plaintext_after_220", s.plaintext_after_220);
-  member_if(w, "command_injection", h.injection_checked && h.injection_error.empty(), h.command_injection);
+  w.member_if("command_injection", h.injection_checked && h.injection_error.empty(), h.command_injection);
   w.end_object();
   w.member("starttls_after_tls", h.starttls_after_tls);
   w.key("envelope");
@@ -121,7 +111,7 @@ void write_host(json_writer& w, const host_report& h) {
     w.null();
   } else {
     w.begin_object().member("mail_code", s.mail_code);
-    member_if(w, "rcpt_code", s.rcpt_code >= 0, s.rcpt_code);
+    w.member_if("rcpt_code", s.rcpt_code >= 0, s.rcpt_code);
     w.member("rcpt_reply", s.rcpt_reply).end_object();
   }
   w.key("error");

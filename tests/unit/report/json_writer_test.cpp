@@ -69,6 +69,7 @@ void write_sample(json_writer& w) {
   w.begin_array().end_array().begin_array().value(false).end_array().end_array();
   w.key("strings").strings({"a", "b"});
   w.key("maybe").value_or_null("").key("surely").value_or_null("x");
+  w.member_if("unknown", false, 7).member_if("known", true, 7);
   w.end_object();
 }
 
@@ -86,6 +87,8 @@ ojson sample_tree() {
   j["strings"] = {"a", "b"};
   j["maybe"] = nullptr;
   j["surely"] = "x";
+  j["unknown"] = nullptr;
+  j["known"] = 7;
   return j;
 }
 
