@@ -47,9 +47,9 @@ int run_demo(const demo_args& a) {
   io.stop();
   server_thread.join();
 
-  std::string text = render_probe_text(r, false);
+  std::string text = render_probe_text(r, {.color = false, .transcript = true});
   std::fwrite(text.data(), 1, text.size(), stdout);
-  std::printf("\nVerdict: %s\n", r.verdict.c_str());
+  std::printf("\nVerdict: %s\n", render_verdict(r).c_str());
   return exit_ok;
 }
 

@@ -4,11 +4,29 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <csignal>
+
+#include <fmt/format.h>
+
 #include "commands.hpp"
 #include "mxtls/probe.hpp"
 #include "mxtls/probe_report.hpp"
 
 namespace mxtls::cli {
+
+namespace {
+
+void split_names(const std::string& list, std::vector<std::string>& out) {
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    std::size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    if (comma > pos) out.push_back(list.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+}
+
+}  // namespace
 
 bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cmd) {
   auto policy = parse_policy(a.policy);
@@ -17,7 +35,22 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
     return false;
   }
   opt.policy = *policy;
-  opt.injection_test = !a.no_injection;
+  try {
+    std::vector<std::string> checks, skips = a.skips;
+    for (const auto& list : a.checks) split_names(list, checks);
+    std::vector<std::string> split_skips;
+    for (const auto& list : skips) split_names(list, split_skips);
+    if (a.no_injection) split_skips.push_back("injection");
+    opt.checks = select_checks(checks, split_skips);
+  } catch (const std::invalid_argument& e) {
+    std::fprintf(stderr, "mxtls %s: %s\n", cmd, e.what());
+    return false;
+  }
+  if (!a.rcpt.empty()) opt.checks.set(check_id::envelope, true);
+  if (opt.checks.has(check_id::envelope) && a.rcpt.empty()) {
+    std::fprintf(stderr, "mxtls %s: --check envelope needs --rcpt ADDRESS\n", cmd);
+    return false;
+  }
   opt.as_client = a.as_client;
   opt.all_hosts = a.all_hosts;
   opt.session.rcpt = a.rcpt;
@@ -47,6 +80,19 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
   }
   for (const auto& t : a.timeouts) {
     auto eq = t.find('=');
+    if (eq == std::string::npos) {
+      // SECONDS alone: every phase.
+      char* end = nullptr;
+      double secs = std::strtod(t.c_str(), &end);
+      if (t.empty() || *end || secs <= 0 || secs > 3600) {
+        std::fprintf(stderr, "mxtls %s: --timeout '%s': use SECONDS (every phase) or PHASE=SECONDS\n", cmd, t.c_str());
+        return false;
+      }
+      auto ms = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+      auto& to = opt.session.timeouts;
+      to.connect = to.banner = to.command = to.tls = opt.dns_timeout = ms;
+      continue;
+    }
     char* end = nullptr;
     double secs = eq == std::string::npos ? -1 : std::strtod(t.c_str() + eq + 1, &end);
     std::string phase = t.substr(0, eq);
@@ -55,10 +101,11 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
                                       : phase == "command" ? &opt.session.timeouts.command
                                       : phase == "tls"     ? &opt.session.timeouts.tls
                                       : phase == "trailing" ? &opt.session.timeouts.trailing
+                                      : phase == "injection" ? &opt.session.timeouts.injection
                                       : phase == "dns"      ? &opt.dns_timeout
                                                            : nullptr;
     if (!slot || secs < 0 || secs > 3600 || (end && *end)) {
-      std::fprintf(stderr, "mxtls %s: --timeout '%s': use PHASE=SECONDS with PHASE dns, connect, banner, command, tls or trailing\n", cmd, t.c_str());
+      std::fprintf(stderr, "mxtls %s: --timeout '%s': use SECONDS or PHASE=SECONDS with PHASE dns, connect, banner, command, tls, trailing or injection\n", cmd, t.c_str());
       return false;
     }
     *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
@@ -72,9 +119,13 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
 }
 
 void add_probe_flags(CLI::App* app, probe_flags& f) {
-  app->add_option("--port", f.port, "Port when a target has none")->capture_default_str();
+  app->add_option("-p,--port", f.port, "Port when a target has none")->capture_default_str();
   app->add_option("--ehlo", f.ehlo, "Name sent with EHLO")->capture_default_str();
-  app->add_option("--timeout", f.timeouts, "PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), command (30), tls (15), and trailing (0.02: the wait for lines after the EHLO reply's final line)");
+  app->add_option("--timeout", f.timeouts,
+                  "SECONDS for every phase, or PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), "
+                  "command (30), tls (15), trailing (1: only after lines that follow the EHLO reply's final line, the wait "
+                  "for the answer they came before) and injection (0.02: the least time the injection check listens "
+                  "inside TLS; it listens four round trips)");
   app->add_option("--policy", f.policy,
                   "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
       ->capture_default_str();
@@ -82,7 +133,11 @@ void add_probe_flags(CLI::App* app, probe_flags& f) {
   app->add_option("--sni", f.sni, "Server name sent in the TLS handshake");
   app->add_option("--name", f.name, "Name the certificate must match (default: --sni, or the target's MX host name)");
   app->add_option("--as", f.as_client, "Decide whether to send STARTTLS as this client model would (e.g. cisco-esa)");
-  app->add_flag("--no-injection-test", f.no_injection, "Skip the STARTTLS command-injection check (a second connection)");
+  std::string names;
+  for (const auto& c : all_checks()) names += fmt::format("\n  {:<10} {}{}", c.name, c.summary, c.by_default ? "" : " (off by default)");
+  app->add_option("--check", f.checks, "Also run these checks (NAME[,NAME...]); the checks:" + names);
+  app->add_option("--skip", f.skips, "Do not run these checks (NAME[,NAME...])");
+  app->add_flag("--no-injection-test", f.no_injection, "The same as --skip injection");
   app->add_option("--resolver", f.resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
   app->add_option("--rcpt", f.rcpt,
                   "Also send MAIL FROM:<> and RCPT TO:<ADDRESS>, then RSET (no mail is sent): shows greylisting");
@@ -102,10 +157,20 @@ int run_probe_cmd(const probe_args& args) {
   const probe_flags& a = args.flags;
   probe_options opt;
   if (!make_probe_options(a, opt, "probe")) return exit_usage;
+  bool text = args.log.empty() && args.format == "text";
+  // On a terminal the transcript is printed as it happens (like swaks and posttls-finger);
+  // the report after it leaves it out.
+  bool live = text && isatty(STDOUT_FILENO);
+  if (live)
+    opt.session.on_event = [](const session_event& e) {
+      std::string line = render_event(e);
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fflush(stdout);
+    };
   probe_report r;
   try {
     probe_target target = parse_probe_target(args.target, a.port);
-    r = run_probe(target, opt);
+    r = run_probe(target, opt, true);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
     return exit_usage;
@@ -113,11 +178,20 @@ int run_probe_cmd(const probe_args& args) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
     return 3;
   }
+  bool color = isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
   std::string out = args.log == "esa"        ? render_esa_log(r)
                     : args.format == "json" ? render_probe_json(r) + "\n"
-                                         : render_probe_text(r, isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+                                         : render_probe_text(r, {.color = color, .transcript = !live});
+  if (live) out = "\n" + out;
   std::fwrite(out.data(), 1, out.size(), stdout);
-  return r.exit_code;
+  if (r.facts.interrupted) {
+    // Where it waited: the phase of the last session that was cut short.
+    for (const auto& h : r.facts.hosts)
+      if (const starttls_facts* s = h.get<starttls_facts>(); s && s->error.code == session_error_code::interrupted)
+        std::fprintf(stderr, "mxtls probe: interrupted while waiting in phase %s of %s\n", to_string(s->error.phase), h.address.c_str());
+    return 130;
+  }
+  return r.diagnosis.exit_code;
 }
 
 }  // namespace
@@ -145,9 +219,11 @@ command add_probe(CLI::App& parent) {
       "  mxtls probe [127.0.0.1]:2525\n"
       "  mxtls probe 192.0.2.25 --name mx.example.com --policy required-verify\n"
       "  mxtls probe [127.0.0.1]:2525 --log esa\n\n"
-      "Exit codes: 0 TLS works for every sender; 1 some senders lose TLS, the certificate fails\n"
-      "a verify policy, or the server is open to command injection; 2 usage error; 3 no host\n"
-      "reachable (refused, timed out, 421 or no banner).");
+      "Exit codes: 0 TLS works for every sender (a certificate problem under a setting that\n"
+      "does not verify is reported, not failed); 1 some senders lose TLS, STARTTLS or the\n"
+      "handshake fails, command or response injection, or the certificate fails a verify\n"
+      "policy; 2 usage error; 3 nothing reachable (DNS, refused, timed out, 421, no banner);\n"
+      "130 interrupted (SIGINT/SIGTERM: what was seen so far is printed). docs/exit-codes.md.");
   return {app, [args] { return run_probe_cmd(*args); }};
 }
 

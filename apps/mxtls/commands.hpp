@@ -34,7 +34,8 @@ struct probe_flags {
   std::vector<std::string> timeouts;
   std::string policy = "preferred";
   std::string ca, sni, name, as_client;
-  bool no_injection = false;
+  bool no_injection = false;  // the same as --skip injection
+  std::vector<std::string> checks, skips;
   std::string resolver;
   bool all_hosts = false;
   std::string rcpt;

@@ -23,6 +23,25 @@ enum class tls_outcome : std::uint8_t {
 };
 const char* to_string(tls_outcome o);
 
+// The rule that decided a prediction: a stable id (docs/client-matrix.md, JSON "reason").
+enum class prediction_reason : std::uint8_t {
+  sees_starttls,          // finds the STARTTLS keyword where it looks
+  starttls_on_greeting,   // STARTTLS stands on the first line, which it takes as the greeting
+  keyword_not_matched,    // the word is there, but not in the form its match rule accepts
+  starttls_after_end,     // STARTTLS stands after the line that ends the reply for it
+  not_offered,            // STARTTLS is not in the reply
+  tls_off_by_default,     // uses no TLS unless configured
+  rejects_reply_helo,     // rejects the EHLO reply, falls back to HELO: no extensions
+  rejects_reply,          // rejects the EHLO reply and gives up
+  ehlo_not_250,           // the reply to EHLO is not 250
+  leftover_desync,        // lines after its reply's end answer its next command
+  leftover_fatal,         // data after the reply's last line ends the session
+  waits_for_crlf,         // the reply ends its lines with bare LF; it waits for CRLF
+  waits_for_end,          // waits for the line that ends the reply by its rule
+  no_reply,               // no reply to EHLO
+};
+const char* to_string(prediction_reason r);
+
 // One line as the server sent it.
 struct sent_line {
   std::string_view text;  // without the line ending
@@ -38,7 +57,8 @@ struct client_prediction {
   bool sees_starttls = false;
   tls_outcome outcome = tls_outcome::plaintext;           // default or opportunistic TLS setting
   tls_outcome outcome_required = tls_outcome::fail;       // TLS required
-  std::string why;                                        // the rule that decided
+  prediction_reason reason = prediction_reason::sees_starttls;  // the rule that decided (default setting)
+  std::string why;                                        // the same rule, with the lines it met
 };
 
 // How a client behaves when it has seen (or not seen) STARTTLS; facts of its TLS settings.

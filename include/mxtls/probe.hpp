@@ -1,4 +1,6 @@
-// `mxtls probe`: a live destination met the way a sending MTA meets it, diagnosed.
+// `mxtls probe`: a live destination met the way a sending MTA meets it. The engine runs the
+// checks of the registry (model/checks.hpp) and records facts (model/probe_facts.hpp);
+// core decides (diagnosis.hpp); the renderers word it (probe_report.hpp).
 #pragma once
 
 #include <cstddef>
@@ -14,32 +16,13 @@
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "mxtls/diagnosis.hpp"
 #include "mxtls/dns.hpp"
-#include "mxtls/lint.hpp"
 #include "mxtls/live_session.hpp"
+#include "mxtls/model/probe_facts.hpp"
 
 namespace mxtls {
 
-// What a destination comes to, one word for counting (mxtls scan) and for JSON "outcome".
-enum class probe_outcome {
-  ok,                // TLS works for every sender, the certificate verifies and matches
-  certificate,       // TLS works for every sender; the certificate does not verify, match, or has expired
-  senders_lose_tls,  // STARTTLS works, but some senders will not use it (the seed case)
-  no_starttls,       // STARTTLS not offered, or EHLO refused
-  starttls_fails,    // STARTTLS refused or unanswered, or the handshake fails
-  ehlo_fails,        // no complete EHLO reply
-  unreachable,       // no connection, no banner, 421 or another non-220 greeting
-  dns_fails,         // NXDOMAIN, null MX, no address, lookup failure or timeout
-};
-const char* to_string(probe_outcome o);
-inline constexpr probe_outcome all_probe_outcomes[] = {
-    probe_outcome::ok,          probe_outcome::certificate,    probe_outcome::senders_lose_tls,
-    probe_outcome::no_starttls, probe_outcome::starttls_fails, probe_outcome::ehlo_fails,
-    probe_outcome::unreachable, probe_outcome::dns_fails};
-
-// Cisco ESA's TLS settings (Destination Controls).
-enum class tls_policy { none, preferred, required, preferred_verify, required_verify };
-const char* to_string(tls_policy p);
 std::optional<tls_policy> parse_policy(const std::string& s);
 
 struct probe_target {
@@ -53,43 +36,20 @@ struct probe_target {
 // Throws std::invalid_argument with a message for the user.
 probe_target parse_probe_target(const std::string& text, unsigned short default_port);
 
-struct host_report {
-  std::string name;     // the host name the certificate must match
-  std::string mx;       // the MX host this address belongs to (empty for an address target)
-  std::string address;
-  unsigned short port = 0;
-  live_session_result session;
-  std::optional<lint_result> lint;            // the EHLO reply, from the live octets
-  std::optional<lint_result> lint_after_tls;
-  bool starttls_after_tls = false;            // still offered inside TLS
-  bool injection_checked = false;
-  bool command_injection = false;
-  std::string injection_error;
-  bool reachable = false;
-  bool senders_lose_tls = false;              // some senders will not use TLS
-  std::vector<std::string> losers;            // their names
-  std::string verdict;                        // one line
-  probe_outcome outcome = probe_outcome::unreachable;
-};
-
 struct probe_options {
   session_options session;
   tls_policy policy = tls_policy::preferred;
-  bool injection_test = true;
+  check_set checks = check_set::defaults();
   std::string as_client;  // a client model id; empty: STARTTLS whenever the word appears
   std::string resolver;   // "ADDR" or "ADDR@PORT"; empty: the system's resolv.conf
   bool all_hosts = false; // probe every MX host and address, not only up to the first that answers
   std::chrono::milliseconds dns_timeout{10'000};
 };
 
+// A probe's result: the facts, and what core decided about them.
 struct probe_report {
-  std::string target;
-  std::vector<std::string> dns;  // what DNS said, one line each ("MX 10 mx.example.com", ...)
-  tls_policy policy = tls_policy::preferred;
-  std::vector<host_report> hosts;
-  std::string verdict;
-  probe_outcome outcome = probe_outcome::dns_fails;  // the chosen host's, or dns_fails without hosts
-  int exit_code = 0;  // 0 TLS fine for all senders, 1 some lose TLS or fail the policy, 3 unreachable
+  probe_facts facts;
+  mxtls::diagnosis diagnosis;
 };
 
 // The key connection_gate counts an address under: one spelling per machine (IPv6 in its
@@ -133,19 +93,20 @@ class probe_context {
   explicit probe_context(const probe_options& options, std::shared_ptr<asio::ssl::context> tls = nullptr);
   // Throws std::invalid_argument for a resolver libunbound does not accept.
   dns_resolver& resolver();
+  const std::shared_ptr<asio::ssl::context>& tls() const { return tls_; }
   connection_gate* gate = nullptr;
 
  private:
   std::string forwarder_;
   std::unique_ptr<dns_resolver> resolver_;
   std::shared_ptr<asio::ssl::context> tls_;
-  friend asio::awaitable<probe_report> probe(probe_target, const probe_options&, probe_context&);
 };
 
 // One destination on the caller's io_context (mxtls scan runs thousands at once).
 asio::awaitable<probe_report> probe(probe_target target, const probe_options& options, probe_context& context);
 
-// One destination on an io_context of its own (mxtls probe, mxtls demo).
-probe_report run_probe(const probe_target& target, const probe_options& options);
+// One destination on an io_context of its own (mxtls probe, mxtls demo). With `stop`, a
+// SIGINT (or SIGTERM) ends every wait: the report holds what was seen so far and says so.
+probe_report run_probe(const probe_target& target, const probe_options& options, bool stop_on_signal = false);
 
 }  // namespace mxtls

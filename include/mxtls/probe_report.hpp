@@ -1,5 +1,6 @@
 // Renderers of the probe result: text for people, JSON (docs/probe-json.md), and
-// Cisco-ESA-style mail_logs lines.
+// Cisco-ESA-style mail_logs lines. They render the facts and the diagnosis; they decide
+// nothing (every outcome, reason and sender group comes from core/diagnosis).
 #pragma once
 
 #include <string>
@@ -9,9 +10,21 @@
 
 namespace mxtls {
 
-inline constexpr int probe_json_version = 1;
+inline constexpr int probe_json_version = 2;
 
-std::string render_probe_text(const probe_report& r, bool color);
+struct probe_text_options {
+  bool color = false;
+  bool transcript = true;  // false: the lines were already shown as they happened
+};
+
+std::string render_probe_text(const probe_report& r, const probe_text_options& options);
+// One line of the transcript as the live output prints it ("  12 ms  S  250-STARTTLS").
+std::string render_event(const session_event& e);
+// The verdict, one line: what the diagnosis says, in words.
+std::string render_verdict(const probe_report& r);
+// A reason in words (with its code and detail), for text and the JSON "text" member.
+std::string render_reason(const reason& r);
+
 // Members a caller adds to the probe document right after "version" (a scan record's
 // list line and input).
 struct probe_json_head {
@@ -23,7 +36,12 @@ void write_probe_json(json_writer& w, const probe_report& r, const probe_json_he
 // The same document on its own, indented by two.
 std::string render_probe_json(const probe_report& r);
 // As Cisco AsyncOS would log the delivery attempt, its TLS decision taken by the
-// cisco-esa client model.
+// diagnosis' ESA decision for the probe's --policy.
 std::string render_esa_log(const probe_report& r);
+
+// The sender groups as the JSON "senders" object (shared by the probe and lint documents).
+void write_sender_groups(json_writer& w, const sender_groups& g);
+// One entry per sender (JSON "predictions").
+void write_predictions(json_writer& w, std::span<const sender_prediction> senders);
 
 }  // namespace mxtls

@@ -8,6 +8,26 @@
 
 namespace mxtls {
 
+const char* to_string(prediction_reason r) {
+  switch (r) {
+    case prediction_reason::sees_starttls: return "sees-starttls";
+    case prediction_reason::starttls_on_greeting: return "starttls-on-greeting";
+    case prediction_reason::keyword_not_matched: return "keyword-not-matched";
+    case prediction_reason::starttls_after_end: return "starttls-after-end";
+    case prediction_reason::not_offered: return "not-offered";
+    case prediction_reason::tls_off_by_default: return "tls-off-by-default";
+    case prediction_reason::rejects_reply_helo: return "rejects-reply-helo";
+    case prediction_reason::rejects_reply: return "rejects-reply";
+    case prediction_reason::ehlo_not_250: return "ehlo-not-250";
+    case prediction_reason::leftover_desync: return "leftover-desync";
+    case prediction_reason::leftover_fatal: return "leftover-fatal";
+    case prediction_reason::waits_for_crlf: return "waits-for-crlf";
+    case prediction_reason::waits_for_end: return "waits-for-end";
+    case prediction_reason::no_reply: return "no-reply";
+  }
+  return "?";
+}
+
 const char* to_string(tls_outcome o) {
   switch (o) {
     case tls_outcome::tls: return "tls";
@@ -486,12 +506,14 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   p.version = m.version;
   if (sent.empty()) {
     p.outcome = p.outcome_required = tls_outcome::hang;
+    p.reason = prediction_reason::no_reply;
     p.why = "no reply to EHLO";
     return p;
   }
   client_view v = read_as(m, sent);
   if (!v.ended) {
     p.outcome = p.outcome_required = tls_outcome::hang;
+    p.reason = v.lf_only ? prediction_reason::waits_for_crlf : prediction_reason::waits_for_end;
     p.why = v.lf_only ? "waits for CRLF; the reply ends its lines with bare LF"
                       : "waits for the line that ends the reply by its rule";
     return p;
@@ -515,25 +537,31 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
 
   const char* rejected = m.rejects ? m.rejects(v.reply) : nullptr;
   bool helo = m.helo_fallback;
+  bool not_250 = false;
   if (!rejected && m.mode != tls_mode::always_try && code_of(v.reply.front()) != 250) {
     rejected = "the reply to EHLO is not 250";
     helo = m.helo_on_refusal;
+    not_250 = true;
   }
   if (rejected) {
     p.sees_starttls = false;
     p.outcome_required = tls_outcome::fail;
     if (m.leftover_fatal && !v.leftover.empty()) {
       p.outcome = tls_outcome::fail;
+      p.reason = prediction_reason::leftover_fatal;
       p.why = desync;
     } else if (helo && !v.leftover.empty()) {
+      p.reason = prediction_reason::leftover_desync;
       p.outcome = tls_outcome::fail;
       p.why = fmt::format("rejects the EHLO reply ({}), falls back to HELO, and {}", rejected, desync);
     } else if (helo) {
       p.outcome = tls_outcome::plaintext;
       if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
+      p.reason = not_250 ? prediction_reason::ehlo_not_250 : prediction_reason::rejects_reply_helo;
       p.why = fmt::format("rejects the EHLO reply ({}) and goes on without extensions, so without STARTTLS", rejected);
     } else {
       p.outcome = tls_outcome::fail;
+      p.reason = not_250 ? prediction_reason::ehlo_not_250 : prediction_reason::rejects_reply;
       p.why = fmt::format("rejects the EHLO reply: {}", rejected);
     }
     return p;
@@ -543,6 +571,7 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   p.sees_starttls = found >= 0;
 
   std::string seen_why;
+  prediction_reason seen_reason = prediction_reason::sees_starttls;
   if (p.sees_starttls) {
     seen_why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, m.match_rule);
   } else {
@@ -550,41 +579,54 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
     for (std::size_t i = 0; i < v.reply.size() && on < 0; ++i)
       if (mentions_starttls(v.reply[i])) on = static_cast<int>(i);
     bool in_leftover = std::any_of(v.leftover.begin(), v.leftover.end(), [](const std::string& s) { return mentions_starttls(s); });
-    if (on == 0 && m.skips_greeting)
+    if (on == 0 && m.skips_greeting) {
       seen_why = "first line is taken as the greeting, so STARTTLS on it is not an extension";
-    else if (on >= 0)
+      seen_reason = prediction_reason::starttls_on_greeting;
+    } else if (on >= 0) {
       seen_why = fmt::format("does not match {} ({})", quote(v.reply[static_cast<std::size_t>(on)]), m.match_rule);
-    else if (in_leftover)
+      seen_reason = prediction_reason::keyword_not_matched;
+    } else if (in_leftover) {
       seen_why = "STARTTLS stands after the line that ends the reply for it";
-    else
+      seen_reason = prediction_reason::starttls_after_end;
+    } else {
       seen_why = "STARTTLS is not offered";
+      seen_reason = prediction_reason::not_offered;
+    }
   }
 
-  auto decide = [&](bool attempt, tls_outcome& out, std::string& why) {
+  auto decide = [&](bool attempt, tls_outcome& out, std::string& why, prediction_reason& reason) {
     bool harmless = (attempt && m.discards_leftover) || (!attempt && m.probe);
     if (!v.leftover.empty() && !harmless) {
       out = tls_outcome::fail;
       why = desync;
+      reason = m.leftover_fatal ? prediction_reason::leftover_fatal : prediction_reason::leftover_desync;
     } else {
       out = attempt ? tls_outcome::tls : tls_outcome::plaintext;
       why = seen_why;
+      reason = seen_reason;
     }
   };
   std::string why_default, why_required;
+  prediction_reason reason_default = seen_reason, reason_required = seen_reason;
   bool attempt = m.mode == tls_mode::always_try || (m.mode == tls_mode::opportunistic && p.sees_starttls);
-  decide(attempt, p.outcome, why_default);
-  if (m.mode == tls_mode::off_by_default && v.leftover.empty())
+  decide(attempt, p.outcome, why_default, reason_default);
+  if (m.mode == tls_mode::off_by_default && v.leftover.empty()) {
     why_default = fmt::format("uses no TLS unless configured ({}); {}", m.tls_setting, seen_why);
+    reason_default = prediction_reason::tls_off_by_default;
+  }
 
   bool attempt_required = p.sees_starttls || m.mode == tls_mode::always_try || m.required_sends_anyway;
   if (!attempt_required) {
     p.outcome_required = tls_outcome::fail;
   } else {
-    decide(true, p.outcome_required, why_required);
+    decide(true, p.outcome_required, why_required, reason_required);
   }
   p.why = why_default;
-  if (p.outcome == tls_outcome::plaintext && p.outcome_required == tls_outcome::fail && v.leftover.empty())
+  p.reason = reason_default;
+  if (p.outcome == tls_outcome::plaintext && p.outcome_required == tls_outcome::fail && v.leftover.empty()) {
     p.why = seen_why;
+    p.reason = seen_reason;
+  }
   return p;
 }
 

@@ -1,5 +1,7 @@
 #include "mxtls/probe_report.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "mxtls/report.hpp"
@@ -8,130 +10,474 @@ namespace mxtls {
 
 namespace {
 
-std::string where(const host_report& h) {
+std::string join(const std::vector<std::string_view>& names) {
+  std::string s;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    s += i == 0 ? "" : i + 1 == names.size() ? " and " : ", ";
+    s += names[i];
+  }
+  return s;
+}
+
+std::string where(const address_result& h) {
   return h.address.find(':') != std::string::npos ? fmt::format("[{}]:{}", h.address, h.port)
                                                   : fmt::format("{}:{}", h.address, h.port);
 }
 
+const std::string& mx_name(const probe_report& r, const address_result& h) {
+  static const std::string none;
+  return h.mx_host < r.facts.mx_hosts.size() ? r.facts.mx_hosts[h.mx_host].name : none;
+}
+
+bool has(const std::vector<reason>& v, reason_id id) {
+  return std::any_of(v.begin(), v.end(), [id](const reason& x) { return x.id == id; });
+}
+
+// "Cisco ESA, Postfix and Go will send in plaintext; Exim will fail; …"
+std::string senders_sentence(const address_diagnosis& d) {
+  std::vector<std::string> parts;
+  auto names = [&](const std::vector<std::string_view>& ids) { return join(short_names(d.senders, ids)); };
+  if (!d.groups.plaintext.empty()) parts.push_back(names(d.groups.plaintext) + " will send in plaintext");
+  if (!d.groups.fail.empty())
+    parts.push_back(names(d.groups.fail) + " will fail to deliver (protocol error, deferral or bounce)");
+  if (!d.groups.hang.empty()) parts.push_back(names(d.groups.hang) + " will wait for the rest of the reply until they time out");
+  std::string s;
+  for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
+  return s;
+}
+
+std::string tls_words(const starttls_facts& s) { return fmt::format("{} {}", s.tls.protocol, s.tls.cipher); }
+
+// The host's verdict: its outcome's main reason first, then what else is wrong.
+std::string host_verdict(const address_result& h, const address_diagnosis& d, const probe_facts& f) {
+  const starttls_facts* s = h.get<starttls_facts>();
+  std::string v;
+  auto first = [&](std::initializer_list<reason_id> ids) -> const reason* {
+    for (reason_id id : ids)
+      for (const auto& r : d.reasons)
+        if (r.id == id) return &r;
+    return nullptr;
+  };
+  std::string lose = senders_sentence(d);
+  switch (d.outcome) {
+    case probe_outcome::unreachable:
+    case probe_outcome::ehlo_fails:
+    case probe_outcome::no_starttls:
+    case probe_outcome::starttls_fails: {
+      const reason* r = first({reason_id::connect_failed, reason_id::greeting_refused, reason_id::no_banner, reason_id::bad_banner,
+                               reason_id::ehlo_incomplete, reason_id::ehlo_refused, reason_id::starttls_not_offered,
+                               reason_id::starttls_refused, reason_id::starttls_unanswered, reason_id::handshake_failed});
+      v = r ? render_reason(*r) : to_string(d.outcome);
+      if (d.outcome == probe_outcome::starttls_fails && !lose.empty()) v += ": " + lose;
+      break;
+    }
+    case probe_outcome::senders_lose_tls: {
+      if (has(d.reasons, reason_id::starttls_not_sent)) {
+        v = fmt::format("{} would not send STARTTLS to this server", f.as_client.empty() ? "the probe" : f.as_client);
+        break;
+      }
+      std::string why = has(d.reasons, reason_id::starttls_on_greeting)        ? "it is listed before the greeting"
+                        : has(d.reasons, reason_id::starttls_after_final_line) ? "the reply's final line comes too early"
+                                                                               : "the EHLO reply breaks RFC 5321";
+      v = s && s->tls.established ? fmt::format("STARTTLS works ({}), but {}: {}", tls_words(*s), why, lose)
+                                  : fmt::format("STARTTLS is offered, but {}: {}", why, lose);
+      break;
+    }
+    case probe_outcome::ok:
+    case probe_outcome::certificate:
+    case probe_outcome::injection:
+      v = s && s->tls.established ? fmt::format("STARTTLS works for every sender ({})", tls_words(*s))
+                                  : "STARTTLS works for every sender";
+      break;
+    case probe_outcome::dns_fails: v = "no address"; break;
+  }
+  // What else the facts show, in the diagnosis' order, minus the reason already worded.
+  for (const auto& r : d.reasons) {
+    switch (r.id) {
+      case reason_id::certificate_untrusted:
+      case reason_id::certificate_name_mismatch:
+      case reason_id::certificate_expired:
+      case reason_id::certificate_not_yet_valid:
+      case reason_id::certificate_fails_policy:
+      case reason_id::response_injection:
+      case reason_id::command_injection:
+      case reason_id::starttls_after_tls:
+      case reason_id::rcpt_temporary:
+      case reason_id::rcpt_refused:
+      case reason_id::mail_refused: v += "; " + render_reason(r); break;
+      default: break;
+    }
+  }
+  return v;
+}
+
+std::string error_words(const session_error& e) {
+  std::string s = fmt::format("{} at {}", to_string(e.code), to_string(e.phase));
+  if (!e.detail.empty()) s += ": " + e.detail;
+  return s;
+}
+
 }  // namespace
 
-std::string render_probe_text(const probe_report& r, bool color) {
-  std::string out = r.verdict + "\n";
-  if (!r.dns.empty()) {
-    out += "\nDNS:\n";
-    for (const auto& d : r.dns) out += "  " + d + "\n";
+std::string render_reason(const reason& r) {
+  const std::string& d = r.detail;
+  switch (r.id) {
+    case reason_id::dns_lookup_failed: return fmt::format("the DNS lookup of the MX records failed: {}", d);
+    case reason_id::domain_nxdomain: return fmt::format("{} does not exist (NXDOMAIN)", d);
+    case reason_id::null_mx: return "the domain has a null MX (RFC 7505): it accepts no mail";
+    case reason_id::no_address: return fmt::format("no mail host of {} has an address", d);
+    case reason_id::implicit_mx: return fmt::format("no MX records: {} itself is the mail host (implicit MX, RFC 5321 §5.1)", d);
+    case reason_id::address_lookup_failed: return fmt::format("the address lookup of {} failed", d);
+    case reason_id::connect_failed: return "no connection: " + d;
+    case reason_id::greeting_refused:
+      return fmt::format("the server refuses the connection with {} (busy or blocking us), not a TLS problem", r.code);
+    case reason_id::no_banner: return "no banner (a tarpit or an overloaded server, not a TLS problem): " + d;
+    case reason_id::bad_banner: return fmt::format("the server greets with {} instead of 220", r.code);
+    case reason_id::ehlo_incomplete: return "no complete EHLO reply: " + d;
+    case reason_id::ehlo_refused: return fmt::format("EHLO refused with {}: senders fall back to HELO, without STARTTLS", r.code);
+    case reason_id::starttls_not_offered:
+      return "STARTTLS is not offered: every sender delivers in plaintext (or not at all where TLS is required)";
+    case reason_id::starttls_on_greeting: return "STARTTLS is listed before the greeting";
+    case reason_id::ehlo_breaks_rfc5321: return "the EHLO reply breaks RFC 5321 where some senders read it";
+    case reason_id::starttls_after_final_line: return "the EHLO reply's final line comes before its other lines";
+    case reason_id::starttls_not_sent: return "the probe did not send STARTTLS (as the chosen client would not)";
+    case reason_id::starttls_refused: return fmt::format("STARTTLS is offered but refused with {}", r.code);
+    case reason_id::starttls_unanswered: return "STARTTLS is offered but never answered: " + d;
+    case reason_id::handshake_failed: return "STARTTLS is accepted but the TLS handshake fails: " + d;
+    case reason_id::certificate_untrusted: return fmt::format("certificate does not verify ({})", d);
+    case reason_id::certificate_name_mismatch: return fmt::format("certificate does not match {}", d);
+    case reason_id::certificate_expired: return fmt::format("certificate expired ({})", d);
+    case reason_id::certificate_not_yet_valid: return fmt::format("certificate not valid before {}", d);
+    case reason_id::certificate_name_not_checked:
+      return "the certificate's name was not checked (an address target without --name)";
+    case reason_id::certificate_fails_policy: return fmt::format("with TLS setting {} the certificate is not accepted", d);
+    case reason_id::response_injection: return fmt::format("{} octets of plaintext followed the 220 (response injection)", d);
+    case reason_id::command_injection:
+      return "the server runs commands pipelined with STARTTLS inside TLS (command injection, CVE-2011-0411 class)";
+    case reason_id::injection_check_incomplete: return "the command-injection check did not complete: " + d;
+    case reason_id::starttls_after_tls: return "the EHLO reply inside TLS still offers STARTTLS (RFC 3207 §4.2)";
+    case reason_id::rcpt_temporary:
+      return fmt::format("RCPT answered {}: greylisting or another temporary refusal, not a TLS problem ({})", r.code, d);
+    case reason_id::rcpt_refused: return fmt::format("RCPT refused with {} ({})", r.code, d);
+    case reason_id::mail_refused: return fmt::format("MAIL FROM:<> answered {} ({})", r.code, d);
+    case reason_id::interrupted: return "interrupted before the probe ended: what was seen so far";
   }
-  for (const auto& h : r.hosts) {
-    const auto& s = h.session;
-    fmt::format_to(std::back_inserter(out), "\nHost {}{} (TLS setting {})\n", h.mx.empty() ? "" : h.mx + " ", where(h),
-                   to_string(r.policy));
-    for (const auto& t : s.transcript) fmt::format_to(std::back_inserter(out), "  {:>6} ms  {}  {}\n", t.ms, t.dir, t.text);
-    if (!s.error.empty()) fmt::format_to(std::back_inserter(out), "  error at {}: {}\n", s.error_phase, s.error);
-    if (s.tls_established) {
-      fmt::format_to(std::back_inserter(out), "\n  TLS       {} {}{}{}\n", s.tls_protocol, s.tls_cipher,
-                     s.tls_group.empty() ? "" : ", key exchange ", s.tls_group);
-      fmt::format_to(std::back_inserter(out), "  verified  {}\n", s.chain_verified ? "yes" : "no: " + s.verify_error);
-      if (!h.name.empty())
-        fmt::format_to(std::back_inserter(out), "  name      {} {}\n", h.name, s.hostname_match ? "matches" : "does not match");
-      for (std::size_t i = 0; i < s.chain.size(); ++i) {
-        const auto& c = s.chain[i];
-        fmt::format_to(std::back_inserter(out), "  cert {}    {}\n            issuer {}\n            valid {} to {}, {}\n            SHA-256 {}\n",
-                       i, c.subject, c.issuer, c.not_before, c.not_after, c.key, c.sha256);
-        if (!c.dns_names.empty()) {
+  return to_string(r.id);
+}
+
+std::string render_verdict(const probe_report& r) {
+  const diagnosis& d = r.diagnosis;
+  const probe_facts& f = r.facts;
+  std::string v;
+  if (d.verdict_host == no_index) {
+    for (const auto& x : d.reasons)
+      if (severity_of(x.id) == severity::error) {
+        v = render_reason(x);
+        break;
+      }
+    if (v.empty()) v = to_string(d.outcome);
+  } else {
+    const address_result& h = f.hosts[d.verdict_host];
+    v = host_verdict(h, d.hosts[d.verdict_host], f);
+    if (f.hosts.size() > 1) v = fmt::format("{} ({}): {}", mx_name(r, h).empty() ? h.address : mx_name(r, h), h.address, v);
+  }
+  if (f.interrupted) v = "interrupted: " + v;
+  return v;
+}
+
+std::string render_event(const session_event& e) {
+  auto line = [&](const char* dir, std::string_view text) { return fmt::format("  {:>6} ms  {}  {}\n", e.ms, dir, text); };
+  switch (e.kind) {
+    case event_kind::connected: return line("-", "connected to " + e.text);
+    case event_kind::line_received: return line("S", e.after_final ? e.text + "   (after the final line)" : e.text);
+    case event_kind::line_sent: return line("C", e.text);
+    case event_kind::starttls_skipped: return line("-", "STARTTLS not sent (as the client would not)");
+    case event_kind::plaintext_discarded: return line("-", fmt::format("{} octets after the 220 discarded", e.octets));
+    case event_kind::tls_established: return line("-", "TLS established: " + e.text);
+    case event_kind::injection_sent: return line("C", "STARTTLS and NOOP in one segment");
+    case event_kind::injection_answered: return line("S", fmt::format("{} octets inside TLS, unasked", e.octets));
+  }
+  return {};
+}
+
+std::string render_probe_text(const probe_report& r, const probe_text_options& o) {
+  const probe_facts& f = r.facts;
+  std::string out = render_verdict(r) + "\n";
+  if (!f.lookups.empty()) {
+    out += "\nDNS:\n";
+    for (const auto& l : f.lookups) {
+      if (l.status != lookup_status::ok)
+        fmt::format_to(std::back_inserter(out), "  {} {}: {}{}\n", to_string(l.type), l.name, to_string(l.status),
+                       l.detail.empty() ? "" : " (" + l.detail + ")");
+      else if (l.type == rr_type::mx && l.records == 0)
+        out += "  no MX records: the domain itself is the mail host (implicit MX, RFC 5321 §5.1)\n";
+    }
+    for (const auto& m : f.mx) fmt::format_to(std::back_inserter(out), "  MX {} {}\n", m.preference, m.host);
+    for (const auto& h : f.mx_hosts) {
+      for (const auto& a : h.addresses) fmt::format_to(std::back_inserter(out), "  {} {} {}\n", to_string(a.type), h.name, a.address);
+      if (h.addresses.empty()) fmt::format_to(std::back_inserter(out), "  {} has no address\n", h.name);
+    }
+  }
+  for (std::size_t i = 0; i < f.hosts.size(); ++i) {
+    const auto& h = f.hosts[i];
+    const auto& d = r.diagnosis.hosts[i];
+    const starttls_facts* s = h.get<starttls_facts>();
+    const std::string& mx = mx_name(r, h);
+    fmt::format_to(std::back_inserter(out), "\nHost {}{} (TLS setting {})\n", mx.empty() ? "" : mx + " ", where(h), to_string(f.policy));
+    if (!s) continue;
+    if (o.transcript)
+      for (const auto& e : s->events) out += render_event(e);
+    if (s->error) fmt::format_to(std::back_inserter(out), "  error     {}\n", error_words(s->error));
+    if (s->tls.established) {
+      const tls_facts& t = s->tls;
+      fmt::format_to(std::back_inserter(out), "\n  TLS       {} {}{}{}\n", t.protocol, t.cipher, t.group.empty() ? "" : ", key exchange ",
+                     t.group);
+      fmt::format_to(std::back_inserter(out), "  verified  {}\n", t.chain_verified ? "yes" : "no: " + t.verify_error);
+      if (t.name_checked)
+        fmt::format_to(std::back_inserter(out), "  name      {} {}\n", h.name, t.hostname_match ? "matches" : "does not match");
+      else
+        out += "  name      not checked (an address target: give --name to check it)\n";
+      for (std::size_t c = 0; c < t.chain.size(); ++c) {
+        const auto& x = t.chain[c];
+        fmt::format_to(std::back_inserter(out),
+                       "  cert {}    {}\n            issuer {}\n            valid {} to {}, {} {} bits\n            SHA-256 {}\n", c,
+                       x.subject, x.issuer, x.not_before, x.not_after, x.key_type, x.key_bits, x.sha256);
+        if (!x.dns_names.empty()) {
           std::string names;
-          for (const auto& n : c.dns_names) names += (names.empty() ? "" : ", ") + n;
+          for (const auto& n : x.dns_names) names += (names.empty() ? "" : ", ") + n;
           fmt::format_to(std::back_inserter(out), "            DNS {}\n", names);
         }
       }
-      if (h.starttls_after_tls) out += "  note      the EHLO reply inside TLS still offers STARTTLS\n";
     }
-    if (s.plaintext_after_220 > 0)
+    if (s->plaintext_after_220 > 0)
       fmt::format_to(std::back_inserter(out), "  injection {} octets of plaintext after the 220 were discarded (response injection)\n",
-                     s.plaintext_after_220);
-    if (h.injection_checked)
-      fmt::format_to(std::back_inserter(out), "  injection {}\n",
-                     h.command_injection ? "VULNERABLE: a command pipelined with STARTTLS was answered inside TLS"
-                     : h.injection_error.empty() ? "commands pipelined with STARTTLS are not run inside TLS"
-                                                 : "check not completed: " + h.injection_error);
-    if (h.lint) {
+                     s->plaintext_after_220);
+    if (const injection_facts* inj = h.get<injection_facts>()) {
+      switch (inj->status) {
+        case injection_status::vulnerable:
+          fmt::format_to(std::back_inserter(out), "  injection VULNERABLE: a command pipelined with STARTTLS was answered inside TLS ({})\n",
+                         inj->answer);
+          break;
+        case injection_status::not_vulnerable:
+          fmt::format_to(std::back_inserter(out), "  injection no unasked answer inside TLS within {} ms\n", inj->waited_ms);
+          break;
+        case injection_status::not_applicable: break;
+        case injection_status::incomplete:
+          fmt::format_to(std::back_inserter(out), "  injection check not completed: {}\n", error_words(inj->error));
+          break;
+      }
+    }
+    if (d.lint) {
       out += "\nThe EHLO reply, as received:\n";
-      out += render_lint_text(*h.lint, {color, "EHLO reply"});
+      out += render_lint_text(*d.lint, {o.color, "EHLO reply"});
     }
   }
   return out;
 }
 
-namespace {
-
-void write_host(json_writer& w, const host_report& h) {
-  const auto& s = h.session;
-  bool tls = s.tls_established;
+void write_sender_groups(json_writer& w, const sender_groups& g) {
+  auto list = [&](std::string_view k, const std::vector<std::string_view>& v) {
+    w.key(k).begin_array();
+    for (auto id : v) w.value(id);
+    w.end_array();
+  };
   w.begin_object();
-  w.key("name").value_or_null(h.name).key("mx").value_or_null(h.mx);
-  w.member("address", h.address).member("port", h.port).member("verdict", h.verdict);
-  w.member("outcome", to_string(h.outcome)).key("senders_losing_tls").strings(h.losers);
-  w.key("transcript").begin_array();
-  for (const auto& t : s.transcript)
-    w.begin_object().member("dir", std::string_view(&t.dir, 1)).member("text", t.text).member("ms", t.ms).end_object();
-  w.end_array();
-  w.key("lint");
-  if (h.lint)
-    write_lint_json(w, *h.lint, "EHLO reply", true);
-  else
-    w.null();
-  w.key("starttls").begin_object().member("offered", s.starttls_offered).member("attempted", s.starttls_attempted);
-  w.member_if("reply_code", s.starttls_code >= 0, s.starttls_code);
+  list("tls", g.tls);
+  list("plaintext", g.plaintext);
+  list("fail", g.fail);
+  list("hang", g.hang);
+  list("tls_off", g.tls_off);
   w.end_object();
-  w.key("tls").begin_object().member("established", tls);
-  w.member_if("protocol", tls, s.tls_protocol);
-  w.member_if("cipher", tls, s.tls_cipher);
-  w.key("group").value_or_null(s.tls_group);
-  w.member_if("verified", tls, s.chain_verified);
-  w.key("verify_error").value_or_null(s.verify_error);
-  w.member_if("hostname_match", tls && !h.name.empty(), s.hostname_match);
-  w.member_if("expired", tls, s.expired);
-  w.key("chain").begin_array();
-  for (const auto& c : s.chain) {
-    w.begin_object().member("subject", c.subject).member("issuer", c.issuer).key("dns_names").strings(c.dns_names);
-    w.member("not_before", c.not_before).member("not_after", c.not_after).member("key", c.key).member("sha256", c.sha256);
+}
+
+void write_predictions(json_writer& w, std::span<const sender_prediction> senders) {
+  w.begin_array();
+  for (const auto& p : senders) {
+    w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome)).member("outcome_required", to_string(p.outcome_required));
+    w.member("layer", to_string(p.layer));
+    w.member("reason", p.dialogue_reason ? to_string(*p.dialogue_reason) : to_string(p.ehlo_reason));
+    w.member("ehlo_reason", to_string(p.ehlo_reason)).member("assumed_handshake", p.assumed_handshake);
+    w.key("tls");
+    if (p.outcome == tls_outcome::tls && !p.tls_version.empty())
+      w.begin_object().member("version", p.tls_version).member("cipher", p.tls_cipher).end_object();
+    else
+      w.null();
     w.end_object();
   }
-  w.end_array().end_object();
-  w.key("lint_after_tls");
-  if (h.lint_after_tls)
-    write_lint_json(w, *h.lint_after_tls, "EHLO reply after TLS", true);
-  else
-    w.null();
-  w.key("injection").begin_object().member("plaintext_after_220", s.plaintext_after_220);
-  w.member_if("command_injection", h.injection_checked && h.injection_error.empty(), h.command_injection);
-  w.end_object();
-  w.member("starttls_after_tls", h.starttls_after_tls);
-  w.key("envelope");
-  if (s.mail_code < 0) {
-    w.null();
-  } else {
-    w.begin_object().member("mail_code", s.mail_code);
-    w.member_if("rcpt_code", s.rcpt_code >= 0, s.rcpt_code);
-    w.member("rcpt_reply", s.rcpt_reply).end_object();
+  w.end_array();
+}
+
+namespace {
+
+void write_reasons(json_writer& w, const std::vector<reason>& reasons) {
+  w.begin_array();
+  for (const auto& r : reasons) {
+    w.begin_object().member("id", to_string(r.id)).member("severity", to_string(severity_of(r.id)));
+    w.member_if("code", r.code >= 0, r.code);
+    w.key("detail").value_or_null(r.detail);
+    w.member("text", render_reason(r)).end_object();
   }
-  w.key("error");
-  if (s.error.empty())
+  w.end_array();
+}
+
+void write_error(json_writer& w, const session_error& e) {
+  if (!e) {
     w.null();
-  else
-    w.begin_object().member("phase", s.error_phase).member("message", s.error).end_object();
+    return;
+  }
+  w.begin_object().member("phase", to_string(e.phase)).member("code", to_string(e.code)).key("detail").value_or_null(e.detail);
+  w.end_object();
+}
+
+const char* dir_of(event_kind k) {
+  switch (k) {
+    case event_kind::line_received:
+    case event_kind::injection_answered: return "S";
+    case event_kind::line_sent:
+    case event_kind::injection_sent: return "C";
+    default: return "-";
+  }
+}
+
+void write_tls(json_writer& w, const tls_facts& t) {
+  bool tls = t.established;
+  w.begin_object().member("established", tls);
+  w.member_if("protocol", tls, t.protocol);
+  w.member_if("cipher", tls, t.cipher);
+  w.key("group").value_or_null(t.group);
+  w.member_if("verified", tls, t.chain_verified);
+  w.member_if("verify_code", tls && !t.chain_verified, t.verify_code);
+  w.key("verify_error").value_or_null(t.verify_error);
+  w.member("name_checked", t.name_checked);
+  w.member_if("hostname_match", tls && t.name_checked, t.hostname_match);
+  w.member_if("expired", tls, t.expired);
+  w.member_if("not_yet_valid", tls, t.not_yet_valid);
+  w.key("chain").begin_array();
+  for (const auto& c : t.chain) {
+    w.begin_object().member("subject", c.subject).member("issuer", c.issuer).key("dns_names").strings(c.dns_names);
+    w.member("not_before", c.not_before).member("not_after", c.not_after).member("key_type", c.key_type).member("key_bits", c.key_bits);
+    w.member("sha256", c.sha256).end_object();
+  }
+  w.end_array().end_object();
+}
+
+void write_check(json_writer& w, const starttls_facts& s) {
+  w.key("starttls").begin_object();
+  w.key("transcript").begin_array();
+  for (const auto& e : s.events) {
+    w.begin_object().member("kind", to_string(e.kind)).member("dir", dir_of(e.kind)).member("text", e.text);
+    w.member("octets", e.octets).member("ms", e.ms);
+    if (e.after_final) w.member("after_final", true);
+    w.end_object();
+  }
+  w.end_array();
+  w.member("offered", s.starttls_offered).member("sent", s.starttls_sent);
+  w.member("answer", to_string(s.dialogue.starttls));
+  w.member_if("reply_code", s.dialogue.starttls_code >= 0, s.dialogue.starttls_code);
+  w.member("handshake", to_string(s.dialogue.handshake));
+  w.member("ehlo_waited", to_string(s.ehlo_waited)).member("ehlo_after_final_octets", s.ehlo_after_final);
+  w.member("plaintext_after_220", s.plaintext_after_220);
+  w.key("tls");
+  write_tls(w, s.tls);
+  w.key("error");
+  write_error(w, s.error);
+  w.end_object();
+}
+
+void write_check(json_writer& w, const injection_facts& i) {
+  w.key("injection").begin_object().member("status", to_string(i.status)).member("waited_ms", i.waited_ms);
+  w.key("answer").value_or_null(i.answer);
+  w.key("error");
+  write_error(w, i.error);
+  w.end_object();
+}
+
+void write_check(json_writer& w, const envelope_facts& e) {
+  w.key("envelope").begin_object().member("rcpt", e.rcpt);
+  w.member_if("mail_code", e.mail_code >= 0, e.mail_code);
+  w.member_if("rcpt_code", e.rcpt_code >= 0, e.rcpt_code);
+  w.key("mail_reply").value_or_null(e.mail_reply);
+  w.key("rcpt_reply").value_or_null(e.rcpt_reply);
+  w.key("error");
+  write_error(w, e.error);
+  w.end_object();
+}
+
+void write_host(json_writer& w, const probe_report& r, std::size_t i) {
+  const address_result& h = r.facts.hosts[i];
+  const address_diagnosis& d = r.diagnosis.hosts[i];
+  w.begin_object();
+  if (h.mx_host == no_index) w.key("mx_host").null();
+  else w.member("mx_host", h.mx_host);
+  w.key("mx").value_or_null(mx_name(r, h));
+  w.key("name").value_or_null(h.name);
+  w.member("address", h.address).member("port", h.port);
+  w.member("outcome", to_string(d.outcome)).member("verdict", host_verdict(h, d, r.facts));
+  w.key("reasons");
+  write_reasons(w, d.reasons);
+  w.key("senders");
+  write_sender_groups(w, d.groups);
+  w.key("predictions");
+  write_predictions(w, d.senders);
+  w.key("esa").begin_object().member("policy", to_string(r.facts.policy)).member("sees_starttls", d.esa.sees_starttls);
+  w.member("result", to_string(d.esa.result)).end_object();
+  w.key("checks").begin_object();
+  for (const auto& c : h.checks) std::visit([&](const auto& x) { write_check(w, x); }, c);
+  w.end_object();
+  w.key("lint");
+  if (d.lint) write_lint_json(w, *d.lint, "EHLO reply", true);
+  else w.null();
+  w.key("lint_after_tls");
+  if (d.lint_after_tls) write_lint_json(w, *d.lint_after_tls, "EHLO reply after TLS", true);
+  else w.null();
   w.end_object();
 }
 
 }  // namespace
 
 void write_probe_json(json_writer& w, const probe_report& r, const probe_json_head& head) {
+  const probe_facts& f = r.facts;
+  const diagnosis& d = r.diagnosis;
   w.begin_object();
   w.member("schema", "mxtls-probe").member("version", probe_json_version);
   if (head.line > 0) w.member("line", head.line).member("input", head.input);
-  w.member("target", r.target).member("policy", to_string(r.policy)).member("verdict", r.verdict);
-  w.member("outcome", to_string(r.outcome)).member("exit_code", r.exit_code).key("dns").strings(r.dns);
+  w.member("target", f.target).member("policy", to_string(f.policy));
+  w.key("checks").begin_array();
+  for (const auto& c : all_checks())
+    if (f.checks.has(c.id)) w.value(c.name);
+  w.end_array();
+  w.member("verdict", render_verdict(r)).member("outcome", to_string(d.outcome)).member("exit_code", d.exit_code);
+  if (d.verdict_host == no_index) w.key("verdict_host").null();
+  else w.member("verdict_host", d.verdict_host);
+  w.member("interrupted", f.interrupted);
+  w.key("reasons");
+  write_reasons(w, d.reasons);
+  w.key("senders");
+  write_sender_groups(w, d.groups);
+  w.key("dns").begin_object();
+  w.key("lookups").begin_array();
+  for (const auto& l : f.lookups) {
+    w.begin_object().member("name", l.name).member("type", to_string(l.type)).member("status", to_string(l.status));
+    w.member("rcode", l.rcode).key("detail").value_or_null(l.detail);
+    w.member("dnssec", to_string(l.dnssec)).member("records", l.records).end_object();
+  }
+  w.end_array();
+  w.key("mx").begin_array();
+  for (const auto& m : f.mx)
+    w.begin_object().member("preference", m.preference).member("host", m.host).member("dnssec", to_string(m.dnssec)).end_object();
+  w.end_array();
+  w.key("mx_hosts").begin_array();
+  for (const auto& m : f.mx_hosts) {
+    w.begin_object().member("name", m.name).member("preference", m.preference).member("implicit", m.implicit);
+    w.key("addresses").begin_array();
+    for (const auto& a : m.addresses)
+      w.begin_object().member("type", to_string(a.type)).member("address", a.address).member("dnssec", to_string(a.dnssec)).end_object();
+    w.end_array().end_object();
+  }
+  w.end_array();
+  w.end_object();
   w.key("hosts").begin_array();
-  for (const auto& h : r.hosts) write_host(w, h);
+  for (std::size_t i = 0; i < f.hosts.size(); ++i) write_host(w, r, i);
   w.end_array();
   w.end_object();
 }
@@ -146,33 +492,40 @@ std::string render_probe_json(const probe_report& r) {
 std::string render_esa_log(const probe_report& r) {
   std::string out;
   int dcid = 0;
-  for (const auto& h : r.hosts) {
+  for (std::size_t i = 0; i < r.facts.hosts.size(); ++i) {
+    const address_result& h = r.facts.hosts[i];
+    const address_diagnosis& d = r.diagnosis.hosts[i];
+    const starttls_facts* s = h.get<starttls_facts>();
     ++dcid;
-    const auto& s = h.session;
     fmt::format_to(std::back_inserter(out), "Info: New SMTP DCID {} interface 127.0.0.1 address {} port {}\n", dcid, h.address, h.port);
-    if (s.error_phase == "connect") {
-      fmt::format_to(std::back_inserter(out), "Info: DCID {} connection failed: {}\n", dcid, s.error);
+    if (d.esa.result == esa_result::no_connection) {
+      fmt::format_to(std::back_inserter(out), "Info: DCID {} connection failed: {}\n", dcid, s ? error_words(s->error) : "");
       continue;
     }
-    bool esa_sees = false;
-    if (h.lint)
-      for (const auto& c : h.lint->clients)
-        if (c.id == "cisco-esa") esa_sees = c.sees_starttls;
-    if (r.policy != tls_policy::none && h.lint) {
-      if (!esa_sees) {
+    switch (d.esa.result) {
+      case esa_result::plaintext:
+        if (r.facts.policy != tls_policy::none) fmt::format_to(std::back_inserter(out), "Info: DCID {} STARTTLS command not supported.\n", dcid);
+        break;
+      case esa_result::deferred:
         fmt::format_to(std::back_inserter(out), "Info: DCID {} STARTTLS command not supported.\n", dcid);
-        if (r.policy == tls_policy::required || r.policy == tls_policy::required_verify)
-          fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS required but not supported; delivery deferred\n", dcid);
-      } else if (s.tls_established) {
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS success protocol {} cipher {}\n", dcid, s.tls_protocol, s.tls_cipher);
-        bool verify = r.policy == tls_policy::preferred_verify || r.policy == tls_policy::required_verify;
-        if (verify && (!s.chain_verified || (!h.name.empty() && !s.hostname_match)))
-          fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS certificate verification failed: {}\n", dcid,
-                         !s.chain_verified ? s.verify_error : "host name mismatch");
-      } else {
+        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS required but not supported; delivery deferred\n", dcid);
+        break;
+      case esa_result::tls:
+      case esa_result::tls_verified:
+        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS success protocol {} cipher {}\n", dcid, s->tls.protocol, s->tls.cipher);
+        break;
+      case esa_result::verify_failed:
+        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS success protocol {} cipher {}\n", dcid, s->tls.protocol, s->tls.cipher);
+        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS certificate verification failed: {}\n", dcid,
+                       !s->tls.chain_verified ? s->tls.verify_error : "host name mismatch");
+        break;
+      case esa_result::tls_failed:
         fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS failed: {}\n", dcid,
-                       s.starttls_code >= 0 && s.starttls_code != 220 ? fmt::format("STARTTLS answered {}", s.starttls_code) : s.error);
-      }
+                       s->dialogue.starttls == starttls_answer::refused || s->dialogue.starttls == starttls_answer::other
+                           ? fmt::format("STARTTLS answered {}", s->dialogue.starttls_code)
+                           : error_words(s->error));
+        break;
+      case esa_result::no_connection: break;
     }
     fmt::format_to(std::back_inserter(out), "Info: DCID {} close\n", dcid);
   }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "mxtls/scan.hpp"
 
 #include <cctype>
@@ -146,9 +147,9 @@ void scan_feed::finished(const scan_line& line, const probe_report& report, cons
   --progress_.active;
   ++progress_.done;
   if (error.empty()) {
-    ++progress_.outcomes[report.outcome];
-    for (const auto& h : report.hosts)
-      if (h.command_injection) {
+    ++progress_.outcomes[report.diagnosis.outcome];
+    for (const auto& h : report.diagnosis.hosts)
+      if (std::any_of(h.reasons.begin(), h.reasons.end(), [](const reason& r) { return r.id == reason_id::command_injection; })) {
         ++progress_.command_injection;
         break;
       }

@@ -1,0 +1,109 @@
+// The facts each check records, and the registry of checks: what a probe can run against
+// a destination, at which scope, after what, with how many connections of its own.
+//
+// A check's result is one alternative of check_result; a renderer that forgets one does not
+// compile (std::visit with an overload set).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "mxtls/model/dialogue.hpp"
+#include "mxtls/model/session.hpp"
+
+namespace mxtls {
+
+enum class check_id : std::uint8_t { starttls, injection, envelope };
+inline constexpr std::size_t check_count = 3;
+
+enum class check_scope : std::uint8_t { domain, mx_host, address };
+const char* to_string(check_scope s);
+
+// What the session waited for before it took the EHLO reply as complete.
+enum class ehlo_wait : std::uint8_t {
+  final_line,       // the reply's final line, nothing more was buffered
+  buffered_lines,   // lines already received after the final line were kept with it
+  next_answer,      // lines after the final line arrived before the answer to the next command
+};
+const char* to_string(ehlo_wait w);
+
+// check "starttls": the session a sending MTA has: banner, EHLO, STARTTLS, handshake,
+// certificate, EHLO again, QUIT.
+struct starttls_facts {
+  std::vector<session_event> events;
+  std::string banner;          // octets as received
+  std::string ehlo;            // octets of the EHLO reply, lines after its final line included
+  std::size_t ehlo_after_final = 0;  // of those, octets after the final line
+  ehlo_wait ehlo_waited = ehlo_wait::final_line;
+  std::string ehlo_after_tls;
+  bool starttls_offered = false;    // the word STARTTLS appears in the EHLO reply
+  bool starttls_sent = false;
+  dialogue_facts dialogue;
+  std::size_t plaintext_after_220 = 0;  // octets after the 220, discarded (RFC 3207 §4.2)
+  tls_facts tls;
+  session_error error;  // what ended the session early
+};
+
+// check "injection": STARTTLS and NOOP in one segment; after the handshake a vulnerable
+// server answers the NOOP inside TLS (CVE-2011-0411 class).
+enum class injection_status : std::uint8_t {
+  not_vulnerable,  // nothing came within waited_ms
+  vulnerable,      // an answer came inside TLS, unasked
+  not_applicable,  // STARTTLS not offered, or not answered with 220
+  incomplete,      // the check could not finish (error says why)
+};
+const char* to_string(injection_status s);
+
+struct injection_facts {
+  injection_status status = injection_status::incomplete;
+  std::int64_t waited_ms = 0;   // how long it listened inside TLS for an unasked answer
+  std::size_t answered_octets = 0;
+  std::string answer;           // the first line of the unasked answer
+  session_error error;
+};
+
+// check "envelope" (--rcpt): MAIL FROM:<> and RCPT TO:<…> on the starttls session, then
+// RSET; sends no mail. Greylisting and recipient checks answer here.
+struct envelope_facts {
+  std::string rcpt;
+  int mail_code = -1, rcpt_code = -1;
+  std::string mail_reply, rcpt_reply;  // first line of each reply
+  session_error error;
+};
+
+using check_result = std::variant<starttls_facts, injection_facts, envelope_facts>;
+
+struct check_info {
+  check_id id;
+  std::string_view name;  // for --check / --skip and the JSON
+  check_scope scope;
+  std::span<const check_id> needs;  // checks whose results it needs first (or shares)
+  unsigned connections;   // connections it opens per address (0: rides on another's)
+  bool by_default;
+  std::string_view summary;  // for --help
+};
+
+std::span<const check_info> all_checks();
+const check_info& info(check_id id);
+std::optional<check_id> find_check(std::string_view name);
+
+// Which checks run: a bit per check_id.
+struct check_set {
+  std::array<bool, check_count> on{};
+  bool has(check_id id) const { return on[static_cast<std::size_t>(id)]; }
+  void set(check_id id, bool v) { on[static_cast<std::size_t>(id)] = v; }
+  static check_set defaults();
+};
+
+// --check / --skip NAME,...: starts from the defaults; --check adds, --skip removes; a check
+// named with --check brings what it needs. Throws std::invalid_argument for an unknown name
+// or a skipped check that another requested one needs.
+check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip);
+
+}  // namespace mxtls

@@ -1,0 +1,82 @@
+// The registry of checks (include/mxtls/model/checks.hpp): one row each. The coroutine of
+// each row is in src/net/checks.cpp, indexed by the same check_id.
+#include <array>
+#include <stdexcept>
+
+#include "mxtls/model/checks.hpp"
+
+namespace mxtls {
+
+namespace {
+
+constexpr check_id after_starttls[] = {check_id::starttls};
+
+constexpr std::array<check_info, check_count> registry{{
+    {.id = check_id::starttls,
+     .name = "starttls",
+     .scope = check_scope::address,
+     .needs = {},
+     .connections = 1,
+     .by_default = true,
+     .summary = "the session a sending MTA has: banner, EHLO, STARTTLS, TLS handshake, certificate, EHLO again"},
+    {.id = check_id::injection,
+     .name = "injection",
+     .scope = check_scope::address,
+     .needs = after_starttls,
+     .connections = 1,
+     .by_default = true,
+     .summary = "STARTTLS and NOOP in one segment: does the server answer the NOOP inside TLS (CVE-2011-0411 class)"},
+    {.id = check_id::envelope,
+     .name = "envelope",
+     .scope = check_scope::address,
+     .needs = after_starttls,
+     .connections = 0,
+     .by_default = false,
+     .summary = "MAIL FROM:<> and RCPT TO (--rcpt) on the starttls session, then RSET; sends no mail"},
+}};
+
+}  // namespace
+
+std::span<const check_info> all_checks() { return registry; }
+const check_info& info(check_id id) { return registry[static_cast<std::size_t>(id)]; }
+
+std::optional<check_id> find_check(std::string_view name) {
+  for (const auto& c : registry)
+    if (c.name == name) return c.id;
+  return std::nullopt;
+}
+
+check_set check_set::defaults() {
+  check_set s;
+  for (const auto& c : registry) s.set(c.id, c.by_default);
+  return s;
+}
+
+check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip) {
+  auto names = [] {
+    std::string all;
+    for (const auto& c : registry) all += (all.empty() ? "" : ", ") + std::string(c.name);
+    return all;
+  };
+  auto lookup = [&](const std::string& n) {
+    auto id = find_check(n);
+    if (!id) throw std::invalid_argument("no check '" + n + "' (checks: " + names() + ")");
+    return *id;
+  };
+  check_set s = check_set::defaults();
+  for (const auto& n : check) {
+    check_id id = lookup(n);
+    s.set(id, true);
+    for (check_id need : info(id).needs) s.set(need, true);
+  }
+  for (const auto& n : skip) s.set(lookup(n), false);
+  for (const auto& c : registry)
+    if (s.has(c.id))
+      for (check_id need : c.needs)
+        if (!s.has(need))
+          throw std::invalid_argument("check '" + std::string(c.name) + "' needs '" + std::string(info(need).name) +
+                                      "', which is skipped");
+  return s;
+}
+
+}  // namespace mxtls

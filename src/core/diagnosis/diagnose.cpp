@@ -1,0 +1,213 @@
+// From a probe's facts to its outcome, reasons and exit code. Each rule names the reason it
+// adds; tests/unit/core/diagnosis_test.cpp holds one case per reason.
+#include <algorithm>
+
+#include "mxtls/diagnosis.hpp"
+
+namespace mxtls {
+
+namespace {
+
+int code_of(const std::string& raw) {
+  if (raw.size() < 3 || raw[0] < '0' || raw[0] > '9' || raw[1] < '0' || raw[1] > '9' || raw[2] < '0' || raw[2] > '9') return -1;
+  return (raw[0] - '0') * 100 + (raw[1] - '0') * 10 + (raw[2] - '0');
+}
+
+bool has_finding(const lint_result& r, finding_id id) {
+  return std::any_of(r.ehlo.findings.begin(), r.ehlo.findings.end(), [id](const finding& f) { return f.id == id; });
+}
+
+bool certificate_bad(const tls_facts& t) {
+  return !t.chain_verified || (t.name_checked && !t.hostname_match) || t.expired || t.not_yet_valid;
+}
+
+std::optional<lint_result> lint_octets(const std::string& octets, bool predict) {
+  if (octets.empty()) return std::nullopt;
+  lint_options lo;
+  lo.raw = true;
+  lo.predict_clients = predict;
+  lint_result r = lint(octets, lo);
+  if (!r.reply_found) return std::nullopt;
+  return r;
+}
+
+void add(std::vector<reason>& v, reason_id id, int code = -1, std::string detail = {}) {
+  v.push_back({id, code, std::move(detail)});
+}
+
+bool has(std::span<const reason> v, reason_id id) {
+  return std::any_of(v.begin(), v.end(), [id](const reason& r) { return r.id == id; });
+}
+
+// Reasons of the session that reached TLS (or tried to).
+void tls_reasons(const starttls_facts& s, const address_result& a, tls_policy policy, std::vector<reason>& out) {
+  const tls_facts& t = s.tls;
+  if (!t.established) return;
+  if (!t.chain_verified) add(out, reason_id::certificate_untrusted, t.verify_code, t.verify_error);
+  if (t.name_checked && !t.hostname_match) add(out, reason_id::certificate_name_mismatch, -1, a.name);
+  if (!t.name_checked) add(out, reason_id::certificate_name_not_checked);
+  if (t.expired) add(out, reason_id::certificate_expired, -1, t.chain.empty() ? "" : t.chain.front().not_after);
+  if (t.not_yet_valid) add(out, reason_id::certificate_not_yet_valid, -1, t.chain.empty() ? "" : t.chain.front().not_before);
+  if (verifies(policy) && certificate_bad(t)) add(out, reason_id::certificate_fails_policy, -1, to_string(policy));
+}
+
+}  // namespace
+
+esa_decision esa_decides(const address_result& a, const address_diagnosis& d, tls_policy policy) {
+  esa_decision e;
+  const starttls_facts* s = a.get<starttls_facts>();
+  if (!d.answered || !s) {
+    e.result = esa_result::no_connection;
+    return e;
+  }
+  auto esa = std::find_if(d.senders.begin(), d.senders.end(), [](const sender_prediction& p) { return p.id == "cisco-esa"; });
+  // The ESA sees STARTTLS when its EHLO reading finds it (before the dialogue is applied).
+  e.sees_starttls = esa != d.senders.end() && (esa->ehlo_reason == prediction_reason::sees_starttls);
+  if (policy == tls_policy::none) {
+    e.result = esa_result::plaintext;
+  } else if (!e.sees_starttls) {
+    e.result = requires_tls(policy) ? esa_result::deferred : esa_result::plaintext;
+  } else if (s->dialogue.starttls == starttls_answer::refused || s->dialogue.starttls == starttls_answer::other ||
+             s->dialogue.starttls == starttls_answer::no_answer || s->dialogue.handshake == handshake_state::failed) {
+    e.result = esa_result::tls_failed;
+  } else if (verifies(policy) && s->tls.established && certificate_bad(s->tls)) {
+    e.result = esa_result::verify_failed;
+  } else {
+    e.result = verifies(policy) && s->tls.established ? esa_result::tls_verified : esa_result::tls;
+  }
+  return e;
+}
+
+address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
+  address_diagnosis d;
+  const starttls_facts* s = a.get<starttls_facts>();
+  if (!s) return d;
+  std::vector<reason>& r = d.reasons;
+  const session_error& err = s->error;
+
+  d.lint = lint_octets(s->ehlo, true);
+  d.lint_after_tls = lint_octets(s->ehlo_after_tls, false);
+  if (d.lint) {
+    d.senders = predict_senders(d.lint->clients, s->dialogue, &s->tls);
+    d.groups = group_senders(d.senders);
+  }
+
+  // Reaching the server.
+  if (err.phase == session_phase::connect) {
+    add(r, reason_id::connect_failed, -1, err.detail);
+    d.outcome = probe_outcome::unreachable;
+    return d;
+  }
+  int banner = code_of(s->banner);
+  if (err.phase == session_phase::banner) {
+    if (banner == 421) add(r, reason_id::greeting_refused, banner, s->banner.substr(0, s->banner.find_first_of("\r\n")));
+    else if (s->banner.empty()) add(r, reason_id::no_banner, -1, to_string(err.code));
+    else add(r, reason_id::bad_banner, banner, s->banner.substr(0, s->banner.find_first_of("\r\n")));
+    d.outcome = probe_outcome::unreachable;
+    return d;
+  }
+  d.answered = true;
+
+  // The EHLO reply.
+  if (err.phase == session_phase::ehlo || !d.lint) {
+    add(r, reason_id::ehlo_incomplete, -1, to_string(err.code));
+    d.outcome = probe_outcome::ehlo_fails;
+  } else if (d.lint->ehlo.code != 250) {
+    add(r, reason_id::ehlo_refused, d.lint->ehlo.code);
+    d.outcome = probe_outcome::no_starttls;
+  } else if (!s->starttls_offered) {
+    add(r, reason_id::starttls_not_offered);
+    d.outcome = probe_outcome::no_starttls;
+  } else if (s->dialogue.starttls == starttls_answer::not_sent) {
+    add(r, reason_id::starttls_not_sent);
+    d.outcome = probe_outcome::senders_lose_tls;
+  } else if (s->dialogue.starttls == starttls_answer::refused || s->dialogue.starttls == starttls_answer::other) {
+    add(r, reason_id::starttls_refused, s->dialogue.starttls_code);
+    d.outcome = probe_outcome::starttls_fails;
+  } else if (s->dialogue.starttls == starttls_answer::no_answer) {
+    add(r, reason_id::starttls_unanswered, -1, to_string(err.code));
+    d.outcome = probe_outcome::starttls_fails;
+  } else if (s->dialogue.handshake == handshake_state::failed) {
+    add(r, reason_id::handshake_failed, -1, err.detail);
+    d.outcome = probe_outcome::starttls_fails;
+  } else {
+    d.outcome = probe_outcome::ok;
+  }
+
+  // Senders that lose TLS to the EHLO reply itself (the seed case and its relatives).
+  if (d.lint && d.lint->ehlo.code == 250 && d.groups.any_lose() && s->starttls_offered) {
+    if (has_finding(*d.lint, finding_id::keyword_as_greeting)) add(r, reason_id::starttls_on_greeting);
+    else if (has_finding(*d.lint, finding_id::final_line_not_last)) add(r, reason_id::starttls_after_final_line);
+    else if (d.outcome == probe_outcome::ok) add(r, reason_id::ehlo_breaks_rfc5321);
+    if (d.outcome == probe_outcome::ok) d.outcome = probe_outcome::senders_lose_tls;
+  }
+
+  tls_reasons(*s, a, policy, r);
+  if (s->plaintext_after_220 > 0) add(r, reason_id::response_injection, -1, std::to_string(s->plaintext_after_220));
+  if (const injection_facts* inj = a.get<injection_facts>()) {
+    if (inj->status == injection_status::vulnerable) add(r, reason_id::command_injection, -1, inj->answer);
+    else if (inj->status == injection_status::incomplete) add(r, reason_id::injection_check_incomplete, -1, to_string(inj->error.code));
+  }
+  if (d.lint_after_tls && d.lint_after_tls->ehlo.starttls_anywhere) add(r, reason_id::starttls_after_tls);
+  if (const envelope_facts* env = a.get<envelope_facts>()) {
+    if (env->rcpt_code >= 400 && env->rcpt_code < 500) add(r, reason_id::rcpt_temporary, env->rcpt_code, env->rcpt_reply);
+    else if (env->rcpt_code >= 500) add(r, reason_id::rcpt_refused, env->rcpt_code, env->rcpt_reply);
+    else if (env->mail_code >= 400) add(r, reason_id::mail_refused, env->mail_code, env->mail_reply);
+  }
+
+  if (d.outcome == probe_outcome::ok) {
+    if (has(r, reason_id::response_injection) || has(r, reason_id::command_injection)) d.outcome = probe_outcome::injection;
+    else if (s->tls.established && certificate_bad(s->tls)) d.outcome = probe_outcome::certificate;
+  }
+  d.esa = esa_decides(a, d, policy);
+  return d;
+}
+
+int exit_code_of(probe_outcome outcome, std::span<const reason> reasons, tls_policy policy) {
+  (void)policy;
+  switch (outcome) {
+    case probe_outcome::ok: return 0;
+    case probe_outcome::certificate: return has(reasons, reason_id::certificate_fails_policy) ? 1 : 0;
+    case probe_outcome::unreachable:
+    case probe_outcome::dns_fails: return 3;
+    default: return 1;
+  }
+}
+
+diagnosis diagnose(const probe_facts& f) {
+  diagnosis out;
+  std::vector<reason> domain;
+  for (const auto& l : f.lookups) {
+    if (l.type == rr_type::mx) {
+      if (l.status == lookup_status::nxdomain) add(domain, reason_id::domain_nxdomain, -1, l.name);
+      else if (l.status != lookup_status::ok) add(domain, reason_id::dns_lookup_failed, l.rcode, l.detail.empty() ? to_string(l.status) : l.detail);
+    } else if (l.status != lookup_status::ok && l.status != lookup_status::nxdomain) {
+      add(domain, reason_id::address_lookup_failed, l.rcode, l.name);
+    }
+  }
+  if (f.mx.size() == 1 && f.mx.front().host == ".") add(domain, reason_id::null_mx);
+  if (std::any_of(f.mx_hosts.begin(), f.mx_hosts.end(), [](const mx_host_facts& h) { return h.implicit; }))
+    add(domain, reason_id::implicit_mx, -1, f.host);
+  bool dns_stop = has(domain, reason_id::domain_nxdomain) || has(domain, reason_id::dns_lookup_failed) || has(domain, reason_id::null_mx);
+  if (!dns_stop && f.hosts.empty() && !f.literal && !f.interrupted) add(domain, reason_id::no_address, -1, f.host);
+
+  for (const auto& a : f.hosts) out.hosts.push_back(diagnose_address(a, f.policy));
+  for (std::size_t i = 0; i < out.hosts.size() && out.verdict_host == no_index; ++i)
+    if (out.hosts[i].answered) out.verdict_host = i;
+  if (out.verdict_host == no_index && !out.hosts.empty()) out.verdict_host = out.hosts.size() - 1;
+
+  out.reasons = domain;
+  if (out.verdict_host != no_index) {
+    const address_diagnosis& h = out.hosts[out.verdict_host];
+    out.outcome = h.outcome;
+    out.groups = h.groups;
+    out.reasons.insert(out.reasons.end(), h.reasons.begin(), h.reasons.end());
+  } else {
+    out.outcome = probe_outcome::dns_fails;
+  }
+  if (f.interrupted) add(out.reasons, reason_id::interrupted);
+  out.exit_code = exit_code_of(out.outcome, out.reasons, f.policy);
+  return out;
+}
+
+}  // namespace mxtls
