@@ -106,6 +106,9 @@ class record_reader {
   explicit record_reader(std::istream& in) : record_reader(in, options{}) {}
   item next();
   bool read_error() const { return in_.bad(); }
+  // Octets the reader holds now (its buffer and the line being read): below
+  // 2 x max_line + 64 KiB, whatever the input.
+  std::size_t held() const { return buf_.capacity() + line_.capacity(); }
 
  private:
   bool fill();

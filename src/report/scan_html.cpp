@@ -1,5 +1,7 @@
 #include "mxtls/scan_html.hpp"
 
+#include "mxtls/scan_records.hpp"
+
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -45,19 +47,32 @@ long long num(const json& j, const char* key, long long fallback = 0) {
   return it != j.end() && it->is_number_integer() ? it->get<long long>() : fallback;
 }
 
-// Colours per outcome: green for fine, amber for partial, red for broken, grey for no answer.
-const std::vector<std::pair<std::string, std::string>>& outcome_colours() {
-  static const std::vector<std::pair<std::string, std::string>> list{
-      {"ok", "#2e7d32"},          {"certificate", "#9e9d24"}, {"senders-lose-tls", "#ef6c00"},
-      {"no-starttls", "#c62828"}, {"starttls-fails", "#ad1457"}, {"ehlo-fails", "#6a1b9a"},
-      {"unreachable", "#546e7a"}, {"dns-fails", "#78909c"},     {"invalid", "#9e9e9e"},
-      {"error", "#212121"}};
-  return list;
-}
+// Colours per outcome, in the order the summary shows them: green for fine, amber for
+// partial, red for broken, grey for no answer.
+struct outcome_colour {
+  record_kind kind;
+  probe_outcome outcome;
+  const char* colour;
+  std::string_view word() const { return record_outcome_text(kind, outcome); }
+};
+constexpr outcome_colour outcome_colours[] = {
+    {record_kind::probed, probe_outcome::ok, "#2e7d32"},
+    {record_kind::probed, probe_outcome::certificate, "#9e9d24"},
+    {record_kind::probed, probe_outcome::senders_lose_tls, "#ef6c00"},
+    {record_kind::probed, probe_outcome::no_starttls, "#c62828"},
+    {record_kind::probed, probe_outcome::starttls_fails, "#ad1457"},
+    {record_kind::probed, probe_outcome::ehlo_fails, "#6a1b9a"},
+    {record_kind::probed, probe_outcome::unreachable, "#546e7a"},
+    {record_kind::probed, probe_outcome::dns_fails, "#78909c"},
+    {record_kind::invalid, {}, "#9e9e9e"},
+    {record_kind::error, {}, "#212121"},
+};
 
-std::string colour_of(const std::string& outcome) {
-  for (const auto& [o, c] : outcome_colours())
-    if (o == outcome) return c;
+// By the outcome's word, which is what the records file holds (an outcome this build does
+// not know gets grey).
+std::string colour_of(std::string_view outcome) {
+  for (const auto& c : outcome_colours)
+    if (c.word() == outcome) return c.colour;
   return "#9e9e9e";
 }
 
@@ -91,42 +106,75 @@ std::string bar_chart(const std::string& id, const std::string& title, std::vect
 struct row_facts {
   std::string tls = "none";
   std::vector<std::string> cert_problems;
-  std::vector<std::string> losers;
+  std::vector<std::string> losers;  // by client id from "senders", else by name from the verdict's host
   bool injection = false;
 };
 
-row_facts facts_of(const json& rec) {
+// The facts a row shows, all about the host the record says its verdict is about.
+row_facts facts_of(const read_record& rec) {
   row_facts f;
-  auto hosts = rec.find("hosts");
-  if (hosts == rec.end() || !hosts->is_array()) return f;
-  for (const auto& h : *hosts) {
-    if (h.contains("injection") && h["injection"].is_object() && flag(h["injection"], "command_injection")) f.injection = true;
+  const json& obj = rec.object;
+  auto hosts = obj.find("hosts");
+  if (hosts != obj.end() && hosts->is_array())
+    for (const auto& h : *hosts)
+      if (h.is_object() && h.contains("injection") && h["injection"].is_object() && flag(h["injection"], "command_injection"))
+        f.injection = true;
+  if (rec.senders) {
+    for (const auto* group : {&rec.senders->plaintext, &rec.senders->fail, &rec.senders->hang})
+      f.losers.insert(f.losers.end(), group->begin(), group->end());
   }
-  // The chosen host: the first whose verdict is the report's (or the first with TLS).
-  for (const auto& h : *hosts) {
-    auto tls = h.find("tls");
-    if (tls == h.end() || !tls->is_object() || !flag(*tls, "established")) continue;
+  if (!rec.verdict_host) return f;
+  const json& h = (*hosts)[*rec.verdict_host];
+  if (!h.is_object()) return f;
+  auto tls = h.find("tls");
+  if (tls != h.end() && tls->is_object() && flag(*tls, "established")) {
     f.tls = str(*tls, "protocol");
     if (tls->contains("verified") && (*tls)["verified"].is_boolean() && !flag(*tls, "verified"))
       f.cert_problems.push_back("not verified");
     if (tls->contains("hostname_match") && (*tls)["hostname_match"].is_boolean() && !flag(*tls, "hostname_match"))
       f.cert_problems.push_back("name mismatch");
     if (flag(*tls, "expired")) f.cert_problems.push_back("expired");
-    break;
   }
-  for (const auto& h : *hosts) {
+  if (!rec.senders) {
     auto losers = h.find("senders_losing_tls");
-    if (losers == h.end() || !losers->is_array()) continue;
-    for (const auto& name : *losers)
-      if (name.is_string()) f.losers.push_back(name.get<std::string>());
-    break;
+    if (losers != h.end() && losers->is_array())
+      for (const auto& name : *losers)
+        if (name.is_string()) f.losers.push_back(name.get<std::string>());
   }
   return f;
 }
 
-std::string diagnosis(const json& rec, const std::string& anchor) {
+// "plaintext 9, fail 2" from the record's sender groups; empty without them.
+std::string sender_counts(const read_record& rec) {
+  if (!rec.senders) return {};
+  std::string out;
+  auto add = [&](const char* name, const std::vector<std::string>& ids) {
+    if (!ids.empty()) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", name, ids.size());
+  };
+  add("tls", rec.senders->tls);
+  add("plaintext", rec.senders->plaintext);
+  add("fail", rec.senders->fail);
+  add("hang", rec.senders->hang);
+  return out;
+}
+
+std::string diagnosis_section(const read_record& r, const std::string& anchor) {
+  const json& rec = r.object;
   std::string out = fmt::format("<section class=\"diag\" id=\"{}\"><h3>Line {}: {}</h3>\n<p class=\"verdict\">{}</p>\n", anchor,
                                 num(rec, "line"), esc(str(rec, "input")), esc(str(rec, "verdict")));
+  if (r.senders) {
+    out += "<h4>Senders</h4><ul>";
+    auto group = [&](const char* name, const std::vector<std::string>& ids) {
+      std::string list;
+      for (const auto& id : ids) list += (list.empty() ? "" : ", ") + esc(id);
+      out += fmt::format("<li><b>{}</b> {}{}</li>", name, ids.size(), ids.empty() ? "" : ": " + list);
+    };
+    group("tls", r.senders->tls);
+    group("plaintext", r.senders->plaintext);
+    group("fail", r.senders->fail);
+    group("hang", r.senders->hang);
+    out += "</ul>\n";
+  }
   if (rec.contains("dns") && rec["dns"].is_array() && !rec["dns"].empty()) {
     out += "<h4>DNS</h4><pre>";
     for (const auto& d : rec["dns"])
@@ -134,10 +182,13 @@ std::string diagnosis(const json& rec, const std::string& anchor) {
     out += "</pre>\n";
   }
   if (rec.contains("hosts") && rec["hosts"].is_array()) {
+    std::size_t index = 0;
     for (const auto& h : rec["hosts"]) {
+      bool verdict_host = r.verdict_host && *r.verdict_host == index++;
       if (!h.is_object()) continue;
-      out += fmt::format("<h4>Host {} {}:{} — {}</h4>\n<pre>", esc(str(h, "mx")), esc(str(h, "address")), num(h, "port"),
-                         esc(str(h, "verdict")));
+      out += fmt::format("<h4{}>Host {} {}:{} — {}{}</h4>\n<pre>", verdict_host ? " class=\"verdict-host\"" : "",
+                         esc(str(h, "mx")), esc(str(h, "address")), num(h, "port"), esc(str(h, "verdict")),
+                         verdict_host && rec["hosts"].size() > 1 ? " (the verdict is about this host)" : "");
       if (h.contains("transcript") && h["transcript"].is_array())
         for (const auto& t : h["transcript"])
           if (t.is_object()) out += fmt::format("{:>6} ms  {}  {}\n", num(t, "ms"), esc(str(t, "dir")), esc(str(t, "text")));
@@ -230,24 +281,21 @@ const char* script = R"js(
 
 namespace {
 
-// Calls `fn` with each record of the file, from its start; counts the lines that are not
-// records (and notes the first of them) when `bad` is given.
+// Calls `fn` with each record of the file, from its start (through the one reader of
+// records); counts the lines that are not records (and notes the first of them) when
+// `bad` is given.
 template <class Fn>
 void for_each_record(std::istream& in, Fn fn, std::size_t* bad = nullptr, std::vector<std::size_t>* bad_lines = nullptr) {
   in.clear();
   in.seekg(0);
-  std::string text;
-  std::size_t jsonl_line = 0;
-  while (std::getline(in, text)) {
-    ++jsonl_line;
-    if (text.empty()) continue;
-    json rec = json::parse(text, nullptr, false);
-    if (rec.is_discarded() || !rec.is_object() || !rec.contains("outcome")) {
+  record_reader reader(in);
+  for (auto it = reader.next(); it.kind != record_reader::item::end; it = reader.next()) {
+    if (it.kind == record_reader::item::bad) {
       if (bad) ++*bad;
-      if (bad_lines && bad_lines->size() < 20) bad_lines->push_back(jsonl_line);
+      if (bad_lines && bad_lines->size() < 20) bad_lines->push_back(it.jsonl_line);
       continue;
     }
-    fn(rec);
+    fn(it.rec);
   }
 }
 
@@ -261,12 +309,12 @@ void write_scan_html(std::istream& in, std::ostream& out, const scan_html_option
   std::vector<std::size_t> bad_lines;
   for_each_record(
       in,
-      [&](const json& rec) {
+      [&](const read_record& rec) {
         ++records;
-        std::string outcome = str(rec, "outcome");
-        ++outcomes[outcome];
+        ++outcomes[rec.outcome_text];
         row_facts f = facts_of(rec);
-        if (outcome != "invalid" && outcome != "dns-fails" && outcome != "error") ++tls_versions[f.tls];
+        // Destinations that got as far as a connection attempt.
+        if (rec.kind == record_kind::probed && rec.outcome != probe_outcome::dns_fails) ++tls_versions[f.tls];
         if (f.tls != "none") {
           if (f.cert_problems.empty()) ++cert_problems["none"];
           for (const auto& p : f.cert_problems) ++cert_problems[p];
@@ -293,7 +341,9 @@ void write_scan_html(std::istream& in, std::ostream& out, const scan_html_option
                        which, not_records > bad_lines.size() ? ", ..." : "");
   }
   out << "<section id=\"summary\"><div class=\"cards\">\n";
-  for (const auto& [o, colour] : outcome_colours()) {
+  for (const auto& c : outcome_colours) {
+    std::string o(c.word());
+    const char* colour = c.colour;
     auto it = outcomes.find(o);
     if (it == outcomes.end()) continue;
     out << fmt::format("<div class=\"card\" style=\"background:{}\" data-outcome=\"{}\"><b>{}</b>{}</div>\n", colour, o, it->second, o);
@@ -311,25 +361,26 @@ void write_scan_html(std::istream& in, std::ostream& out, const scan_html_option
   for (const auto& [o, n] : outcomes) out << fmt::format("<option value=\"{}\">{} ({})</option>", esc(o), esc(o), n);
   out << "</select><span id=\"shown\"></span></div>\n";
   out << "<table id=\"results\"><thead><tr><th data-type=\"number\">Line</th><th>Destination</th><th>Outcome</th><th>TLS</th>"
-         "<th>Certificate</th><th>Verdict</th><th>Details</th></tr></thead>\n<tbody>\n";
+         "<th>Certificate</th><th>Senders</th><th>Verdict</th><th>Details</th></tr></thead>\n<tbody>\n";
 
   std::size_t n = 0;
-  auto anchor_of = [&](const json& rec) { return fmt::format("d{}-{}", num(rec, "line"), ++n); };
-  for_each_record(in, [&](const json& rec) {
-    std::string outcome = str(rec, "outcome");
-    row_facts f = facts_of(rec);
+  auto anchor_of = [&](const read_record& rec) { return fmt::format("d{}-{}", rec.line, ++n); };
+  for_each_record(in, [&](const read_record& r) {
+    const json& rec = r.object;
+    const std::string& outcome = r.outcome_text;
+    row_facts f = facts_of(r);
+    std::string senders = sender_counts(r);
     std::string cert;
     for (const auto& p : f.cert_problems) cert += (cert.empty() ? "" : ", ") + p;
     out << fmt::format(
         "<tr data-outcome=\"{}\"><td data-key=\"{}\">{}</td><td>{}</td><td data-key=\"{}\"><span class=\"pill\" "
-        "style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}{}</td><td><a href=\"#{}\">diagnosis</a></td></tr>\n",
-        esc(outcome), num(rec, "line"), num(rec, "line"), esc(str(rec, "input")), esc(outcome), colour_of(outcome),
-        esc(outcome), esc(f.tls), esc(cert), esc(str(rec, "verdict")), f.injection ? " <b>(command injection)</b>" : "",
-        anchor_of(rec));
+        "style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td><a href=\"#{}\">diagnosis</a></td></tr>\n",
+        esc(outcome), r.line, r.line, esc(r.input), esc(outcome), colour_of(outcome), esc(outcome), esc(f.tls), esc(cert),
+        esc(senders), esc(str(rec, "verdict")), f.injection ? " <b>(command injection)</b>" : "", anchor_of(r));
   });
   out << "</tbody></table>\n<h2>Diagnoses</h2>\n<p class=\"note\">Open one with its table row's link.</p>\n";
   n = 0;
-  for_each_record(in, [&](const json& rec) { out << diagnosis(rec, anchor_of(rec)); });
+  for_each_record(in, [&](const read_record& rec) { out << diagnosis_section(rec, anchor_of(rec)); });
   out << fmt::format("<script>{}</script>\n</body></html>\n", script);
 }
 

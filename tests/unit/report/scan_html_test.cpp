@@ -61,5 +61,28 @@ TEST(ScanHtml, LinesThatAreNotRecordsAreCountedAndNamed) {
   EXPECT_TRUE(has(render(""), "0 destinations"));
 }
 
+// The row shows the host the verdict is about: the record's "verdict_host", or for version 1
+// records the probe's rule (the first host that answered), not the first host with TLS.
+TEST(ScanHtml, RowsShowTheHostTheVerdictIsAbout) {
+  std::string no_tls = R"({"address":"192.0.2.1","port":25,"outcome":"no-starttls","senders_losing_tls":["Postfix"],"tls":{"established":false}})";
+  std::string tls13 = R"({"address":"192.0.2.2","port":25,"outcome":"ok","senders_losing_tls":[],"tls":{"established":true,"protocol":"TLSv1.3","verified":true}})";
+  std::string v1 = R"({"line":1,"input":"a.example","outcome":"no-starttls","hosts":[)" + no_tls + "," + tls13 + "]}\n";
+  std::string page = render(v1);
+  EXPECT_TRUE(has(page, "<title>none: 1</title>")) << "the verdict's host has no TLS";
+  EXPECT_FALSE(has(page, "<title>TLSv1.3: 1</title>"));
+  EXPECT_TRUE(has(page, "<title>Postfix: 1</title>"));
+  EXPECT_TRUE(has(page, "the verdict is about this host"));
+
+  std::string v2 = R"({"line":2,"input":"b.example","outcome":"ok","verdict_host":1,"senders":{"tls":["curl","swaks"],"plaintext":["postfix"],"fail":["exim"],"hang":[]},"hosts":[)" +
+                   no_tls + "," + tls13 + "]}\n";
+  page = render(v2);
+  EXPECT_TRUE(has(page, "<title>TLSv1.3: 1</title>"));
+  EXPECT_TRUE(has(page, "<td>tls 2, plaintext 1, fail 1</td>")) << "sender counts from the record";
+  EXPECT_TRUE(has(page, "<title>postfix: 1</title>")) << "the losers are the record's groups, by id";
+  EXPECT_TRUE(has(page, "<title>exim: 1</title>"));
+  EXPECT_FALSE(has(page, "<title>Postfix: 1</title>"));
+  EXPECT_TRUE(has(page, "<li><b>plaintext</b> 1: postfix</li>"));
+}
+
 }  // namespace
 }  // namespace mxtls
