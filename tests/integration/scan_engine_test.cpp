@@ -247,3 +247,142 @@ TEST(ScanEngine, TwoThreadsShareOneFeedAndOneGate) {
 
 }  // namespace
 }  // namespace mxtls
+
+// The runner: open probes abandoned (a second SIGTERM, or abandon() from the library) end
+// run() at once, and everything is destroyed in an order that leaves nothing dangling: this
+// runs under ASan/UBSan with leak checking too.
+#include <csignal>
+
+#include "mxtls/scan_runner.hpp"
+
+namespace mxtls {
+namespace {
+
+struct abandon_case {
+  scan_summary summary;
+  std::size_t records = 0;
+  std::vector<std::pair<int, bool>> signals;
+  std::chrono::milliseconds took{};
+};
+
+// One compliant server and many tarpits (no banner for 20 s) and names nothing answers,
+// all probed at once; after the compliant record, `after_first` stops the scan.
+abandon_case abandon_after_first(bool by_signals) {
+  asio::io_context server_io;
+  served compliant(server_io, "compliant"), tarpit(server_io, "tarpit");
+  auto guard = asio::make_work_guard(server_io);
+  std::thread server_thread([&] { server_io.run(); });
+
+  scan_runner_options ro;
+  ro.scan = fast();
+  ro.scan.concurrency = 24;
+  ro.scan.probe.session.timeouts.banner = 30s;
+  ro.scan.probe.dns_timeout = 30s;
+  ro.scan.probe.resolver = "127.0.0.1@1";
+  ro.threads = 2;
+  ro.stop_on_signals = by_signals;
+  scan_list list;
+  list.targets.push_back({1, compliant.target(), {}});
+  for (std::size_t i = 0; i < 16; ++i) list.targets.push_back({list.targets.size() + 1, tarpit.target(), {}});
+  for (std::size_t i = 0; i < 8; ++i)
+    list.targets.push_back({list.targets.size() + 1, "n" + std::to_string(i) + ".mxtls-probe.net", {}});
+  list.names = true;
+  list.invalid.push_back({100, "bad one", "not a target"});
+
+  abandon_case out;
+  std::mutex m;
+  scan_runner* self = nullptr;
+  {
+    scan_runner runner(std::move(list), ro, [&](const scan_result& r) {
+      std::lock_guard lock(m);
+      ++out.records;
+      if (r.kind != record_kind::probed) return;
+      if (by_signals) {
+        std::raise(SIGTERM);  // the first: no new probes
+      } else {
+        self->request_stop();
+        self->abandon();
+      }
+    });
+    self = &runner;
+    runner.on_signal([&](int sig, bool abandoning, std::size_t) {
+      out.signals.emplace_back(sig, abandoning);
+      if (!abandoning) std::raise(SIGTERM);  // the second, delivered once this one is handled
+    });
+    auto start = std::chrono::steady_clock::now();
+    out.summary = runner.run();
+    out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  }  // the runner goes here, abandoned probes and all
+  guard.reset();
+  server_io.stop();
+  server_thread.join();
+  return out;
+}
+
+void expect_abandoned(const abandon_case& c) {
+  EXPECT_TRUE(c.summary.stop_requested);
+  EXPECT_TRUE(c.summary.abandoned);
+  EXPECT_GE(c.summary.probed, 1u);
+  EXPECT_EQ(c.summary.probed + c.summary.not_probed, 25u);
+  EXPECT_GT(c.summary.not_probed, 0u) << "the tarpits were still open";
+  EXPECT_EQ(c.records, 1 + c.summary.probed) << "the invalid line and each finished probe";
+  EXPECT_EQ(scan_exit_code(c.summary, false), scan_exit_interrupted);
+  // The tarpits hold their banner for 20 s and the probes would wait 30 s for it.
+  EXPECT_LT(c.took, 15s) << "run() did not wait for the abandoned probes";
+}
+
+TEST(ScanRunner, ASecondSigtermAbandonsOpenProbesAndRunReturns) {
+  auto c = abandon_after_first(true);
+  expect_abandoned(c);
+  ASSERT_EQ(c.signals.size(), 2u);
+  EXPECT_EQ(c.signals[0], std::make_pair(SIGTERM, false));
+  EXPECT_EQ(c.signals[1], std::make_pair(SIGTERM, true));
+  // The handlers are gone with the run: SIGTERM's action is the default again.
+  struct sigaction now{};
+  sigaction(SIGTERM, nullptr, &now);
+  EXPECT_EQ(now.sa_handler, SIG_DFL);
+}
+
+TEST(ScanRunner, AbandonFromTheLibraryNeedsNoSignal) { expect_abandoned(abandon_after_first(false)); }
+
+TEST(ScanRunner, RunsEveryLineAndTheExitPolicyCountsThem) {
+  asio::io_context server_io;
+  served compliant(server_io, "compliant"), seed(server_io, "seed");
+  auto guard = asio::make_work_guard(server_io);
+  std::thread server_thread([&] { server_io.run(); });
+  scan_runner_options ro;
+  ro.scan = fast();
+  ro.scan.concurrency = 4;
+  ro.scan.probe.injection_test = false;
+  ro.threads = 2;
+  scan_list list;
+  for (std::size_t i = 0; i < 6; ++i) list.targets.push_back({i + 1, i % 2 ? seed.target() : compliant.target(), {}});
+  std::vector<std::size_t> lines;
+  std::mutex m;
+  scan_runner runner(std::move(list), ro, [&](const scan_result& r) {
+    std::lock_guard lock(m);
+    lines.push_back(r.line->line);
+    EXPECT_EQ(r.kind, record_kind::probed);
+    EXPECT_NE(r.report, nullptr);
+  });
+  EXPECT_EQ(runner.threads(), 2u);
+  scan_summary s = runner.run();
+  guard.reset();
+  server_io.stop();
+  server_thread.join();
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::size_t>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(s.probed, 6u);
+  EXPECT_EQ(s.not_probed, 0u);
+  EXPECT_FALSE(s.stop_requested);
+  EXPECT_EQ(s.outcomes[probe_outcome::senders_lose_tls], 3u);
+  EXPECT_EQ(scan_exit_code(s, false), scan_exit_findings);
+  EXPECT_EQ(scan_exit_code(s, true), scan_exit_usage);
+  scan_summary fine{.probed = 2, .outcomes = {{probe_outcome::ok, 2}}};
+  EXPECT_EQ(scan_exit_code(fine, false), scan_exit_ok);
+  fine.invalid = 1;
+  EXPECT_EQ(scan_exit_code(fine, false), scan_exit_findings);
+}
+
+}  // namespace
+}  // namespace mxtls
