@@ -1,6 +1,7 @@
 // `mxtls scan`: many destinations at once on one io_context, each diagnosed by the probe
-// engine. The target list is read and split here (unique, shards); the command line
-// program writes the records (JSONL), the progress line and the HTML report.
+// engine. The target list is read and split here (unique, shards), and one thread's part
+// of the scan runs here (scan_feed, scanner); scan_runner.hpp runs them on several threads,
+// scan_records.hpp writes and reads the records.
 #pragma once
 
 #include <chrono>
