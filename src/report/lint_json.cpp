@@ -12,7 +12,30 @@ void write_lint_json(json_writer& w, const lint_result& r, std::string_view inpu
   w.key("ignored_lines").begin_array();
   for (auto line : r.ignored_lines) w.value(line);
   w.end_array();
-  w.member("ehlo_replies", r.ehlo_replies_in_input).end_object();
+  w.member("ehlo_replies", r.ehlo_replies_in_input);
+  // Paste mode: how the input was read (docs/lint-json.md, version 1 additions).
+  w.member("format", to_string(r.format)).member("line_prefix", to_string(r.prefix)).member("quoted", r.quoted);
+  w.key("notes").begin_array();
+  for (const auto& n : r.paste_notes)
+    w.begin_object().member("change", to_string(n.change)).member("count", n.count).member("first_line", n.first_line).end_object();
+  w.end_array();
+  w.member("tool_lines", r.tool_lines).member("tls_dump_lines", r.tls_dump_lines);
+  w.key("linted_turn").begin_object().member("index", r.linted_turn).member("reason", to_string(r.linted_reason));
+  w.member("inside_tls", r.linted_inside_tls).member("plaintext_reply_missing", r.plaintext_reply_missing);
+  w.key("plaintext_leftover_lines").begin_array();
+  for (auto line : r.plaintext_leftover_lines) w.value(line);
+  w.end_array();
+  w.key("late_lines");
+  if (r.late_lines_from > 0)
+    w.begin_object().member("from", r.late_lines_from).member("to", r.late_lines_to).member("after_command", r.late_after_command).end_object();
+  else
+    w.null();
+  w.end_object().end_object();
+  w.key("dialogue").begin_object();
+  w.member("starttls", to_string(r.dialogue.starttls)).member_if("starttls_code", r.dialogue.starttls_code >= 0, r.dialogue.starttls_code);
+  w.member_if("starttls_line", r.starttls_answer_line > 0, r.starttls_answer_line);
+  w.member("handshake", to_string(r.dialogue.handshake)).member_if("handshake_line", r.handshake_line > 0, r.handshake_line);
+  w.member("ehlo_after_tls", r.dialogue.ehlo_after_tls).end_object();
   w.key("verdict").begin_object();
   w.member("status", r.status == verdict_status::errors     ? "errors"
                      : r.status == verdict_status::warnings ? "warnings"

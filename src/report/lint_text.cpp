@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <array>
 
 #include <fmt/format.h>
 
@@ -75,6 +76,60 @@ std::string list_lines(const std::vector<std::size_t>& lines) {
   return s;
 }
 
+std::string_view format_words(paste_format f) {
+  switch (f) {
+    case paste_format::plain: return "a pasted conversation";
+    case paste_format::swaks: return "swaks output";
+    case paste_format::posttls_finger: return "posttls-finger output";
+    case paste_format::openssl_s_client: return "openssl s_client output";
+    case paste_format::curl: return "curl -v output";
+    case paste_format::msmtp: return "msmtp --debug output";
+    case paste_format::postfix_log: return "Postfix log lines (debug_peer_list)";
+    case paste_format::exim_debug: return "Exim debug output";
+    case paste_format::exchange_log: return "an Exchange protocol log";
+    case paste_format::outlook_log: return "an Outlook log";
+    case paste_format::thunderbird_log: return "a Thunderbird log";
+    case paste_format::telnet: return "a telnet session";
+    case paste_format::wireshark: return "a Wireshark \"Follow TCP stream\"";
+    case paste_format::cisco_esa_telnet: return "a Cisco ESA telnet session";
+  }
+  return "a paste";
+}
+
+std::string_view prefix_words(line_prefix p) {
+  switch (p) {
+    case line_prefix::syslog: return "the syslog header";
+    case line_prefix::timestamp: return "the timestamp";
+    case line_prefix::line_number: return "the line number";
+    case line_prefix::csv_columns: return "the CSV columns";
+    case line_prefix::none: break;
+  }
+  return "nothing";
+}
+
+std::string change_words(const paste_note& n) {
+  auto times = [&](std::string_view what, std::string_view into) {
+    return fmt::format("{} {}{} read as {}", n.count, what, n.count == 1 ? "" : "s", into);
+  };
+  switch (n.change) {
+    case paste_change::utf16_le: return "the input is UTF-16 (little-endian), decoded";
+    case paste_change::utf16_be: return "the input is UTF-16 (big-endian), decoded";
+    case paste_change::byte_order_mark: return times("byte order mark", "nothing");
+    case paste_change::no_break_space: return times("no-break space (U+00A0)", "a space");
+    case paste_change::narrow_no_break_space: return times("narrow or thin space (U+202F, U+2007, U+2009)", "a space");
+    case paste_change::non_breaking_hyphen: return times("non-breaking hyphen or dash (U+2010-U+2013, U+2212)", "\"-\"");
+    case paste_change::zero_width: return times("zero-width character (U+200B-U+200D, U+2060)", "nothing");
+    case paste_change::cr_line_endings: return times("line ending of CR alone", "a line ending");
+  }
+  return {};
+}
+
+std::string ordinal(std::size_t n) {
+  static constexpr std::array<std::string_view, 6> words{"", "first", "second", "third", "fourth", "fifth"};
+  if (n < words.size()) return std::string(words[n]);
+  return fmt::format("{}th", n);
+}
+
 }  // namespace
 
 std::string render_lint_text(const lint_result& r, const text_options& opt) {
@@ -106,8 +161,20 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
         if (pick(c)) names += (names.empty() ? "" : ", ") + std::string(c.short_name);
       if (!names.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", label, names);
     };
-    fmt::format_to(std::back_inserter(out), "{}What real SMTP clients do with this reply{} (STARTTLS answered with 220):\n",
-                   p.bold(), p.reset());
+    const dialogue_facts& d = r.dialogue;
+    if (d.starttls == starttls_answer::refused || d.starttls == starttls_answer::other)
+      fmt::format_to(std::back_inserter(out),
+                     "{}What real SMTP clients do with this reply{} (in this conversation STARTTLS was answered with "
+                     "{}: the senders listed under tls send STARTTLS and are refused; none of them gets TLS):\n",
+                     p.bold(), p.reset(), d.starttls_code);
+    else if (d.handshake == handshake_state::failed || d.starttls == starttls_answer::no_answer)
+      fmt::format_to(std::back_inserter(out),
+                     "{}What real SMTP clients do with this reply{} (in this conversation the TLS handshake did not "
+                     "complete: the senders listed under tls try it and do not get TLS):\n",
+                     p.bold(), p.reset());
+    else
+      fmt::format_to(std::back_inserter(out), "{}What real SMTP clients do with this reply{} (STARTTLS answered with 220):\n",
+                     p.bold(), p.reset());
     out += "  with their default or \"TLS when offered\" setting:\n";
     for (tls_outcome o : {tls_outcome::tls, tls_outcome::plaintext, tls_outcome::fail, tls_outcome::hang})
       group(to_string(o), [o](const client_prediction& c) { return c.outcome == o; });
@@ -127,11 +194,48 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
   fmt::format_to(std::back_inserter(out), "{} error{}, {} warning{}, {} note{} in {} line{} of EHLO reply\n", r.errors,
                  r.errors == 1 ? "" : "s", r.warnings, r.warnings == 1 ? "" : "s", r.infos, r.infos == 1 ? "" : "s",
                  e.lines_sent, e.lines_sent == 1 ? "" : "s");
-  if (r.ehlo_replies_in_input > 1)
+  if (r.format != paste_format::plain || r.prefix != line_prefix::none || r.quoted) {
+    std::string how;
+    if (r.prefix != line_prefix::none) how += fmt::format("; {} in front of each line stripped", prefix_words(r.prefix));
+    if (r.quoted) how += "; mail quoting (\"> \") stripped";
+    fmt::format_to(std::back_inserter(out), "note: read as {}{}\n", format_words(r.format), how);
+  }
+  for (const auto& n : r.paste_notes)
+    fmt::format_to(std::back_inserter(out), "note: {} (first on line {}); this is the paste, not the server\n",
+                   change_words(n), n.first_line);
+  if (r.plaintext_reply_missing) {
+    out += "note: the EHLO reply sent before TLS is not in the paste";
+    if (!r.plaintext_leftover_lines.empty())
+      fmt::format_to(std::back_inserter(out), " (openssl s_client prints only its last line, line {}, after the "
+                     "handshake output; that line was not linted)", r.plaintext_leftover_lines.front());
+    out += ";\n      the reply linted is the one inside TLS, where STARTTLS is not offered again (RFC 3207 §4.2).\n"
+           "      Senders decide to use TLS on the reply before TLS: see it with `mxtls probe HOST` or\n"
+           "      `swaks --server HOST --tls`; client predictions need it and are not made from this paste\n";
+  }
+  if (r.late_lines_from > 0)
     fmt::format_to(std::back_inserter(out),
-                   "note: the input holds {} EHLO replies; only the first was linted (lint the others "
-                   "separately)\n",
-                   r.ehlo_replies_in_input);
+                   "note: lines {}-{}, printed as the reply to \"{}\", are the rest of the EHLO reply, sent after "
+                   "its final line; they were linted with it\n",
+                   r.late_lines_from, r.late_lines_to, r.late_after_command);
+  if (r.ehlo_replies_in_input > 1)
+    fmt::format_to(std::back_inserter(out), "note: the input holds {} EHLO replies; the {} was linted ({})\n",
+                   r.ehlo_replies_in_input, ordinal(r.linted_turn),
+                   r.linted_reason == linted_turn_reason::inside_tls
+                       ? "the first inside TLS, since none before TLS is shown"
+                       : "the first one sent before TLS: senders decide to use STARTTLS on it; the reply inside TLS "
+                         "is linted with `mxtls probe`");
+  if (r.reply_found && !r.headline.empty()) {
+    const dialogue_facts& d = r.dialogue;
+    if (d.starttls != starttls_answer::not_sent || d.handshake != handshake_state::not_started) {
+      std::string answer = d.starttls_code >= 0 ? fmt::format("{} ({}, line {})", to_string(d.starttls), d.starttls_code,
+                                                              r.starttls_answer_line)
+                                                : std::string(to_string(d.starttls));
+      std::string hs = r.handshake_line ? fmt::format("{} (line {})", to_string(d.handshake), r.handshake_line)
+                                        : std::string(to_string(d.handshake));
+      fmt::format_to(std::back_inserter(out), "note: conversation: STARTTLS {}, TLS handshake {}{}\n", answer, hs,
+                     d.ehlo_after_tls ? ", EHLO again inside TLS" : "");
+    }
+  }
   if (!r.ignored_lines.empty())
     fmt::format_to(std::back_inserter(out), "note: {} input line{} neither server nor client, ignored: {}\n",
                    r.ignored_lines.size(), r.ignored_lines.size() == 1 ? " is" : "s are", list_lines(r.ignored_lines));
