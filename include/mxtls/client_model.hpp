@@ -79,6 +79,82 @@ enum class reply_end : std::uint8_t {
   short_or_space,      // a line shorter than four octets or whose fourth octet is a space
 };
 
+// The form a line must have for a rule that looks at it.
+enum class line_form : std::uint8_t {
+  any,                           // every line
+  has_code,                      // three digits first
+  code_space_hyphen_or_end,      // "ddd" then SP, '-' or the line's end
+  code_space_hyphen_tab_or_end,  // "ddd" then SP, '-', TAB or the line's end (Postfix)
+  code_space_or_hyphen,          // "ddd" then SP or '-'
+  code_2345_space_or_hyphen,     // ^[2345]dd[ -] (Haraka)
+  code_250_space_or_hyphen,      // "250" then SP or '-' (Exim's keyword regex)
+  space_or_hyphen_fourth,        // the fourth octet is SP or '-', whatever comes before it (curl)
+};
+bool has_form(line_form f, std::string_view line);
+std::string_view describe(line_form f);  // as a pattern, d a digit: "^ddd[ -]"
+
+// --- How a client finds the STARTTLS keyword in its reply ------------------------------
+
+// Which lines it searches.
+enum class keyword_lines : std::uint8_t {
+  every_line,       // the first line too
+  after_greeting,   // all but the first line, which it takes as the greeting
+  after_host_name,  // lines after the first non-empty one, which is the server's name (Postfix)
+};
+
+// Which part of a line it reads the keyword from.
+enum class keyword_text : std::uint8_t {
+  after_code,              // the octets after "ddd" and the separator
+  after_code_trimmed,      // the same, without white space around it
+  whole_line,              // the line, code included
+  after_code_or_raw_line,  // after the code on a line "ddd SP/-" with the first line's code, else the whole line (Go)
+};
+
+// How it cuts the word it compares from that text.
+enum class keyword_cut : std::uint8_t {
+  word,                  // the text up to the first octet of `stops`
+  whole,                 // the whole text
+  prefix,                // the text's first eight octets
+  keyword_chars,         // the leading run of letters, digits and '-'
+  first_word_chars,      // the first run of letters, digits, '_' and '-' anywhere in the text
+  anywhere,              // STARTTLS anywhere in the text
+  after_space_or_hyphen, // anywhere after SP or '-' and before a non-word octet: /[ -]STARTTLS\b/
+};
+
+// A client's keyword rule: what predict() applies and what the "why" text says.
+struct keyword_match {
+  keyword_lines lines = keyword_lines::after_greeting;
+  line_form form = line_form::any;  // lines of another form are skipped
+  keyword_text text = keyword_text::after_code;
+  keyword_cut cut = keyword_cut::word;
+  std::string_view stops = " ";  // for `word`: the octets that end it
+  bool case_sensitive = false;
+  bool only_if_first_line_continues = false;  // nothing unless the first line is "ddd-" (Ruby)
+
+  // In words, e.g. "first word of the text after the code, cut at space, case-insensitive, on
+  // every line but the first".
+  explicit operator std::string() const;
+};
+std::string describe(const keyword_match& k);
+// The line (0-based, within the reply) where the rule finds STARTTLS, or -1.
+int find_keyword(const keyword_match& k, std::span<const std::string> lines);
+
+// What makes a client give up the whole EHLO reply (then it tries HELO or fails). Every
+// check that is set applies; 0 and `line_form::any` check nothing.
+struct reply_checks {
+  std::size_t max_lines = 0;
+  std::size_t max_line_octets = 0;
+  line_form every_line = line_form::any;
+  line_form first_line = line_form::any;
+  bool same_code = false;       // every line has the first line's code
+  bool first_code_250 = false;  // the first line's code is 250
+  bool last_code_250 = false;   // the last line's code is 250 (the reply's code for it)
+};
+// Why the checks reject these lines ("a line is longer than 2048 octets"); empty: accepted.
+std::string rejection(const reply_checks& c, std::span<const std::string> lines);
+
+// One client. Every field but the descriptive ones (id to tls_setting) is read by predict():
+// the "why" text is made from the same fields that decide the outcome.
 struct client_model {
   std::string_view id;
   std::string_view short_name;  // for verdicts: "Postfix", "Go"
@@ -86,20 +162,15 @@ struct client_model {
   std::string_view version;      // the version the model follows
   std::string_view source;       // the source file (or document) it follows
   std::string_view tls_setting;  // the client setting behind `outcome`
-  reply_end end;
-  bool needs_crlf;      // a reply in bare LFs never ends for it
-  bool cr_ends_line;    // a bare CR ends a line
-  bool leftover_fatal;  // data after its reply ends the session
-  tls_mode mode;
-  bool any_2xx_starts_tls;      // takes any 2xx to STARTTLS as the go-ahead
-  bool required_sends_anyway;   // with TLS required it sends STARTTLS even when not offered
-  bool skips_greeting;          // the first line is never searched for keywords
-  std::string_view match_rule;  // how it matches the keyword, in words
-  // Why it rejects the whole EHLO reply (then it falls back to HELO or fails), or nullptr.
-  const char* (*rejects)(std::span<const std::string> lines);
-  bool helo_fallback;  // after rejecting a malformed EHLO reply it tries HELO and goes on without TLS
-  // The line (0-based, within its reply) where it finds STARTTLS, or -1.
-  int (*find_starttls)(std::span<const std::string> lines);
+  reply_end end = reply_end::space_or_bare_code;
+  bool needs_crlf = false;      // a reply in bare LFs never ends for it
+  bool cr_ends_line = false;    // a bare CR ends a line
+  bool leftover_fatal = false;  // data after its reply ends the session
+  tls_mode mode = tls_mode::opportunistic;
+  bool required_sends_anyway = false;  // with TLS required it sends STARTTLS even when not offered
+  keyword_match match_rule;            // where and how it finds STARTTLS
+  reply_checks rejects;                // what makes it give up the EHLO reply
+  bool helo_fallback = true;  // after rejecting a malformed EHLO reply it tries HELO and goes on without TLS
   // It reads lines in pieces of at most this many octets (line ending included), and
   // applies its end rule to every piece; 0: whole lines.
   std::size_t read_chunk = 0;

@@ -42,19 +42,21 @@ namespace {
 
 using lines_t = std::span<const std::string>;
 
-// --- Small pieces the models share -----------------------------------------------------
+// --- Small pieces the rules share ------------------------------------------------------
+
+constexpr std::string_view keyword = "STARTTLS";
 
 char upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 bool digit(char c) { return c >= '0' && c <= '9'; }
 bool coded(std::string_view l) { return l.size() >= 3 && digit(l[0]) && digit(l[1]) && digit(l[2]); }
 int code_of(std::string_view l) { return coded(l) ? (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0') : -1; }
 std::string_view after_code(std::string_view l) { return l.size() > 4 ? l.substr(4) : std::string_view{}; }
+bool separator_in(std::string_view l, std::string_view seps) { return l.size() >= 4 && seps.find(l[3]) != std::string_view::npos; }
 
 bool ieq(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return upper(x) == upper(y); });
 }
-bool iprefix(std::string_view s, std::string_view p) { return s.size() >= p.size() && ieq(s.substr(0, p.size()), p); }
 
 // Text up to the first octet of `stops`.
 std::string_view token(std::string_view s, std::string_view stops) { return s.substr(0, std::min(s.find_first_of(stops), s.size())); }
@@ -65,337 +67,559 @@ std::string_view trim(std::string_view s, std::string_view ws = " \t\r\n") {
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
-// First line index >= `from` for which `match` holds, or -1.
-template <class F>
-int first_line(lines_t lines, std::size_t from, F match) {
-  for (std::size_t i = from; i < lines.size(); ++i)
-    if (match(std::string_view(lines[i]))) return static_cast<int>(i);
+bool keyword_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
+bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// "space, tab or '='"
+std::string octets_in_words(std::string_view octets) {
+  std::string out;
+  for (std::size_t i = 0; i < octets.size(); ++i) {
+    if (i > 0) out += i + 1 == octets.size() ? " or " : ", ";
+    char c = octets[i];
+    out += c == ' ' ? std::string("space") : c == '\t' ? std::string("tab") : fmt::format("'{}'", c);
+  }
+  return out;
+}
+
+// --- Keyword rules ------------------------------------------------------------------------
+
+bool is_keyword(const keyword_match& k, std::string_view word) { return k.case_sensitive ? word == keyword : ieq(word, keyword); }
+
+std::string_view text_of(const keyword_match& k, std::string_view line, int first_code) {
+  switch (k.text) {
+    case keyword_text::after_code: return after_code(line);
+    case keyword_text::after_code_trimmed: return trim(after_code(line));
+    case keyword_text::whole_line: return line;
+    case keyword_text::after_code_or_raw_line:
+      return code_of(line) == first_code && separator_in(line, " -") ? line.substr(4) : line;
+  }
+  return line;
+}
+
+bool cut_matches(const keyword_match& k, std::string_view text) {
+  switch (k.cut) {
+    case keyword_cut::word: return is_keyword(k, token(text, k.stops));
+    case keyword_cut::whole: return is_keyword(k, text);
+    case keyword_cut::prefix: return is_keyword(k, text.substr(0, std::min(text.size(), keyword.size())));
+    case keyword_cut::keyword_chars: {
+      std::size_t n = 0;
+      while (n < text.size() && keyword_char(text[n])) ++n;
+      return is_keyword(k, text.substr(0, n));
+    }
+    case keyword_cut::first_word_chars: {
+      std::size_t b = 0;
+      while (b < text.size() && !(word_char(text[b]) || text[b] == '-')) ++b;
+      std::size_t e = b;
+      while (e < text.size() && (word_char(text[e]) || text[e] == '-')) ++e;
+      return is_keyword(k, text.substr(b, e - b));
+    }
+    case keyword_cut::anywhere:
+      for (std::size_t i = 0; i + keyword.size() <= text.size(); ++i)
+        if (is_keyword(k, text.substr(i, keyword.size()))) return true;
+      return false;
+    case keyword_cut::after_space_or_hyphen:
+      for (std::size_t i = 0; i + 1 + keyword.size() <= text.size(); ++i) {
+        if ((text[i] != ' ' && text[i] != '-') || !is_keyword(k, text.substr(i + 1, keyword.size()))) continue;
+        std::size_t next = i + 1 + keyword.size();
+        if (next == text.size() || !word_char(text[next])) return true;  // \b
+      }
+      return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool has_form(line_form f, std::string_view l) {
+  switch (f) {
+    case line_form::any: return true;
+    case line_form::has_code: return coded(l);
+    case line_form::code_space_hyphen_or_end: return coded(l) && (l.size() == 3 || separator_in(l, " -"));
+    case line_form::code_space_hyphen_tab_or_end: return coded(l) && (l.size() == 3 || separator_in(l, " -\t"));
+    case line_form::code_space_or_hyphen: return coded(l) && separator_in(l, " -");
+    case line_form::code_2345_space_or_hyphen: return coded(l) && l[0] >= '2' && l[0] <= '5' && separator_in(l, " -");
+    case line_form::code_250_space_or_hyphen: return code_of(l) == 250 && separator_in(l, " -");
+    case line_form::space_or_hyphen_fourth: return separator_in(l, " -");
+  }
+  return true;
+}
+
+std::string_view describe(line_form f) {
+  switch (f) {
+    case line_form::any: return "any line";
+    case line_form::has_code: return "^ddd";
+    case line_form::code_space_hyphen_or_end: return "^ddd([ -]|$)";
+    case line_form::code_space_hyphen_tab_or_end: return "^ddd([ \\t-]|$)";
+    case line_form::code_space_or_hyphen: return "^ddd[ -]";
+    case line_form::code_2345_space_or_hyphen: return "^[2345]dd[ -]";
+    case line_form::code_250_space_or_hyphen: return "^250[ -]";
+    case line_form::space_or_hyphen_fourth: return "^...[ -]";
+  }
+  return "?";
+}
+
+int find_keyword(const keyword_match& k, lines_t lines) {
+  if (lines.empty()) return -1;
+  if (k.only_if_first_line_continues && !separator_in(lines.front(), "-")) return -1;
+  int first_code = code_of(lines.front());
+  bool host_name_seen = false;
+  for (std::size_t i = k.lines == keyword_lines::after_greeting ? 1 : 0; i < lines.size(); ++i) {
+    std::string_view line = lines[i];
+    if (!has_form(k.form, line)) continue;
+    std::string_view text = text_of(k, line, first_code);
+    if (k.lines == keyword_lines::after_host_name) {
+      if (text.empty()) continue;  // empty lines do not count
+      if (!host_name_seen) {
+        host_name_seen = true;
+        continue;
+      }
+    }
+    if (cut_matches(k, text)) return static_cast<int>(i);
+  }
   return -1;
 }
 
-const char* reject_if_line(lines_t lines, bool (*bad)(std::string_view), const char* why) {
-  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return bad(l); }) ? why : nullptr;
+std::string describe(const keyword_match& k) {
+  std::string_view text = "the text after the code";
+  switch (k.text) {
+    case keyword_text::after_code: break;
+    case keyword_text::after_code_trimmed: text = "the trimmed text after the code"; break;
+    case keyword_text::whole_line: text = "the line"; break;
+    case keyword_text::after_code_or_raw_line:
+      text = "the text after the code (the whole line if it is not ^ddd[ -] with the first line's code)";
+      break;
+  }
+  std::string s;
+  switch (k.cut) {
+    case keyword_cut::word: s = fmt::format("first word of {}, cut at {}", text, octets_in_words(k.stops)); break;
+    case keyword_cut::whole: s = fmt::format("{} equals STARTTLS", text); break;
+    case keyword_cut::prefix: s = fmt::format("{} starts with STARTTLS", text); break;
+    case keyword_cut::keyword_chars: s = fmt::format("leading letters, digits and '-' of {}", text); break;
+    case keyword_cut::first_word_chars: s = fmt::format("first run of letters, digits, '_' and '-' in {}", text); break;
+    case keyword_cut::anywhere: s = fmt::format("STARTTLS anywhere in {}", text); break;
+    case keyword_cut::after_space_or_hyphen: s = fmt::format("/[ -]STARTTLS\\b/ anywhere in {}", text); break;
+  }
+  s += k.case_sensitive ? ", case-sensitive" : ", case-insensitive";
+  switch (k.lines) {
+    case keyword_lines::every_line: s += ", on every line"; break;
+    case keyword_lines::after_greeting: s += ", on every line but the first"; break;
+    case keyword_lines::after_host_name: s += ", on the lines after the first non-empty one"; break;
+  }
+  if (k.form != line_form::any) s += fmt::format(", only lines matching {}", describe(k.form));
+  if (k.only_if_first_line_continues) s += ", only when the first line is ^ddd-";
+  return s;
 }
 
-bool not_code_then_sp_hyphen_or_end(std::string_view l) {
-  return !coded(l) || (l.size() > 3 && l[3] != ' ' && l[3] != '-');
+keyword_match::operator std::string() const { return describe(*this); }
+
+std::string rejection(const reply_checks& c, lines_t lines) {
+  if (lines.empty()) return {};
+  if (c.max_lines > 0 && lines.size() > c.max_lines) return fmt::format("more than {} lines", c.max_lines);
+  for (const auto& l : lines)
+    if (c.max_line_octets > 0 && l.size() > c.max_line_octets) return fmt::format("a line is longer than {} octets", c.max_line_octets);
+  for (const auto& l : lines)
+    if (!has_form(c.every_line, l)) return fmt::format("a line does not match {}", describe(c.every_line));
+  if (!has_form(c.first_line, lines.front())) return fmt::format("the first line does not match {}", describe(c.first_line));
+  int first = code_of(lines.front());
+  if (c.same_code)
+    for (const auto& l : lines)
+      if (code_of(l) != first) return "the code changes between lines";
+  if (c.first_code_250 && first != 250) return "the first line's code is not 250";
+  if (c.last_code_250 && code_of(lines.back()) != 250) return "the reply's last code is not 250, so no extension counts";
+  return {};
 }
+
+namespace {
 
 // --- The models: one entry per client ---------------------------------------------------
 //
-// Each entry names the version and source file it follows. "Seen" rules are the
-// client's keyword match; "rejects" lists what makes it give up the EHLO reply.
+// Each entry names the version and source file it follows. `match_rule` is the client's
+// keyword match; `rejects` lists what makes it give up the EHLO reply. Fields left out
+// keep the defaults of client_model (include/mxtls/client_model.hpp).
 
 constexpr std::array<client_model, 22> models{{
     // Cisco AsyncOS mail_logs: "Info: DCID n STARTTLS command not supported." (the seed
     // tech note). Closed source: the greeting rule is documented by Cisco; keyword
     // matching is assumed to follow Postfix's (first word, case-insensitive).
-    {"cisco-esa", "Cisco ESA", "Cisco ESA (AsyncOS)", "AsyncOS 14-15", "Cisco tech note (docs/seed), closed source",
-     "Destination Controls TLS: Preferred / Required", reply_end::space_or_bare_code, false, false, false,
-     tls_mode::opportunistic, false, false, true, "first word, case-insensitive (assumed)", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " \t="), "STARTTLS"); }); }},
+    {.id = "cisco-esa",
+     .short_name = "Cisco ESA",
+     .name = "Cisco ESA (AsyncOS)",
+     .version = "AsyncOS 14-15",
+     .source = "Cisco tech note (docs/seed), closed source; keyword match assumed to be Postfix's",
+     .tls_setting = "Destination Controls TLS: Preferred / Required",
+     .end = reply_end::space_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .stops = " \t="},
+     .rejects = {},
+     .helo_fallback = true},
 
     // Postfix 3.7 src/smtp/smtp_proto.c smtp_helo(): the first non-empty line is the server
     // name; each later line's first word (leading white space skipped, split at space, tab
     // or '=') is compared with strcasecmp. smtp_chat.c: a reply ends at "ddd" followed by
     // white space or nothing; malformed lines are skipped and reading goes on; a line cut
-    // at 2048 octets spoils the extensions. Any 2xx to STARTTLS starts the handshake.
-    // (Checked against Postfix 3.7 delivering through a relayhost.)
-    {"postfix", "Postfix", "Postfix smtp(8)", "3.7", "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c",
-     "smtp_tls_security_level = may / encrypt", reply_end::space_tab_or_bare_code, false, false, false,
-     tls_mode::opportunistic, true, false, true, "first word (split at space, tab or '='), case-insensitive",
-     [](lines_t l) -> const char* {
-       for (const auto& x : l)
-         if (x.size() > 2048) return "a line is longer than 2048 octets";
-       return nullptr;
-     },
-     true,
-     [](lines_t l) {
-       int words = 0;
-       for (std::size_t i = 0; i < l.size(); ++i) {
-         std::string_view x = l[i];
-         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-' && x[3] != '\t')) continue;  // malformed: skipped
-         std::string_view body = trim(after_code(x));
-         if (body.empty()) continue;     // empty lines do not count
-         if (words++ == 0) continue;     // the first non-empty line is the server's name
-         if (ieq(token(body, " \t="), "STARTTLS")) return static_cast<int>(i);
-       }
-       return -1;
-     }},
+    // at 2048 octets spoils the extensions. (Checked against Postfix 3.7 delivering through
+    // a relayhost.)
+    {.id = "postfix",
+     .short_name = "Postfix",
+     .name = "Postfix smtp(8)",
+     .version = "3.7",
+     .source = "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c",
+     .tls_setting = "smtp_tls_security_level = may / encrypt",
+     .end = reply_end::space_tab_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_host_name,
+                    .form = line_form::code_space_hyphen_tab_or_end,
+                    .text = keyword_text::after_code_trimmed,
+                    .stops = " \t="},
+     .rejects = {.max_line_octets = 2048},
+     .helo_fallback = true},
 
     // posttls-finger (Postfix 3.7) src/posttls-finger/posttls-finger.c: unlike smtp(8) it
     // examines line 0 too, and a malformed line or one over 2048 octets makes it ignore the
     // extensions. A probe: it sends no mail.
-    {"posttls-finger", "posttls-finger", "posttls-finger", "3.7", "src/posttls-finger/posttls-finger.c",
-     "-l may / -l encrypt", reply_end::space_or_bare_code, false, false, false, tls_mode::opportunistic, true, false,
-     false, "first word (split at space, tab or '='), case-insensitive, on every line",
-     [](lines_t l) -> const char* {
-       for (const auto& x : l) {
-         if (x.size() > 2048) return "a line is longer than 2048 octets";
-         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space, '-' or its end";
-       }
-       return nullptr;
-     }, true,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return ieq(token(trim(after_code(x)), " \t="), "STARTTLS"); }); },
-     0, true, false, true},
+    {.id = "posttls-finger",
+     .short_name = "posttls-finger",
+     .name = "posttls-finger",
+     .version = "3.7",
+     .source = "src/posttls-finger/posttls-finger.c",
+     .tls_setting = "-l may / -l encrypt",
+     .end = reply_end::space_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code_trimmed, .stops = " \t="},
+     .rejects = {.max_line_octets = 2048, .every_line = line_form::code_space_hyphen_or_end},
+     .helo_fallback = true,
+     .probe = true},
 
     // Exim 4.96 src/src/transports/smtp.c: regex "\n250[\s\-]STARTTLS(\s|\n|$)" over the
     // reply, so the first line never matches; case-sensitive. smtp_read_response(): each
     // line must be ddd followed by '-', SP or its end, else EHLO fails and Exim sends HELO.
-    {"exim", "Exim", "Exim", "4.96", "src/src/transports/smtp.c, src/src/smtp_out.c", "hosts_try_tls / hosts_require_tls",
-     reply_end::space_or_bare_code, false, false, false, tls_mode::opportunistic, true, false, true,
-     "\"250\" then '-' or space, then STARTTLS and white space or the line's end, case-sensitive",
-     [](lines_t l) { return reject_if_line(l, not_code_then_sp_hyphen_or_end, "a line is not ddd followed by '-', space or its end"); },
-     true,
-     [](lines_t l) {
-       return first_line(l, 1, [](std::string_view x) {
-         if (x.size() < 12 || x.substr(0, 3) != "250" || (x[3] != '-' && x[3] != ' ')) return false;
-         return x.substr(4, 8) == "STARTTLS" && (x.size() == 12 || x[12] == ' ' || x[12] == '\t');
-       });
-     }},
+    {.id = "exim",
+     .short_name = "Exim",
+     .name = "Exim",
+     .version = "4.96",
+     .source = "src/src/transports/smtp.c, src/src/smtp_out.c",
+     .tls_setting = "hosts_try_tls / hosts_require_tls",
+     .end = reply_end::space_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting,
+                    .form = line_form::code_250_space_or_hyphen,
+                    .text = keyword_text::after_code,
+                    .stops = " \t",
+                    .case_sensitive = true},
+     .rejects = {.every_line = line_form::code_space_hyphen_or_end},
+     .helo_fallback = true},
 
     // Sendmail 8.17 sendmail/usersmtp.c helo_options(): "if (firstline) return"; the text
     // after the code is cut at the first space or '=' and compared case-insensitively.
     // reply(): lines that are not replies are skipped.
-    {"sendmail", "Sendmail", "Sendmail", "8.17", "sendmail/usersmtp.c", "STARTTLS with default access rules / TLS_Srv: ENCR",
-     reply_end::coded_not_hyphen, false, false, false, tls_mode::opportunistic, false, false, true,
-     "text after the code cut at space or '=', case-insensitive", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " ="), "STARTTLS"); }); }},
+    {.id = "sendmail",
+     .short_name = "Sendmail",
+     .name = "Sendmail",
+     .version = "8.17",
+     .source = "sendmail/usersmtp.c",
+     .tls_setting = "STARTTLS with default access rules / TLS_Srv: ENCR",
+     .end = reply_end::coded_not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .stops = " ="},
+     .rejects = {},
+     .helo_fallback = true},
 
     // OpenSMTPD 7.x usr.sbin/smtpd/mta_session.c: strcmp(line + 4, "STARTTLS") on every
     // line; only '-' continues a reply; data left after the reply drops the session.
-    {"opensmtpd", "OpenSMTPD", "OpenSMTPD", "7.3", "usr.sbin/smtpd/mta_session.c", "relay (tls when offered) / relay tls",
-     reply_end::not_hyphen, false, false, true, tls_mode::opportunistic, false, false, false,
-     "the whole text after the code equals STARTTLS, case-sensitive",
-     [](lines_t l) { return reject_if_line(l, [](std::string_view x) { return !coded(x); }, "a line has no reply code"); },
-     false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.size() >= 4 && x.substr(4) == "STARTTLS"; }); }},
+    {.id = "opensmtpd",
+     .short_name = "OpenSMTPD",
+     .name = "OpenSMTPD",
+     .version = "7.3",
+     .source = "usr.sbin/smtpd/mta_session.c",
+     .tls_setting = "relay (tls when offered) / relay tls",
+     .end = reply_end::not_hyphen,
+     .leftover_fatal = true,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::after_code,
+                    .cut = keyword_cut::whole,
+                    .case_sensitive = true},
+     .rejects = {.every_line = line_form::has_code},
+     .helo_fallback = false},
 
     // CPython 3.11 Lib/smtplib.py: getreply() ends at any fourth octet other than '-' and
     // strips each line; ehlo() drops line 0 ("del resp[0]") and takes the leading
     // [A-Za-z0-9-] run of each line, lower-cased. Features count only when the reply's
     // last code is 250. Lines over 8192 octets raise.
-    {"python-smtplib", "Python", "Python smtplib", "3.11", "Lib/smtplib.py", "starttls() when has_extn('starttls')",
-     reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, false, false, true,
-     "leading letters, digits and '-' of the stripped line, case-insensitive",
-     [](lines_t l) -> const char* {
-       if (std::any_of(l.begin(), l.end(), [](const std::string& x) { return x.size() > 8192; })) return "a line is longer than 8192 octets";
-       return code_of(l.back()) == 250 ? nullptr : "the reply's last code is not 250, so no extension counts";
-     },
-     true,
-     [](lines_t l) {
-       return first_line(l, 1, [](std::string_view x) {
-         std::string_view t = trim(after_code(x));
-         std::size_t n = 0;
-         while (n < t.size() && (std::isalnum(static_cast<unsigned char>(t[n])) || t[n] == '-')) ++n;
-         return n > 0 && ieq(t.substr(0, n), "STARTTLS");
-       });
-     }},
+    {.id = "python-smtplib",
+     .short_name = "Python",
+     .name = "Python smtplib",
+     .version = "3.11",
+     .source = "Lib/smtplib.py",
+     .tls_setting = "starttls() when has_extn('starttls')",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting,
+                    .text = keyword_text::after_code_trimmed,
+                    .cut = keyword_cut::keyword_chars},
+     .rejects = {.max_line_octets = 8192, .last_code_250 = true},
+     .helo_fallback = true},
 
     // Go 1.19 src/net/smtp/smtp.go ehlo(): extList[1:]; each line split at the first
     // space; Extension() upper-cases the name asked for, the stored names keep their case.
     // net/textproto ReadResponse keeps malformed or other-code lines raw and reads on.
-    {"go-net-smtp", "Go", "Go net/smtp", "1.19", "src/net/smtp/smtp.go, src/net/textproto/reader.go",
-     "SendMail: StartTLS when Extension(\"STARTTLS\")", reply_end::same_code_space, false, false, false,
-     tls_mode::opportunistic, false, false, true, "first word (split at a space) equals STARTTLS, case-sensitive",
-     [](lines_t l) -> const char* {
-       const std::string& f = l.front();
-       if (f.size() < 4 || !coded(f) || (f[3] != ' ' && f[3] != '-')) return "the first line is not ddd followed by space or '-'";
-       return code_of(f) == 250 ? nullptr : "the first line's code is not 250";
-     },
-     true,
-     [](lines_t l) {
-       int code = code_of(l.front());
-       return first_line(l, 1, [code](std::string_view x) {
-         bool wellformed = x.size() >= 4 && code_of(x) == code && (x[3] == ' ' || x[3] == '-');
-         std::string_view text = wellformed ? x.substr(4) : x;  // odd lines are kept raw
-         return token(text, " ") == "STARTTLS";
-       });
-     }},
+    {.id = "go-net-smtp",
+     .short_name = "Go",
+     .name = "Go net/smtp",
+     .version = "1.19",
+     .source = "src/net/smtp/smtp.go, src/net/textproto/reader.go",
+     .tls_setting = "SendMail: StartTLS when Extension(\"STARTTLS\")",
+     .end = reply_end::same_code_space,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting,
+                    .text = keyword_text::after_code_or_raw_line,
+                    .stops = " ",
+                    .case_sensitive = true},
+     .rejects = {.first_line = line_form::code_space_or_hyphen, .first_code_250 = true},
+     .helo_fallback = true},
 
     // Angus Mail 2.0 (Jakarta Mail) com/sun/mail/smtp/SMTPTransport.java: readServerResponse
     // reads while the fourth octet is '-'; ehlo() skips the first line; the name is the text
     // up to the first space, upper-cased. Its line reader also ends a line at a bare CR.
-    {"jakarta-mail", "Jakarta Mail", "Jakarta Mail (Angus)", "2.0", "com/sun/mail/smtp/SMTPTransport.java",
-     "mail.smtp.starttls.enable / mail.smtp.starttls.required", reply_end::not_hyphen, false, true, false,
-     tls_mode::opportunistic, false, false, true, "text up to the first space, case-insensitive", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return ieq(token(after_code(x), " "), "STARTTLS"); }); }},
+    {.id = "jakarta-mail",
+     .short_name = "Jakarta Mail",
+     .name = "Jakarta Mail (Angus)",
+     .version = "2.0",
+     .source = "com/sun/mail/smtp/SMTPTransport.java",
+     .tls_setting = "mail.smtp.starttls.enable / mail.smtp.starttls.required",
+     .end = reply_end::not_hyphen,
+     .cr_ends_line = true,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .stops = " "},
+     .rejects = {},
+     .helo_fallback = true},
 
     // MailKit 4.x MailKit/Net/Smtp/SmtpStream.cs + SmtpClient.cs: strict reply reader
     // (non-digit code, bad separator or changing code raise); capabilities from every line,
     // case-insensitive, trailing white space trimmed.
-    {"mailkit", "MailKit", "MailKit (.NET)", "4.3", "MailKit/Net/Smtp/SmtpStream.cs, SmtpClient.cs",
-     "SecureSocketOptions.StartTlsWhenAvailable / StartTls", reply_end::not_hyphen, false, false, false,
-     tls_mode::opportunistic, false, false, false, "first word, case-insensitive, on every line",
-     [](lines_t l) -> const char* {
-       int code = code_of(l.front());
-       for (const auto& x : l) {
-         if (!coded(x)) return "a line has no numeric code";
-         if (x.size() > 3 && x[3] != ' ' && x[3] != '-') return "a separator is neither space nor '-'";
-         if (code_of(x) != code) return "the code changes between lines";
-       }
-       return nullptr;
-     },
-     false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return ieq(token(trim(after_code(x)), " "), "STARTTLS"); }); }},
+    {.id = "mailkit",
+     .short_name = "MailKit",
+     .name = "MailKit (.NET)",
+     .version = "4.3",
+     .source = "MailKit/Net/Smtp/SmtpStream.cs, SmtpClient.cs",
+     .tls_setting = "SecureSocketOptions.StartTlsWhenAvailable / StartTls",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code_trimmed, .stops = " "},
+     .rejects = {.every_line = line_form::code_space_hyphen_or_end, .same_code = true},
+     .helo_fallback = false},
 
     // .NET System.Net.Mail (runtime 8) SmtpReplyReaderFactory.cs + EHelloCommand: line 0
     // skipped; extension names compared case-insensitively by prefix; the separator must be
     // space or '-'; the reader waits for CRLF. EnableSsl is its only TLS setting (required).
-    {"dotnet-smtpclient", ".NET SmtpClient", ".NET System.Net.Mail.SmtpClient", "8.0",
-     "src/libraries/System.Net.Mail/src/System/Net/Mail/SmtpReplyReaderFactory.cs, SmtpConnection.cs",
-     "EnableSsl = false (default) / true", reply_end::not_hyphen, true, false, false, tls_mode::off_by_default,
-     false, false, true, "text after the code starts with STARTTLS, case-insensitive",
-     [](lines_t l) {
-       return reject_if_line(l, [](std::string_view x) { return !coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-'); },
-                             "a line is not ddd followed by space or '-'");
-     },
-     false,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return iprefix(after_code(x), "STARTTLS"); }); }},
+    {.id = "dotnet-smtpclient",
+     .short_name = ".NET SmtpClient",
+     .name = ".NET System.Net.Mail.SmtpClient",
+     .version = "8.0",
+     .source = "src/libraries/System.Net.Mail/src/System/Net/Mail/SmtpReplyReaderFactory.cs, SmtpConnection.cs",
+     .tls_setting = "EnableSsl = false (default) / true",
+     .end = reply_end::not_hyphen,
+     .needs_crlf = true,
+     .mode = tls_mode::off_by_default,
+     .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .cut = keyword_cut::prefix},
+     .rejects = {.every_line = line_form::code_space_hyphen_or_end},
+     .helo_fallback = false},
 
     // curl 7.88 (Debian 12) to 8.16 lib/smtp.c smtp_state_ehlo_resp(): every line whose
     // fourth octet is space or '-' is compared with memcmp(line + 4, "STARTTLS", 8):
     // a case-sensitive prefix. A reply ends at "ddd SP" or "ddd" alone.
-    {"curl", "curl", "curl", "7.88-8.16", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_or_bare_code, false, false, false,
-     tls_mode::opportunistic, false, false, false, "text after the code starts with STARTTLS, case-sensitive",
-     nullptr, false,
-     [](lines_t l) {
-       return first_line(l, 0, [](std::string_view x) {
-         return x.size() >= 12 && (x[3] == ' ' || x[3] == '-') && x.substr(4, 8) == "STARTTLS";
-       });
-     }},
+    {.id = "curl",
+     .short_name = "curl",
+     .name = "curl",
+     .version = "7.88-8.16",
+     .source = "lib/smtp.c",
+     .tls_setting = "--ssl / --ssl-reqd",
+     .end = reply_end::space_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .form = line_form::space_or_hyphen_fourth,
+                    .text = keyword_text::after_code,
+                    .cut = keyword_cut::prefix,
+                    .case_sensitive = true},
+     .rejects = {},
+     .helo_fallback = false},
 
     // curl 8.17 and later: the same prefix, compared case-insensitively.
-    {"curl-8.17", "curl 8.17+", "curl 8.17+", "8.17", "lib/smtp.c", "--ssl / --ssl-reqd", reply_end::space_or_bare_code, false, false, false,
-     tls_mode::opportunistic, false, false, false, "text after the code starts with STARTTLS, case-insensitive",
-     nullptr, false,
-     [](lines_t l) {
-       return first_line(l, 0, [](std::string_view x) {
-         return x.size() >= 12 && (x[3] == ' ' || x[3] == '-') && iprefix(x.substr(4), "STARTTLS");
-       });
-     }},
+    {.id = "curl-8.17",
+     .short_name = "curl 8.17+",
+     .name = "curl 8.17+",
+     .version = "8.17",
+     .source = "lib/smtp.c",
+     .tls_setting = "--ssl / --ssl-reqd",
+     .end = reply_end::space_or_bare_code,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .form = line_form::space_or_hyphen_fourth,
+                    .text = keyword_text::after_code,
+                    .cut = keyword_cut::prefix},
+     .rejects = {},
+     .helo_fallback = false},
 
     // msmtp 1.8 src/smtp.c smtp_get_msg() / smtp_init(): strict reader (digits then space or
     // '-', at most 1024 octets a line and 50 lines); upper-cases each line and compares the
     // 8 octets after the code. Without "tls on" it never sends STARTTLS.
-    {"msmtp", "msmtp", "msmtp", "1.8.23", "src/smtp.c", "tls off (default) / tls on (required)", reply_end::not_hyphen,
-     false, false, false, tls_mode::off_by_default, false, false, false,
-     "text after the code starts with STARTTLS, case-insensitive",
-     [](lines_t l) -> const char* {
-       if (l.size() > 50) return "more than 50 lines";
-       for (const auto& x : l) {
-         if (x.size() > 1024) return "a line is longer than 1024 octets";
-         if (!coded(x) || x.size() < 4 || (x[3] != ' ' && x[3] != '-')) return "a line is not ddd followed by space or '-'";
-       }
-       return nullptr;
-     },
-     false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return iprefix(after_code(x), "STARTTLS"); }); }},
+    {.id = "msmtp",
+     .short_name = "msmtp",
+     .name = "msmtp",
+     .version = "1.8.23",
+     .source = "src/smtp.c",
+     .tls_setting = "tls off (default) / tls on (required)",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::off_by_default,
+     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code, .cut = keyword_cut::prefix},
+     .rejects = {.max_lines = 50, .max_line_octets = 1024, .every_line = line_form::code_space_or_hyphen},
+     .helo_fallback = false},
 
     // swaks 20201014: reads until a line matching ^\d\d\d<space>; the reply's code is the
     // last line's, and anything but 250 makes it try HELO; strips four octets and looks
     // for /^STARTTLS$/: exact, case-sensitive, no trailing space.
-    {"swaks", "swaks", "swaks", "20201014", "swaks (Perl script)", "--tls-optional / --tls", reply_end::space_only, false,
-     false, false, tls_mode::opportunistic, false, false, false, "the whole text after the code equals STARTTLS, case-sensitive",
-     [](lines_t l) -> const char* { return code_of(l.back()) == 250 ? nullptr : "the reply's last code is not 250"; }, true,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.size() >= 4 && x.substr(4) == "STARTTLS"; }); }},
+    {.id = "swaks",
+     .short_name = "swaks",
+     .name = "swaks",
+     .version = "20201014",
+     .source = "swaks (Perl script)",
+     .tls_setting = "--tls-optional / --tls",
+     .end = reply_end::space_only,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::after_code,
+                    .cut = keyword_cut::whole,
+                    .case_sensitive = true},
+     .rejects = {.last_code_250 = true},
+     .helo_fallback = true},
 
     // OpenSSL 3.0 apps/s_client.c (-starttls smtp): strstr(line, "STARTTLS") on every line
     // while the fourth octet is '-' through a line buffer it then drops; sends STARTTLS
     // even when it was not found and reads the reply from the socket without looking at
     // its code, so lines left over in the buffer do not matter.
-    {"openssl-s-client", "openssl s_client", "openssl s_client -starttls smtp", "3.0", "apps/s_client.c", "(always sends STARTTLS)",
-     reply_end::not_hyphen, false, false, false, tls_mode::always_try, true, true, false,
-     "STARTTLS anywhere in a line, case-sensitive", nullptr, false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return x.find("STARTTLS") != std::string_view::npos; }); },
-     0, true, false, true, true},
+    {.id = "openssl-s-client",
+     .short_name = "openssl s_client",
+     .name = "openssl s_client -starttls smtp",
+     .version = "3.0",
+     .source = "apps/s_client.c",
+     .tls_setting = "(always sends STARTTLS)",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::always_try,
+     .required_sends_anyway = true,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::whole_line,
+                    .cut = keyword_cut::anywhere,
+                    .case_sensitive = true},
+     .rejects = {},
+     .helo_fallback = false,
+     .probe = true,
+     .discards_leftover = true},
 
     // Haraka 3.0 outbound/hmail.js: a line not matching ^[2345]\d\d[ -] bounces the
     // message; extensions upper-cased and matched whole.
-    {"haraka", "Haraka", "Haraka outbound", "3.0", "outbound/hmail.js", "outbound tls (default on) / enable_tls + force",
-     reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, false, false,
-     "first word, case-insensitive, on every line",
-     [](lines_t l) {
-       return reject_if_line(l, [](std::string_view x) { return !(x.size() >= 4 && coded(x) && x[0] >= '2' && x[0] <= '5' && (x[3] == ' ' || x[3] == '-')); },
-                             "a line does not match ^[2345]dd[ -]");
-     },
-     false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return ieq(token(after_code(x), " "), "STARTTLS"); }); }},
+    {.id = "haraka",
+     .short_name = "Haraka",
+     .name = "Haraka outbound",
+     .version = "3.0",
+     .source = "outbound/hmail.js",
+     .tls_setting = "outbound tls (default on) / enable_tls + force",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code, .stops = " "},
+     .rejects = {.every_line = line_form::code_2345_space_or_hyphen},
+     .helo_fallback = false},
 
     // nodemailer 6.9 lib/smtp-connection/index.js: /[ -]STARTTLS\b/mi over the whole reply
     // (the greeting line and names such as X-STARTTLS match too). requireTLS sends
     // STARTTLS even when it is not offered.
-    {"nodemailer", "Nodemailer", "Nodemailer", "6.9", "lib/smtp-connection/index.js", "default (opportunistic) / requireTLS",
-     reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, true, false,
-     "/[ -]STARTTLS\\b/i anywhere in the reply",
-     nullptr, true,
-     [](lines_t l) {
-       return first_line(l, 0, [](std::string_view x) {
-         for (std::size_t i = 0; i + 9 <= x.size(); ++i) {
-           if ((x[i] != ' ' && x[i] != '-') || !ieq(x.substr(i + 1, 8), "STARTTLS")) continue;
-           if (i + 9 == x.size()) return true;
-           unsigned char n = static_cast<unsigned char>(x[i + 9]);
-           if (!(std::isalnum(n) || n == '_')) return true;
-         }
-         return false;
-       });
-     }},
+    {.id = "nodemailer",
+     .short_name = "Nodemailer",
+     .name = "Nodemailer",
+     .version = "6.9",
+     .source = "lib/smtp-connection/index.js",
+     .tls_setting = "default (opportunistic) / requireTLS",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .required_sends_anyway = true,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::whole_line,
+                    .cut = keyword_cut::after_space_or_hyphen},
+     .rejects = {},
+     .helo_fallback = true},
 
     // lettre 0.11 src/transport/smtp/response.rs + extension.rs: the nom parser wants CRLF
     // and one code for all lines; each line's first word matched case-sensitively.
-    {"lettre", "lettre", "lettre (Rust)", "0.11", "src/transport/smtp/response.rs, extension.rs",
-     "Tls::Opportunistic / Tls::Required", reply_end::not_hyphen, true, false, false, tls_mode::opportunistic,
-     true, false, false, "first word equals STARTTLS, case-sensitive",
-     [](lines_t l) -> const char* {
-       int code = code_of(l.front());
-       for (const auto& x : l) {
-         if (!coded(x) || (x.size() > 3 && x[3] != ' ' && x[3] != '-')) return "a line does not parse as ddd followed by space or '-'";
-         if (code_of(x) != code) return "the code changes between lines";
-       }
-       return nullptr;
-     },
-     false,
-     [](lines_t l) { return first_line(l, 0, [](std::string_view x) { return token(after_code(x), " ") == "STARTTLS"; }); }},
+    {.id = "lettre",
+     .short_name = "lettre",
+     .name = "lettre (Rust)",
+     .version = "0.11",
+     .source = "src/transport/smtp/response.rs, extension.rs",
+     .tls_setting = "Tls::Opportunistic / Tls::Required",
+     .end = reply_end::not_hyphen,
+     .needs_crlf = true,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::after_code,
+                    .stops = " ",
+                    .case_sensitive = true},
+     .rejects = {.every_line = line_form::code_space_hyphen_or_end, .same_code = true},
+     .helo_fallback = false},
 
     // PHPMailer 6.6 src/SMTP.php: get_lines() reads with fgets() in pieces of 511 octets
     // and stops at a piece shorter than four octets or whose fourth octet is a space, CR or
     // LF; parseHelloFields() skips the first line, trims each other line and takes its
     // first word as an array key (case-sensitive). SMTPSecure = 'tls' sends STARTTLS
     // whether it was offered or not.
-    {"phpmailer", "PHPMailer", "PHPMailer", "6.6", "src/SMTP.php", "SMTPAutoTLS = true (default) / SMTPSecure = 'tls'",
-     reply_end::short_or_space, false, false, false, tls_mode::opportunistic, false, true, true,
-     "first word of the trimmed line, case-sensitive", nullptr, true,
-     [](lines_t l) { return first_line(l, 1, [](std::string_view x) { return token(trim(after_code(x)), " ") == "STARTTLS"; }); },
-     511, true, true},
+    {.id = "phpmailer",
+     .short_name = "PHPMailer",
+     .name = "PHPMailer",
+     .version = "6.6",
+     .source = "src/SMTP.php",
+     .tls_setting = "SMTPAutoTLS = true (default) / SMTPSecure = 'tls'",
+     .end = reply_end::short_or_space,
+     .mode = tls_mode::opportunistic,
+     .required_sends_anyway = true,
+     .match_rule = {.lines = keyword_lines::after_greeting,
+                    .text = keyword_text::after_code_trimmed,
+                    .stops = " ",
+                    .case_sensitive = true},
+     .rejects = {},
+     .helo_fallback = true,
+     .read_chunk = 511,
+     .required_sends_after_helo = true},
 
-    // Ruby net-smtp 0.3 (Ruby 3.1) lib/net/smtp.rb Response#capabilities: nothing unless the first line
-    // is "ddd-"; later lines split at white space, names compared case-sensitively.
-    {"ruby-net-smtp", "Ruby", "Ruby Net::SMTP", "0.3", "lib/net/smtp.rb", "starttls: :auto (default) / :always",
-     reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, false, true,
-     "first word (leading white space dropped), case-sensitive", nullptr, true,
-     [](lines_t l) {
-       if (l.front().size() < 4 || l.front()[3] != '-') return -1;
-       return first_line(l, 1, [](std::string_view x) { return token(trim(after_code(x)), " \t") == "STARTTLS"; });
-     }},
+    // Ruby net-smtp 0.3 (Ruby 3.1) lib/net/smtp.rb Response#capabilities: nothing unless the
+    // first line is "ddd-"; later lines split at white space, names compared case-sensitively.
+    {.id = "ruby-net-smtp",
+     .short_name = "Ruby",
+     .name = "Ruby Net::SMTP",
+     .version = "0.3",
+     .source = "lib/net/smtp.rb",
+     .tls_setting = "starttls: :auto (default) / :always",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::after_greeting,
+                    .text = keyword_text::after_code_trimmed,
+                    .stops = " \t",
+                    .case_sensitive = true,
+                    .only_if_first_line_continues = true},
+     .rejects = {},
+     .helo_fallback = true},
 
     // Perl libnet 3.14 Net/SMTP.pm hello(): each message line matched with
     // /([-\w]+)\b[= \t]*/ and upper-cased; Net::Cmd fails the command on a line without
     // a code, and hello() then tries HELO.
-    {"perl-net-smtp", "Perl", "Perl Net::SMTP", "3.14", "Net/SMTP.pm, Net/Cmd.pm", "starttls() when supports('STARTTLS')",
-     reply_end::not_hyphen, false, false, false, tls_mode::opportunistic, true, false, false,
-     "first run of word characters and '-' in the line, case-insensitive",
-     [](lines_t l) { return reject_if_line(l, [](std::string_view x) { return !coded(x); }, "a line has no reply code"); },
-     true,
-     [](lines_t l) {
-       return first_line(l, 0, [](std::string_view x) {
-         std::string_view t = after_code(x);
-         std::size_t b = 0;
-         while (b < t.size() && !(std::isalnum(static_cast<unsigned char>(t[b])) || t[b] == '_' || t[b] == '-')) ++b;
-         std::size_t e = b;
-         while (e < t.size() && (std::isalnum(static_cast<unsigned char>(t[e])) || t[e] == '_' || t[e] == '-')) ++e;
-         return ieq(t.substr(b, e - b), "STARTTLS");
-       });
-     }},
+    {.id = "perl-net-smtp",
+     .short_name = "Perl",
+     .name = "Perl Net::SMTP",
+     .version = "3.14",
+     .source = "Net/SMTP.pm, Net/Cmd.pm",
+     .tls_setting = "starttls() when supports('STARTTLS')",
+     .end = reply_end::not_hyphen,
+     .mode = tls_mode::opportunistic,
+     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code, .cut = keyword_cut::first_word_chars},
+     .rejects = {.every_line = line_form::has_code},
+     .helo_fallback = true},
 }};
 
 // The lines this client reads as the EHLO reply, and what is left after them.
@@ -497,6 +721,26 @@ std::vector<sent_line> sent_lines(const server_turn& turn) {
   return out;
 }
 
+namespace {
+
+// Lines after its reply's end answer the next command it sends.
+std::string desync_why(const client_model& m, const client_view& v, std::string_view next_command) {
+  if (m.leftover_fatal) return "data after the reply's last line ends the session";
+  if (next_command == "STARTTLS" && m.mode == tls_mode::always_try)
+    return fmt::format("sends STARTTLS without checking its reply; the handshake meets the leftover line {}",
+                       quote(v.leftover.front()));
+  return fmt::format("reads the leftover line {} as the reply to {}; the dialogue falls out of step",
+                     quote(v.leftover.front()), next_command);
+}
+
+struct decision {
+  tls_outcome outcome;
+  prediction_reason reason;
+  std::string why;
+};
+
+}  // namespace
+
 client_prediction predict(const client_model& m, std::span<const sent_line> sent) {
   client_prediction p;
   p.id = m.id;
@@ -518,42 +762,28 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
                       : "waits for the line that ends the reply by its rule";
     return p;
   }
+  const bool leftover = !v.leftover.empty();
 
-  // Lines after its reply's end answer its next command.
-  std::string desync;
-  if (!v.leftover.empty()) {
-    int c = code_of(v.leftover.front());
-    if (m.leftover_fatal)
-      desync = "data after the reply's last line ends the session";
-    else if (m.mode == tls_mode::always_try)
-      desync = fmt::format("does not check the STARTTLS reply; the handshake meets the leftover line {}", quote(v.leftover.front()));
-    else if (m.any_2xx_starts_tls && c >= 200 && c < 300)
-      desync = fmt::format("takes the leftover line {} as the go-ahead for TLS while the server still speaks plaintext; the handshake fails",
-                           quote(v.leftover.front()));
-    else
-      desync = fmt::format("reads the leftover line {} as the reply to its next command; the dialogue falls out of step",
-                           quote(v.leftover.front()));
-  }
-
-  const char* rejected = m.rejects ? m.rejects(v.reply) : nullptr;
+  // It gives up the EHLO reply: it tries HELO (no extensions, so no STARTTLS) or fails.
+  std::string rejected = rejection(m.rejects, v.reply);
   bool helo = m.helo_fallback;
   bool not_250 = false;
-  if (!rejected && m.mode != tls_mode::always_try && code_of(v.reply.front()) != 250) {
+  if (rejected.empty() && m.mode != tls_mode::always_try && code_of(v.reply.front()) != 250) {
     rejected = "the reply to EHLO is not 250";
     helo = m.helo_on_refusal;
     not_250 = true;
   }
-  if (rejected) {
+  if (!rejected.empty()) {
     p.sees_starttls = false;
     p.outcome_required = tls_outcome::fail;
-    if (m.leftover_fatal && !v.leftover.empty()) {
+    if (m.leftover_fatal && leftover) {
       p.outcome = tls_outcome::fail;
       p.reason = prediction_reason::leftover_fatal;
-      p.why = desync;
-    } else if (helo && !v.leftover.empty()) {
-      p.reason = prediction_reason::leftover_desync;
+      p.why = desync_why(m, v, "HELO");
+    } else if (helo && leftover) {
       p.outcome = tls_outcome::fail;
-      p.why = fmt::format("rejects the EHLO reply ({}), falls back to HELO, and {}", rejected, desync);
+      p.reason = prediction_reason::leftover_desync;
+      p.why = fmt::format("rejects the EHLO reply ({}), falls back to HELO, and {}", rejected, desync_why(m, v, "HELO"));
     } else if (helo) {
       p.outcome = tls_outcome::plaintext;
       if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
@@ -567,65 +797,57 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
     return p;
   }
 
-  int found = m.find_starttls(v.reply);
+  // Where its keyword rule finds STARTTLS, or why it does not.
+  int found = find_keyword(m.match_rule, v.reply);
   p.sees_starttls = found >= 0;
-
-  std::string seen_why;
-  prediction_reason seen_reason = prediction_reason::sees_starttls;
+  decision seen{tls_outcome::tls, prediction_reason::sees_starttls, {}};
   if (p.sees_starttls) {
-    seen_why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, m.match_rule);
+    seen.why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, describe(m.match_rule));
   } else {
     int on = -1;
     for (std::size_t i = 0; i < v.reply.size() && on < 0; ++i)
       if (mentions_starttls(v.reply[i])) on = static_cast<int>(i);
     bool in_leftover = std::any_of(v.leftover.begin(), v.leftover.end(), [](const std::string& s) { return mentions_starttls(s); });
-    if (on == 0 && m.skips_greeting) {
-      seen_why = "first line is taken as the greeting, so STARTTLS on it is not an extension";
-      seen_reason = prediction_reason::starttls_on_greeting;
+    if (on == 0 && m.match_rule.lines != keyword_lines::every_line) {
+      seen.reason = prediction_reason::starttls_on_greeting;
+      seen.why = "first line is taken as the greeting, so STARTTLS on it is not an extension";
     } else if (on >= 0) {
-      seen_why = fmt::format("does not match {} ({})", quote(v.reply[static_cast<std::size_t>(on)]), m.match_rule);
-      seen_reason = prediction_reason::keyword_not_matched;
+      seen.reason = prediction_reason::keyword_not_matched;
+      seen.why = fmt::format("does not match {} ({})", quote(v.reply[static_cast<std::size_t>(on)]), describe(m.match_rule));
     } else if (in_leftover) {
-      seen_why = "STARTTLS stands after the line that ends the reply for it";
-      seen_reason = prediction_reason::starttls_after_end;
+      seen.reason = prediction_reason::starttls_after_end;
+      seen.why = "STARTTLS stands after the line that ends the reply for it";
     } else {
-      seen_why = "STARTTLS is not offered";
-      seen_reason = prediction_reason::not_offered;
+      seen.reason = prediction_reason::not_offered;
+      seen.why = "STARTTLS is not offered";
     }
   }
 
-  auto decide = [&](bool attempt, tls_outcome& out, std::string& why, prediction_reason& reason) {
+  // With or without STARTTLS, lines left over answer its next command, unless it drops them
+  // (before reading the reply to STARTTLS) or sends no mail (a probe without STARTTLS).
+  auto decide = [&](bool attempt) {
     bool harmless = (attempt && m.discards_leftover) || (!attempt && m.probe);
-    if (!v.leftover.empty() && !harmless) {
-      out = tls_outcome::fail;
-      why = desync;
-      reason = m.leftover_fatal ? prediction_reason::leftover_fatal : prediction_reason::leftover_desync;
-    } else {
-      out = attempt ? tls_outcome::tls : tls_outcome::plaintext;
-      why = seen_why;
-      reason = seen_reason;
-    }
+    if (leftover && !harmless)
+      return decision{tls_outcome::fail, m.leftover_fatal ? prediction_reason::leftover_fatal : prediction_reason::leftover_desync,
+                      desync_why(m, v, attempt ? "STARTTLS" : "its next command")};
+    return decision{attempt ? tls_outcome::tls : tls_outcome::plaintext, seen.reason, seen.why};
   };
-  std::string why_default, why_required;
-  prediction_reason reason_default = seen_reason, reason_required = seen_reason;
   bool attempt = m.mode == tls_mode::always_try || (m.mode == tls_mode::opportunistic && p.sees_starttls);
-  decide(attempt, p.outcome, why_default, reason_default);
-  if (m.mode == tls_mode::off_by_default && v.leftover.empty()) {
-    why_default = fmt::format("uses no TLS unless configured ({}); {}", m.tls_setting, seen_why);
-    reason_default = prediction_reason::tls_off_by_default;
+  decision by_default = decide(attempt);
+  if (m.mode == tls_mode::off_by_default && !leftover) {
+    by_default.reason = prediction_reason::tls_off_by_default;
+    by_default.why = fmt::format("uses no TLS unless configured ({}); {}", m.tls_setting, seen.why);
   }
-
   bool attempt_required = p.sees_starttls || m.mode == tls_mode::always_try || m.required_sends_anyway;
-  if (!attempt_required) {
-    p.outcome_required = tls_outcome::fail;
-  } else {
-    decide(true, p.outcome_required, why_required, reason_required);
-  }
-  p.why = why_default;
-  p.reason = reason_default;
-  if (p.outcome == tls_outcome::plaintext && p.outcome_required == tls_outcome::fail && v.leftover.empty()) {
-    p.why = seen_why;
-    p.reason = seen_reason;
+  p.outcome_required = attempt_required ? decide(true).outcome : tls_outcome::fail;
+
+  p.outcome = by_default.outcome;
+  p.reason = by_default.reason;
+  p.why = std::move(by_default.why);
+  // Plaintext now, no delivery with TLS required: the keyword rule is the story.
+  if (p.outcome == tls_outcome::plaintext && p.outcome_required == tls_outcome::fail && !leftover) {
+    p.reason = seen.reason;
+    p.why = seen.why;
   }
   return p;
 }

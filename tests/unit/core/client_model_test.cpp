@@ -21,7 +21,7 @@ TEST(ClientModels, EveryRequiredClientHasAModel) {
     EXPECT_FALSE(m.version.empty()) << m.id;
     EXPECT_FALSE(m.source.empty()) << m.id;
     EXPECT_FALSE(m.short_name.empty()) << m.id;
-    EXPECT_NE(m.find_starttls, nullptr) << m.id;
+    EXPECT_FALSE(describe(m.match_rule).empty()) << m.id;
   }
   EXPECT_EQ(find_client_model("no-such-client"), nullptr);
 }
