@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "mxtls/lint.hpp"
 
@@ -57,6 +60,137 @@ TEST(ClientModels, VerdictNamesTheSendersThatLoseTls) {
   for (const char* name : {"Cisco ESA", "Postfix", "Exim", "Sendmail", "Python", "Go"})
     EXPECT_NE(r.headline.find(name), std::string::npos) << name << " missing from: " << r.headline;
   EXPECT_EQ(r.headline.find("swaks"), std::string::npos) << r.headline;
+}
+
+// --- One case per prediction reason -----------------------------------------------------
+//
+// Each reason id is decided by one rule of predict(); its case is a (model, reply) pair that
+// must produce it, with the outcomes that go with it. If the rule changes, its case fails.
+
+struct reason_case {
+  prediction_reason reason;
+  const char* model;
+  const char* reply;  // raw octets as the server sent them
+  tls_outcome outcome;
+  tls_outcome outcome_required;
+};
+
+constexpr tls_outcome tls = tls_outcome::tls, plaintext = tls_outcome::plaintext, fail = tls_outcome::fail,
+                      hang = tls_outcome::hang;
+
+const reason_case reason_cases[] = {
+    {prediction_reason::sees_starttls, "postfix", "250-mx.example.com\r\n250 STARTTLS\r\n", tls, tls},
+    // The seed case: Postfix takes line 1 as the greeting; posttls-finger reads it as a keyword.
+    {prediction_reason::starttls_on_greeting, "postfix", "250-STARTTLS\r\n250 mx.example.com\r\n", plaintext, fail},
+    {prediction_reason::sees_starttls, "posttls-finger", "250-STARTTLS\r\n250 mx.example.com\r\n", tls, tls},
+    // Exim compares case-sensitively, Postfix does not.
+    {prediction_reason::keyword_not_matched, "exim", "250-mx.example.com\r\n250 starttls\r\n", plaintext, fail},
+    {prediction_reason::sees_starttls, "postfix", "250-mx.example.com\r\n250 starttls\r\n", tls, tls},
+    // A final line too early: a probe that sends no mail is not harmed by the leftover line.
+    {prediction_reason::starttls_after_end, "posttls-finger", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n",
+     plaintext, fail},
+    {prediction_reason::leftover_desync, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n", fail, fail},
+    {prediction_reason::not_offered, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n", plaintext, fail},
+    {prediction_reason::tls_off_by_default, "msmtp", "250-mx.example.com\r\n250 STARTTLS\r\n", plaintext, tls},
+    {prediction_reason::rejects_reply_helo, "exim", "250-mx.example.com\r\n250_STARTTLS\r\n250 SIZE 1000\r\n", plaintext, fail},
+    {prediction_reason::rejects_reply, "mailkit", "250-mail.example.com\r\n290 STARTTLS\r\n", fail, fail},
+    {prediction_reason::ehlo_not_250, "postfix", "502 5.5.2 Command not recognized\r\n", plaintext, fail},
+    {prediction_reason::leftover_fatal, "opensmtpd", "250-mx.example.com\r\nSTARTTLS\r\n250 SIZE 1000\r\n", fail, fail},
+    {prediction_reason::waits_for_crlf, "lettre", "250-mx.example.com\n250 STARTTLS\n", hang, hang},
+    {prediction_reason::waits_for_end, "postfix", "250-mx.example.com\r\n250-STARTTLS\r\n", hang, hang},
+    {prediction_reason::no_reply, "postfix", "", hang, hang},
+};
+
+void PrintTo(const reason_case& c, std::ostream* os) { *os << to_string(c.reason) << " / " << c.model; }
+
+class PredictionReason : public ::testing::TestWithParam<reason_case> {};
+
+TEST_P(PredictionReason, RuleDecides) {
+  const reason_case& c = GetParam();
+  const client_model* m = find_client_model(c.model);
+  ASSERT_NE(m, nullptr) << c.model;
+  client_prediction p = predict(*m, sent_lines(ehlo_turn_from_raw(c.reply, {})));
+  EXPECT_EQ(to_string(p.reason), std::string(to_string(c.reason))) << p.why;
+  EXPECT_EQ(p.outcome, c.outcome) << to_string(p.outcome) << ": " << p.why;
+  EXPECT_EQ(p.outcome_required, c.outcome_required) << to_string(p.outcome_required) << ": " << p.why;
+  EXPECT_EQ(p.sees_starttls, c.reason == prediction_reason::sees_starttls || c.reason == prediction_reason::tls_off_by_default);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, PredictionReason, ::testing::ValuesIn(reason_cases),
+                         [](const ::testing::TestParamInfo<reason_case>& i) {
+                           std::string n = std::string(to_string(i.param.reason)) + "_" + i.param.model;
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n + "_" + std::to_string(i.index);
+                         });
+
+// Every reason id (every value to_string names) has a case above: a new reason cannot be
+// added without one. The ids are distinct and stable in form (lower case and '-').
+TEST(PredictionReason, EveryReasonHasACase) {
+  std::set<std::string> names;
+  for (int v = 0; v <= 255; ++v) {
+    auto r = static_cast<prediction_reason>(v);
+    std::string name = to_string(r);
+    if (name == "?") continue;
+    EXPECT_TRUE(names.insert(name).second) << "two reasons named " << name;
+    EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos) << name;
+    bool covered = std::any_of(std::begin(reason_cases), std::end(reason_cases), [r](const reason_case& c) { return c.reason == r; });
+    EXPECT_TRUE(covered) << name << " has no case in reason_cases";
+  }
+  EXPECT_EQ(names.size(), 14u) << "a reason was added or removed: give it a case and a line in docs/lint-json.md";
+}
+
+// --- The rules are the explanation ------------------------------------------------------
+
+// The "why" of a prediction quotes the rule that decided it, as describe() words it.
+TEST(ClientModels, WhyQuotesTheKeywordRule) {
+  server_turn turn = ehlo_turn_from_raw("250-mx.example.com\r\n250-PIPELINING\r\n250 STARTTLS\r\n", {});
+  auto lines = sent_lines(turn);  // views into `turn`
+  for (const auto& m : client_models()) {
+    client_prediction p = predict(m, lines);
+    ASSERT_TRUE(p.sees_starttls) << m.id;
+    EXPECT_NE(p.why.find(describe(m.match_rule)), std::string::npos) << m.id << ": " << p.why;
+    EXPECT_EQ(std::string(m.match_rule), describe(m.match_rule)) << m.id;
+  }
+}
+
+TEST(ClientModels, RuleWording) {
+  EXPECT_EQ(describe(find_client_model("postfix")->match_rule),
+            "first word of the trimmed text after the code, cut at space, tab or '=', case-insensitive, on the lines "
+            "after the first non-empty one, only lines matching ^ddd([ \\t-]|$)");
+  EXPECT_EQ(describe(find_client_model("swaks")->match_rule),
+            "the text after the code equals STARTTLS, case-sensitive, on every line");
+  auto p = predict(*find_client_model("postfix"), sent_lines(ehlo_turn_from_raw("250-mx.example.com\r\n250 STARTTLS\r\n", {})));
+  EXPECT_EQ(p.why.substr(0, 38), "finds STARTTLS in line 2 of the reply ");
+  EXPECT_EQ(rejection({.max_line_octets = 4}, std::vector<std::string>{"250 x", "250 STARTTLS"}), "a line is longer than 4 octets");
+  EXPECT_EQ(rejection({.every_line = line_form::code_space_or_hyphen}, std::vector<std::string>{"250-x", "250"}),
+            "a line does not match ^ddd[ -]");
+  EXPECT_EQ(rejection({.same_code = true}, std::vector<std::string>{"250-x", "251 y"}), "the code changes between lines");
+  EXPECT_EQ(rejection({.max_lines = 2, .last_code_250 = true}, std::vector<std::string>{"250-x", "250 y"}), "");
+}
+
+// Each way of cutting the word, on lines where it matters.
+TEST(ClientModels, KeywordCuts) {
+  auto find = [](keyword_match k, std::vector<std::string> lines) { return find_keyword(k, lines); };
+  std::vector<std::string> tab = {"250-mx", "250-STARTTLS\tx"};
+  EXPECT_EQ(find({.stops = " "}, tab), -1);
+  EXPECT_EQ(find({.stops = " \t"}, tab), 1);
+  EXPECT_EQ(find({.cut = keyword_cut::prefix}, tab), 1);
+  EXPECT_EQ(find({.cut = keyword_cut::whole}, tab), -1);
+  EXPECT_EQ(find({.cut = keyword_cut::keyword_chars}, {"250-mx", "250-starttls=1"}), 1);
+  EXPECT_EQ(find({.cut = keyword_cut::keyword_chars, .case_sensitive = true}, {"250-mx", "250-starttls=1"}), -1);
+  EXPECT_EQ(find({.cut = keyword_cut::first_word_chars}, {"250-mx", "250- ,STARTTLS."}), 1);
+  EXPECT_EQ(find({.text = keyword_text::whole_line, .cut = keyword_cut::anywhere}, {"250-mx", "250-X-STARTTLSY"}), 1);
+  EXPECT_EQ(find({.text = keyword_text::whole_line, .cut = keyword_cut::after_space_or_hyphen}, {"250-mx", "250-X-STARTTLSY"}), -1);
+  EXPECT_EQ(find({.text = keyword_text::whole_line, .cut = keyword_cut::after_space_or_hyphen}, {"250-mx", "250-X-STARTTLS."}), 1);
+  // Lines searched: the greeting, the host name, and only after "ddd-".
+  EXPECT_EQ(find({.lines = keyword_lines::every_line}, {"250-STARTTLS", "250 x"}), 0);
+  EXPECT_EQ(find({.lines = keyword_lines::after_greeting}, {"250-STARTTLS", "250 x"}), -1);
+  EXPECT_EQ(find({.lines = keyword_lines::after_host_name, .text = keyword_text::after_code_trimmed}, {"250-", "250-STARTTLS", "250 STARTTLS"}), 2);
+  EXPECT_EQ(find({.only_if_first_line_continues = true}, {"250 mx", "250 STARTTLS"}), -1);
+  // Go: a line with another code is read whole, so its first word is "251-STARTTLS".
+  EXPECT_EQ(find({.text = keyword_text::after_code_or_raw_line}, {"250-mx", "251-STARTTLS"}), -1);
+  EXPECT_EQ(find({.text = keyword_text::after_code_or_raw_line}, {"250-mx", "250-STARTTLS"}), 1);
 }
 
 }  // namespace
