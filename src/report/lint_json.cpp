@@ -72,7 +72,7 @@ void write_lint_json(json_writer& w, const lint_result& r, std::string_view inpu
   for (const auto& c : r.clients) {
     w.begin_object().member("id", c.id).member("name", c.name).member("version", c.version);
     w.member("sees_starttls", c.sees_starttls).member("outcome", to_string(c.outcome));
-    w.member("outcome_required", to_string(c.outcome_required)).member("why", c.why).end_object();
+    w.member("outcome_required", to_string(c.outcome_required)).member("reason", to_string(c.reason)).member("why", c.why).end_object();
   }
   w.end_array();
   w.end_object();
