@@ -49,7 +49,6 @@ int main() try {
   mxtls::scan_list list;
   list.targets = {{.line = 1, .text = target_of(*compliant), .error = {}}, {.line = 2, .text = target_of(*seed), .error = {}}};
   mxtls::scan_runner_options options;
-  options.scan.probe.injection_test = false;  // one connection per target
   options.scan.concurrency = 2;
 
   // The sink runs on the scan's threads, possibly at once.

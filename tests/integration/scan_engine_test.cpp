@@ -17,6 +17,7 @@
 #include <asio/executor_work_guard.hpp>
 
 #include "mxtls/mock_server.hpp"
+#include "mxtls/probe_report.hpp"
 #include "mxtls/scan.hpp"
 
 namespace mxtls {
@@ -99,15 +100,15 @@ TEST(ScanEngine, EachKindOfServerGetsItsOutcome) {
   auto r = run(io, o, ctx, work);
   ASSERT_EQ(r.by_line.size(), work.size()) << "every line gets a record";
   EXPECT_TRUE(r.errors.empty());
-  EXPECT_EQ(r.by_line[1].outcome, probe_outcome::senders_lose_tls) << r.by_line[1].verdict;
-  EXPECT_EQ(r.by_line[2].outcome, probe_outcome::certificate) << r.by_line[2].verdict;  // self-signed
-  EXPECT_EQ(r.by_line[3].outcome, probe_outcome::starttls_fails) << r.by_line[3].verdict;
-  EXPECT_EQ(r.by_line[4].outcome, probe_outcome::unreachable) << r.by_line[4].verdict;
-  EXPECT_EQ(r.by_line[5].outcome, probe_outcome::unreachable) << r.by_line[5].verdict;
-  EXPECT_EQ(r.by_line[6].outcome, probe_outcome::no_starttls) << r.by_line[6].verdict;
-  EXPECT_EQ(r.by_line[7].outcome, probe_outcome::unreachable) << r.by_line[7].verdict;
-  EXPECT_EQ(r.by_line[8].outcome, probe_outcome::dns_fails) << r.by_line[8].verdict;
-  EXPECT_EQ(r.by_line[9].outcome, probe_outcome::certificate) << r.by_line[9].verdict;
+  EXPECT_EQ(r.by_line[1].diagnosis.outcome, probe_outcome::senders_lose_tls) << render_verdict(r.by_line[1]);
+  EXPECT_EQ(r.by_line[2].diagnosis.outcome, probe_outcome::certificate) << render_verdict(r.by_line[2]);  // self-signed
+  EXPECT_EQ(r.by_line[3].diagnosis.outcome, probe_outcome::starttls_fails) << render_verdict(r.by_line[3]);
+  EXPECT_EQ(r.by_line[4].diagnosis.outcome, probe_outcome::unreachable) << render_verdict(r.by_line[4]);
+  EXPECT_EQ(r.by_line[5].diagnosis.outcome, probe_outcome::unreachable) << render_verdict(r.by_line[5]);
+  EXPECT_EQ(r.by_line[6].diagnosis.outcome, probe_outcome::no_starttls) << render_verdict(r.by_line[6]);
+  EXPECT_EQ(r.by_line[7].diagnosis.outcome, probe_outcome::unreachable) << render_verdict(r.by_line[7]);
+  EXPECT_EQ(r.by_line[8].diagnosis.outcome, probe_outcome::dns_fails) << render_verdict(r.by_line[8]);
+  EXPECT_EQ(r.by_line[9].diagnosis.outcome, probe_outcome::injection) << render_verdict(r.by_line[9]);
   EXPECT_EQ(r.progress.command_injection, 1u);
   EXPECT_EQ(r.progress.done, work.size());
   EXPECT_EQ(r.progress.outcomes[probe_outcome::unreachable], 3u);
@@ -220,7 +221,7 @@ TEST(ScanEngine, TwoThreadsShareOneFeedAndOneGate) {
   std::mutex m;
   scan_feed feed(work, 0, [&](const scan_line& l, const probe_report& r, const std::string&) {
     std::lock_guard lock(m);  // called from both threads
-    twice += !seen.emplace(l.line, r.outcome).second;
+    twice += !seen.emplace(l.line, r.diagnosis.outcome).second;
   });
   connection_gate gate(2);
   asio::io_context io1, io2;
@@ -353,7 +354,6 @@ TEST(ScanRunner, RunsEveryLineAndTheExitPolicyCountsThem) {
   scan_runner_options ro;
   ro.scan = fast();
   ro.scan.concurrency = 4;
-  ro.scan.probe.injection_test = false;
   ro.threads = 2;
   scan_list list;
   for (std::size_t i = 0; i < 6; ++i) list.targets.push_back({i + 1, i % 2 ? seed.target() : compliant.target(), {}});
