@@ -650,8 +650,9 @@ reader_setup setup_for(const std::vector<std::string_view>& lines) {
       if (is_coded(in)) ++quoted_reply;
     }
   }
-  // An attribution line ("On ..., ... wrote:") or a signature may stand outside the quote.
-  r.quoted = nonblank > 0 && quoted * 4 >= nonblank * 3 && quoted_reply > 0;
+  // An attribution line ("On ..., ... wrote:") or a signature may stand outside the quote:
+  // three quarters of the lines, or all but two, carry it.
+  r.quoted = nonblank > 0 && (quoted * 4 >= nonblank * 3 || nonblank - quoted <= 2) && quoted >= 2 && quoted_reply > 0;
   auto body = [&](std::string_view l) { return r.quoted ? l.substr(quote_length(l)) : l; };
 
   signature_counts sig;

@@ -109,7 +109,7 @@ std::string_view prefix_words(line_prefix p) {
 
 std::string change_words(const paste_note& n) {
   auto times = [&](std::string_view what, std::string_view into) {
-    return fmt::format("{} {}{} read as {}", n.count, what, n.count == 1 ? "" : "s", into);
+    return fmt::format("{}: {}, read as {}", what, n.count, into);
   };
   switch (n.change) {
     case paste_change::utf16_le: return "the input is UTF-16 (little-endian), decoded";
@@ -237,8 +237,13 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
     }
   }
   if (!r.ignored_lines.empty())
-    fmt::format_to(std::back_inserter(out), "note: {} input line{} neither server nor client, ignored: {}\n",
-                   r.ignored_lines.size(), r.ignored_lines.size() == 1 ? " is" : "s are", list_lines(r.ignored_lines));
+    fmt::format_to(std::back_inserter(out), "note: {} input line{} neither server nor client, ignored: {}{}\n",
+                   r.ignored_lines.size(), r.ignored_lines.size() == 1 ? " is" : "s are", list_lines(r.ignored_lines),
+                   r.tool_lines == 0     ? std::string()
+                   : r.tls_dump_lines == 0 ? fmt::format(" ({} of them the tool's own output)", r.tool_lines)
+                                           : fmt::format(" ({} of them the tool's own output, {} of those TLS "
+                                                         "certificate, session or ticket dumps)",
+                                                         r.tool_lines, r.tls_dump_lines));
   return out;
 }
 
