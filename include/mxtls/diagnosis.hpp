@@ -83,7 +83,8 @@ struct sender_prediction {
   tls_outcome outcome_required = tls_outcome::fail;      // TLS required
   decided_at layer = decided_at::smtp;
   prediction_reason ehlo_reason = prediction_reason::sees_starttls;  // the client model's rule
-  std::optional<reason_id> dialogue_reason;  // set when the dialogue, not the EHLO reply, decided
+  std::optional<reason_id> dialogue_reason;  // set when the dialogue, not the EHLO reply, decided `outcome`
+  std::optional<reason_id> dialogue_reason_required;  // the same for `outcome_required` (when it alone was)
   bool assumed_handshake = false;  // tls predicted without a handshake seen (a paste that ends early)
   std::string tls_version, tls_cipher;  // when outcome is tls and a handshake was seen
 };

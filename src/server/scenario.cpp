@@ -118,7 +118,7 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
     rd.fail(root, "", "a scenario is a mapping of fields (name, banner, ehlo, ...)");
     return std::nullopt;
   }
-  if (!rd.known_fields(root, "", {"name", "description", "host", "line_ending", "banner", "ehlo", "ehlo_after_tls",
+  if (!rd.known_fields(root, "", {"name", "description", "expect", "host", "line_ending", "banner", "ehlo", "ehlo_after_tls",
                                   "starttls", "tls", "delays", "drip_us", "faults"}))
     return std::nullopt;
 

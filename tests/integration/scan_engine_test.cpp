@@ -139,7 +139,7 @@ TEST(ScanEngine, PerHostGateLimitsConnectionsToOneAddress) {
   scan_options o = fast();
   o.concurrency = 20;
   o.probe.session.timeouts.banner = 150ms;
-  o.probe.injection_test = false;
+  o.probe.checks.set(check_id::injection, false);
   probe_context ctx(o.probe);
   connection_gate gate(3);
   ctx.gate = &gate;
@@ -161,7 +161,7 @@ TEST(ScanEngine, RateSpacesTheStarts) {
   scan_options o = fast();
   o.concurrency = 10;
   o.rate = 20;  // one start every 50 ms
-  o.probe.injection_test = false;
+  o.probe.checks.set(check_id::injection, false);
   probe_context ctx(o.probe);
   auto r = run(io, o, ctx, lines_of(std::vector<std::string>(6, compliant.target())));
   EXPECT_EQ(r.progress.done, 6u);
@@ -212,7 +212,7 @@ TEST(ScanEngine, TwoThreadsShareOneFeedAndOneGate) {
 
   scan_options o = fast();
   o.concurrency = 8;
-  o.probe.injection_test = false;
+  o.probe.checks.set(check_id::injection, false);
   std::vector<std::string> targets;
   for (int i = 0; i < 40; ++i) targets.push_back(i % 2 ? compliant.target() : seed.target());
   auto work = lines_of(targets);

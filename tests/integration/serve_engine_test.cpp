@@ -26,6 +26,7 @@
 
 #include "mxtls/dns.hpp"
 #include "mxtls/lint.hpp"
+#include "mxtls/diagnosis.hpp"
 #include "mxtls/live_session.hpp"
 #include "mxtls/mock_server.hpp"
 
@@ -55,10 +56,10 @@ struct harness {
     server->listen(parse_listen_address("127.0.0.1:0"));
   }
 
-  live_session_result meet(session_options o = fast()) {
-    live_session_result out;
+  starttls_facts meet(session_options o = fast()) {
+    starttls_facts out;
     bool done = false;
-    asio::co_spawn(io, run_live_session(server->local_endpoint(), o), [&](std::exception_ptr e, live_session_result r) {
+    asio::co_spawn(io, run_starttls_session(server->local_endpoint(), o), [&](std::exception_ptr e, starttls_facts r) {
       if (e) std::rethrow_exception(e);
       out = std::move(r);
       done = true;
@@ -88,7 +89,7 @@ TEST(ServeEngine, EveryFindingScenarioReproducesItsFindingOverTheWire) {
     session_options o = harness::fast();
     o.timeouts.command = 500ms;  // for the reply that never ends
     auto r = h.meet(o);
-    ASSERT_FALSE(r.ehlo.empty()) << f.name << ": " << r.error_phase << " " << r.error;
+    ASSERT_FALSE(r.ehlo.empty()) << f.name << ": " << to_string(r.error.phase) << " " << r.error.detail;
     lint_options lo;
     lo.raw = true;
     auto lr = lint(r.ehlo, lo);
@@ -102,16 +103,16 @@ TEST(ServeEngine, EveryFindingScenarioReproducesItsFindingOverTheWire) {
 TEST(ServeEngine, SeedScenarioByteForByteWithWorkingTls) {
   harness h("seed");
   auto r = h.meet();
-  EXPECT_TRUE(r.error.empty()) << r.error_phase << ": " << r.error;
+  EXPECT_FALSE(r.error) << to_string(r.error.phase) << ": " << r.error.detail;
   EXPECT_EQ(r.banner, "220 mail.domain1.com ESMTP Service ready\r\n");
   EXPECT_EQ(r.ehlo, load("seed").ehlo);
   EXPECT_TRUE(r.starttls_offered);
-  EXPECT_EQ(r.starttls_code, 220);
-  EXPECT_TRUE(r.tls_established);
+  EXPECT_EQ(r.dialogue.starttls_code, 220);
+  EXPECT_TRUE(r.tls.established);
   EXPECT_EQ(r.ehlo_after_tls, load("seed").ehlo_after_tls);
-  ASSERT_EQ(r.chain.size(), 1u);
-  EXPECT_NE(r.chain[0].subject.find("CN=mail.domain1.com"), std::string::npos);
-  EXPECT_EQ(r.chain[0].sha256, h.server->identity().sha256);
+  ASSERT_EQ(r.tls.chain.size(), 1u);
+  EXPECT_NE(r.tls.chain[0].subject.find("CN=mail.domain1.com"), std::string::npos);
+  EXPECT_EQ(r.tls.chain[0].sha256, h.server->identity().sha256);
   EXPECT_EQ(r.plaintext_after_220, 0u);
   EXPECT_EQ(h.server->stats().tls_handshakes, 1u);
 }
@@ -120,7 +121,7 @@ TEST(ServeEngine, ResponseInjectionIsSeenAndDiscarded) {
   harness h("response-injection");
   auto r = h.meet();
   EXPECT_EQ(r.plaintext_after_220, std::string("250-injected.mxtls.test\r\n250 AUTH PLAIN\r\n").size());
-  EXPECT_TRUE(r.tls_established) << r.error;
+  EXPECT_TRUE(r.tls.established) << r.error.detail;
   EXPECT_EQ(r.ehlo_after_tls.find("injected"), std::string::npos) << "injected lines must not be read inside TLS";
 }
 
@@ -128,24 +129,27 @@ TEST(ServeEngine, StarttlsRefusedSilentOrDisconnected) {
   {
     harness h("starttls-454");
     auto r = h.meet();
-    EXPECT_EQ(r.starttls_code, 454);
-    EXPECT_FALSE(r.tls_established);
-    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.dialogue.starttls_code, 454);
+    EXPECT_EQ(r.dialogue.starttls, starttls_answer::refused);
+    EXPECT_FALSE(r.tls.established);
+    EXPECT_FALSE(r.error) << r.error.detail;
   }
   {
     harness h("starttls-silent");
     session_options o = harness::fast();
     o.timeouts.command = 300ms;
     auto r = h.meet(o);
-    EXPECT_EQ(r.error_phase, "starttls");
-    EXPECT_NE(r.error.find("300 ms"), std::string::npos) << "[" << r.error << "]";
+    EXPECT_EQ(r.error.phase, session_phase::starttls);
+    EXPECT_EQ(r.error.code, session_error_code::read_timeout);
+    EXPECT_EQ(r.error.detail, "300");
+    EXPECT_EQ(r.dialogue.starttls, starttls_answer::no_answer);
     EXPECT_TRUE(h.logged("no reply to STARTTLS"));
   }
   {
     harness h("starttls-disconnect");
     auto r = h.meet();
-    EXPECT_EQ(r.error_phase, "starttls");
-    EXPECT_NE(r.error.find("closed"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.phase, session_phase::starttls);
+    EXPECT_EQ(r.error.code, session_error_code::closed) << r.error.detail;
   }
 }
 
@@ -155,20 +159,21 @@ TEST(ServeEngine, TarpitBusyAndDrip) {
     session_options o = harness::fast();
     o.timeouts.banner = 300ms;
     auto r = h.meet(o);
-    EXPECT_EQ(r.error_phase, "banner");
+    EXPECT_EQ(r.error.phase, session_phase::banner);
   }
   {
     harness h("busy-421");
     auto r = h.meet();
-    EXPECT_EQ(r.error_phase, "banner");
-    EXPECT_NE(r.error.find("421"), std::string::npos) << r.error;
+    EXPECT_EQ(r.error.phase, session_phase::banner);
+    EXPECT_EQ(r.error.detail, "421");
   }
   {
     harness h("name: drip-fast\nbanner: \"220 x\"\ndrip_us: 10000\n");
     auto r = h.meet();
-    EXPECT_TRUE(r.error.empty()) << r.error;
-    ASSERT_GE(r.transcript.size(), 2u);
-    EXPECT_GE(r.transcript[1].ms, 60) << "7 octets at 10 ms each";
+    EXPECT_FALSE(r.error) << r.error.detail;
+    ASSERT_GE(r.events.size(), 2u);
+    EXPECT_EQ(r.events[1].kind, event_kind::line_received);
+    EXPECT_GE(r.events[1].ms, 60) << "7 octets at 10 ms each";
   }
 }
 
@@ -206,20 +211,20 @@ TEST(ServeEngine, CommandInjectionScenarioRunsPipelinedCommandsInsideTls) {
 TEST(ServeEngine, InjectionCheckOfTheEngineFindsTheVulnerableScenario) {
   for (bool vulnerable : {false, true}) {
     harness h(vulnerable ? "command-injection" : "compliant");
-    std::string error;
-    bool result = !vulnerable;
+    injection_facts result;
     bool done = false;
-    asio::co_spawn(h.io, check_command_injection(h.server->local_endpoint(), harness::fast(), error),
-                   [&](std::exception_ptr e, bool r) {
+    asio::co_spawn(h.io, run_injection_check(h.server->local_endpoint(), harness::fast()),
+                   [&](std::exception_ptr e, injection_facts r) {
                      if (e) std::rethrow_exception(e);
-                     result = r;
+                     result = std::move(r);
                      done = true;
                    });
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (!done && std::chrono::steady_clock::now() < deadline) h.io.run_one_for(100ms);
     ASSERT_TRUE(done);
-    EXPECT_EQ(result, vulnerable) << error;
-    EXPECT_TRUE(error.empty()) << error;
+    EXPECT_EQ(result.status, vulnerable ? injection_status::vulnerable : injection_status::not_vulnerable)
+        << to_string(result.error.phase) << " " << result.error.detail;
+    if (!vulnerable) EXPECT_GT(result.waited_ms, 0) << "a verdict of 'not vulnerable' says how long it listened";
   }
 }
 
@@ -229,24 +234,24 @@ TEST(ServeEngine, CertificateFactsFromTheLiveSession) {
     session_options o = harness::fast();
     o.verify_name = "mx.mxtls.test";
     auto r = h.meet(o);
-    ASSERT_TRUE(r.tls_established) << r.error;
-    EXPECT_FALSE(r.hostname_match);
-    EXPECT_FALSE(r.chain_verified);
-    EXPECT_EQ(r.verify_error, "self-signed certificate");
+    ASSERT_TRUE(r.tls.established) << r.error.detail;
+    EXPECT_FALSE(r.tls.hostname_match);
+    EXPECT_FALSE(r.tls.chain_verified);
+    EXPECT_EQ(r.tls.verify_error, "self-signed certificate");
   }
   {
     harness h("cert-expired");
     auto r = h.meet();
-    EXPECT_TRUE(r.expired);
+    EXPECT_TRUE(r.tls.expired);
   }
   {
     harness h("cert-ca-chain");
     session_options o = harness::fast();
     o.verify_name = "mx.mxtls.test";
     auto r = h.meet(o);
-    EXPECT_EQ(r.chain.size(), 2u);
-    EXPECT_TRUE(r.hostname_match);
-    EXPECT_EQ(r.verify_error, "unable to get local issuer certificate");
+    EXPECT_EQ(r.tls.chain.size(), 2u);
+    EXPECT_TRUE(r.tls.hostname_match);
+    EXPECT_EQ(r.tls.verify_error, "unable to get local issuer certificate");
   }
 }
 
@@ -270,10 +275,10 @@ TEST(ServeEngine, EndlessMultilineReplyIsCutAtTheLimit) {
     }
   };
   asio::co_spawn(io, server(), asio::detached);
-  live_session_result r;
+  starttls_facts r;
   bool done = false;
   session_options o = harness::fast();
-  asio::co_spawn(io, run_live_session(acceptor.local_endpoint(), o), [&](std::exception_ptr e, live_session_result x) {
+  asio::co_spawn(io, run_starttls_session(acceptor.local_endpoint(), o), [&](std::exception_ptr e, starttls_facts x) {
     if (e) std::rethrow_exception(e);
     r = std::move(x);
     done = true;
@@ -281,8 +286,8 @@ TEST(ServeEngine, EndlessMultilineReplyIsCutAtTheLimit) {
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (!done && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
   ASSERT_TRUE(done);
-  EXPECT_EQ(r.error_phase, "ehlo");
-  EXPECT_NE(r.error.find("longer than 65536 octets"), std::string::npos) << r.error;
+  EXPECT_EQ(r.error.phase, session_phase::ehlo);
+  EXPECT_EQ(r.error.code, session_error_code::reply_too_long) << r.error.detail;
   EXPECT_LE(r.ehlo.size(), 65536u + 4096u);
 }
 
@@ -328,14 +333,14 @@ TEST(ServeEngine, AThousandSessionsWithHostileOnesAmongThem) {
   opt.max_sessions = 2000;
   harness h("name: busy\nehlo: [\"250-mx.mxtls.test\", \"250 PIPELINING\"]\ndelays: {EHLO: 3000}\n", opt);
   constexpr int good = 1000;
-  std::vector<live_session_result> results(good);
+  std::vector<starttls_facts> results(good);
   int done = 0;
   session_options o = harness::fast();
   o.timeouts.command = 20000ms;
   o.timeouts.connect = 20000ms;
   o.timeouts.banner = 20000ms;
   for (int i = 0; i < good; ++i)
-    asio::co_spawn(h.io, run_live_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, live_session_result r) {
+    asio::co_spawn(h.io, run_starttls_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, starttls_facts r) {
       results[i] = std::move(r);
       ++done;
     });
@@ -384,7 +389,7 @@ TEST(ServeEngine, AThousandSessionsWithHostileOnesAmongThem) {
   ASSERT_EQ(done, good);
   int ok = 0;
   for (const auto& r : results)
-    if (r.error.empty() && r.ehlo == "250-mx.mxtls.test\r\n250 PIPELINING\r\n") ++ok;
+    if (!r.error && r.ehlo == "250-mx.mxtls.test\r\n250 PIPELINING\r\n") ++ok;
   EXPECT_EQ(ok, good);
   EXPECT_GE(h.server->stats().peak_active, static_cast<std::size_t>(good)) << "sessions should overlap";
   for (int i = 0; i < 50 && (hostile_replies[1].find("500 5.5.0 Line too long") == std::string::npos ||
@@ -400,11 +405,11 @@ TEST(ServeEngine, SessionLimitAnswers421) {
   server_options opt;
   opt.max_sessions = 2;
   harness h("name: slow\ndelays: {EHLO: 500}\n", opt);
-  std::vector<live_session_result> r(3);
+  std::vector<starttls_facts> r(3);
   int done = 0;
   session_options o = harness::fast();
   for (int i = 0; i < 3; ++i)
-    asio::co_spawn(h.io, run_live_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, live_session_result x) {
+    asio::co_spawn(h.io, run_starttls_session(h.server->local_endpoint(), o), [&, i](std::exception_ptr, starttls_facts x) {
       r[i] = std::move(x);
       ++done;
     });
@@ -412,7 +417,7 @@ TEST(ServeEngine, SessionLimitAnswers421) {
   while (done < 3 && std::chrono::steady_clock::now() < deadline) h.io.run_one_for(100ms);
   int refused = 0;
   for (const auto& x : r)
-    if (x.error_phase == "banner" && x.error.find("421") != std::string::npos) ++refused;
+    if (x.error.phase == session_phase::banner && x.error.detail == "421") ++refused;
   EXPECT_EQ(refused, 1);
   EXPECT_EQ(h.server->stats().refused, 1u);
 }

@@ -146,7 +146,8 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   if (s->plaintext_after_220 > 0) add(r, reason_id::response_injection, -1, std::to_string(s->plaintext_after_220));
   if (const injection_facts* inj = a.get<injection_facts>()) {
     if (inj->status == injection_status::vulnerable) add(r, reason_id::command_injection, -1, inj->answer);
-    else if (inj->status == injection_status::incomplete) add(r, reason_id::injection_check_incomplete, -1, to_string(inj->error.code));
+    else if (inj->status == injection_status::incomplete && s->tls.established)  // else the main session says why
+      add(r, reason_id::injection_check_incomplete, -1, to_string(inj->error.code));
   }
   if (d.lint_after_tls && d.lint_after_tls->ehlo.starttls_anywhere) add(r, reason_id::starttls_after_tls);
   if (const envelope_facts* env = a.get<envelope_facts>()) {

@@ -2,6 +2,7 @@
 // then what the dialogue after it showed. One rule, used by lint, probe, scan and every
 // renderer (docs/probe-json.md, "senders").
 #include <algorithm>
+#include <optional>
 
 #include "mxtls/diagnosis.hpp"
 
@@ -14,22 +15,22 @@ namespace {
 // setting goes on without TLS, a required one cannot deliver. A handshake that fails, or a
 // STARTTLS that is never answered, ends the attempt in both settings: this attempt delivers
 // nothing (how each sender retries is the TLS layer's model, not yet this one's).
-void meet_dialogue(tls_outcome& out, bool required, const dialogue_facts& d, const tls_facts* tls, sender_prediction& p) {
-  if (out != tls_outcome::tls) return;
+// Returns the reason when the dialogue, not the EHLO reply, decided `out`.
+std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const dialogue_facts& d, const tls_facts* tls,
+                                       sender_prediction& p) {
+  if (out != tls_outcome::tls) return std::nullopt;
   switch (d.starttls) {
     case starttls_answer::not_sent:
     case starttls_answer::unknown:
       p.assumed_handshake = true;
-      return;
+      return std::nullopt;
     case starttls_answer::refused:
       out = required ? tls_outcome::fail : tls_outcome::plaintext;
-      p.dialogue_reason = reason_id::starttls_refused;
-      return;
+      return reason_id::starttls_refused;
     case starttls_answer::other:
     case starttls_answer::no_answer:
       out = tls_outcome::fail;
-      p.dialogue_reason = reason_id::starttls_unanswered;
-      return;
+      return reason_id::starttls_unanswered;
     case starttls_answer::accepted:
       break;
   }
@@ -40,17 +41,17 @@ void meet_dialogue(tls_outcome& out, bool required, const dialogue_facts& d, con
         p.tls_version = tls->protocol;
         p.tls_cipher = tls->cipher;
       }
-      return;
+      return std::nullopt;
     case handshake_state::failed:
       out = tls_outcome::fail;
       p.layer = decided_at::tls;
-      p.dialogue_reason = reason_id::handshake_failed;
-      return;
+      return reason_id::handshake_failed;
     case handshake_state::not_started:
     case handshake_state::unknown:
       p.assumed_handshake = true;
-      return;
+      return std::nullopt;
   }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -66,8 +67,9 @@ std::vector<sender_prediction> predict_senders(std::span<const client_prediction
                         .outcome = c.outcome,
                         .outcome_required = c.outcome_required,
                         .ehlo_reason = c.reason};
-    meet_dialogue(p.outcome, false, dialogue, tls, p);
-    meet_dialogue(p.outcome_required, true, dialogue, tls, p);
+    p.dialogue_reason = meet_dialogue(p.outcome, false, dialogue, tls, p);
+    auto required = meet_dialogue(p.outcome_required, true, dialogue, tls, p);
+    if (!p.dialogue_reason) p.dialogue_reason_required = required;
     out.push_back(std::move(p));
   }
   return out;

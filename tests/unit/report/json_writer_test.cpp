@@ -103,40 +103,39 @@ TEST(JsonWriter, CompactAndIndentedAsNlohmannDumpsThem) {
 
 probe_report sample_probe() {
   probe_report r;
-  r.target = "example.com";
-  r.dns = {"MX 10 mx.example.com", "A 192.0.2.1"};
-  r.verdict = "some senders will not use TLS";
-  r.outcome = probe_outcome::senders_lose_tls;
-  r.exit_code = 1;
-  host_report h;
+  probe_facts& f = r.facts;
+  f.target = f.host = "example.com";
+  f.lookups = {{.name = "example.com", .type = rr_type::mx, .records = 1}, {.name = "mx.example.com", .type = rr_type::a, .records = 1}};
+  f.mx = {{.preference = 10, .host = "mx.example.com"}};
+  f.mx_hosts = {{.name = "mx.example.com", .preference = 10, .addresses = {{.host = "mx.example.com", .address = "192.0.2.1"}}}};
+  address_result h;
+  h.mx_host = 0;
   h.name = "mx.example.com";
-  h.mx = "mx.example.com";
   h.address = "192.0.2.1";
   h.port = 25;
-  h.verdict = "STARTTLS is listed before the greeting";
-  h.outcome = probe_outcome::senders_lose_tls;
-  h.losers = {"cisco-esa", "postfix"};
-  auto& s = h.session;
-  s.transcript = {{'S', "220 mx.example.com ESMTP \xFF garbage", 3}, {'C', "EHLO mxtls.invalid", 4}};
-  s.starttls_offered = s.starttls_attempted = true;
-  s.starttls_code = 220;
-  s.tls_established = true;
-  s.tls_protocol = "TLSv1.3";
-  s.tls_cipher = "TLS_AES_256_GCM_SHA384";
-  s.tls_group = "X25519";
-  s.chain = {{"CN = mx.example.com", "CN = mx.example.com", "AB:CD", "Jan  1 00:00:00 2026 GMT", "Jan  1 00:00:00 2027 GMT",
-              "id-ecPublicKey 256 bits", {"mx.example.com"}}};
-  s.verify_error = "self-signed certificate";
-  s.mail_code = 250;
-  s.rcpt_reply = "550 no such user";
-  h.lint = lint("250-STARTTLS\r\n250-mx.example.com\r\n250 SIZE 1000\r\n", lint_options{.raw = true});
-  r.hosts.push_back(h);
-  host_report refused;
+  starttls_facts s;
+  s.events = {{.kind = event_kind::line_received, .ms = 3, .octets = 40, .text = "220 mx.example.com ESMTP \xFF garbage"},
+              {.kind = event_kind::line_sent, .ms = 4, .octets = 20, .text = "EHLO mxtls.invalid"}};
+  s.banner = "220 mx.example.com ESMTP\r\n";
+  s.ehlo = "250-STARTTLS\r\n250-mx.example.com\r\n250 SIZE 1000\r\n";
+  s.starttls_offered = s.starttls_sent = true;
+  s.dialogue = {.starttls = starttls_answer::accepted, .starttls_code = 220, .handshake = handshake_state::established};
+  s.tls = {.established = true, .protocol = "TLSv1.3", .cipher = "TLS_AES_256_GCM_SHA384", .group = "X25519",
+           .chain = {{.subject = "CN = mx.example.com", .issuer = "CN = mx.example.com", .sha256 = "AB:CD",
+                      .not_before = "Jan  1 00:00:00 2026 GMT", .not_after = "Jan  1 00:00:00 2027 GMT",
+                      .key_type = "id-ecPublicKey", .key_bits = 256, .dns_names = {"mx.example.com"}}},
+           .verify_code = 18, .verify_error = "self-signed certificate", .name_checked = true};
+  h.checks.emplace_back(s);
+  h.checks.emplace_back(envelope_facts{.rcpt = "a@example.com", .mail_code = 250, .rcpt_reply = "550 no such user"});
+  f.hosts.push_back(h);
+  address_result refused;
   refused.address = "2001:db8::1";
   refused.port = 2525;
-  refused.session.error_phase = "connect";
-  refused.session.error = "Connection refused";
-  r.hosts.push_back(refused);
+  starttls_facts none;
+  none.error = {session_phase::connect, session_error_code::connect_refused, "Connection refused"};
+  refused.checks.emplace_back(none);
+  f.hosts.push_back(refused);
+  r.diagnosis = diagnose(f);
   return r;
 }
 
@@ -144,14 +143,18 @@ TEST(ProbeJson, IndentedTextIsWhatNlohmannPrintsForTheSameDocument) {
   std::string text = render_probe_json(sample_probe());
   auto j = ojson::parse(text);  // octets that were not UTF-8 are U+FFFD by now
   EXPECT_EQ(nlohmann_text(j, 2), text);
-  EXPECT_EQ(j["hosts"][0]["transcript"][0]["text"], "220 mx.example.com ESMTP \xEF\xBF\xBD garbage");
+  const auto& st = j["hosts"][0]["checks"]["starttls"];
+  EXPECT_EQ(st["transcript"][0]["text"], "220 mx.example.com ESMTP \xEF\xBF\xBD garbage");
   EXPECT_EQ(j["hosts"][0]["lint"]["findings"][0]["id"], "keyword-as-greeting");
-  EXPECT_EQ(j["hosts"][0]["tls"]["hostname_match"], false);
-  EXPECT_TRUE(j["hosts"][0]["starttls"]["reply_code"] == 220);
-  EXPECT_TRUE(j["hosts"][0]["envelope"]["rcpt_code"].is_null());
+  EXPECT_EQ(st["tls"]["hostname_match"], false);
+  EXPECT_TRUE(st["reply_code"] == 220);
+  EXPECT_TRUE(j["hosts"][0]["checks"]["envelope"]["rcpt_code"].is_null());
   EXPECT_TRUE(j["hosts"][1]["name"].is_null());
-  EXPECT_TRUE(j["hosts"][1]["tls"]["protocol"].is_null());
-  EXPECT_EQ(j["hosts"][1]["error"]["phase"], "connect");
+  EXPECT_TRUE(j["hosts"][1]["checks"]["starttls"]["tls"]["protocol"].is_null());
+  EXPECT_EQ(j["hosts"][1]["checks"]["starttls"]["error"]["phase"], "connect");
+  EXPECT_EQ(j["verdict_host"], 0);
+  EXPECT_EQ(j["outcome"], "senders-lose-tls");
+  EXPECT_EQ(j["senders"]["plaintext"][0], "cisco-esa");
 }
 
 TEST(ProbeJson, ScanHeadComesRightAfterTheVersion) {
