@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -21,6 +22,8 @@ struct lint_args {
   std::string format = "text";
   std::string color = "auto";
   bool raw = false;
+  bool json = false;   // --json: the same as --format json
+  bool quiet = false;  // -q: no output, the exit code only
   std::size_t max_input = 1024 * 1024;
   std::size_t max_line = parser_limits{}.max_line_octets;
   std::size_t max_lines = parser_limits{}.max_lines;
@@ -76,10 +79,12 @@ int run_lint(const lint_args& a) {
     std::fprintf(stderr, "mxtls lint: %s: %s\n", name.c_str(), r.no_reply_reason.c_str());
     return exit_usage;
   }
-  if (a.format == "json") {
+  if (a.quiet) return r.errors > 0 ? exit_findings : exit_ok;
+  if (a.format == "json" || a.json) {
     std::string s = render_lint_json(r, name, a.raw);
     std::fprintf(stdout, "%s\n", s.c_str());
   } else {
+    // NO_COLOR (no-color.org): any value, even empty, turns colour off under auto.
     bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
     std::string s = render_lint_text(r, {color, name});
     std::fwrite(s.data(), 1, s.size(), stdout);
@@ -105,12 +110,15 @@ command add_lint(CLI::App& parent) {
   app->add_option("--format", args->format, "Output: text for people, json for scripts (docs/lint-json.md)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  app->add_flag("--json", args->json, "The same as --format json");
   app->add_flag("--raw", args->raw,
                 "The input is the exact octets the server sent (line endings and trailing white "
                 "space are judged); optionally starting with the 220 banner");
-  app->add_option("--color", args->color, "Colour in text output: auto (when stdout is a terminal), always, never")
+  app->add_option("--color", args->color,
+                  "Colour in text output: auto (when stdout is a terminal and NO_COLOR is not set), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  app->add_flag("-q,--quiet", args->quiet, "Print nothing: the exit code tells whether there are error findings");
   app->add_option("--max-input", args->max_input, "Octets of input read at most; the rest is reported, not read")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
       ->capture_default_str();
@@ -124,7 +132,8 @@ command add_lint(CLI::App& parent) {
       "Examples:\n"
       "  mxtls lint examples/seed-transcript.txt\n"
       "  printf '250-mail.example.com\\r\\n250 STARTTLS\\r\\n' | mxtls lint --raw -\n"
-      "  mxtls lint --format json transcript.txt | jq '.findings[].id'\n\n"
+      "  mxtls lint --json transcript.txt | jq '.findings[].id'\n"
+      "  mxtls lint -q transcript.txt && echo 'no error findings'\n\n"
       "Exit codes: 0 no error findings, 1 error findings, 2 usage error, unreadable input\n"
       "or no SMTP reply in the input.");
   return {app, [args] { return run_lint(*args); }};

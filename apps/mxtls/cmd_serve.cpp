@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -8,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "mxtls/json_writer.hpp"
 #include "mxtls/mock_server.hpp"
 #include "mxtls/scenario.hpp"
 
@@ -21,7 +25,24 @@ struct serve_args {
   std::string cert, key, log_file;
   std::size_t max_sessions = 1000;
   bool list = false;
+  bool allow_remote = false;  // listening on an address other machines reach is asked for
+  std::string format = "text";
+  bool json = false;   // --json: the same as --format json
+  bool quiet = false;  // -q: nothing on standard output
+  std::string color = "auto";
 };
+
+// "ADDRESS:PORT" with brackets around an IPv6 address.
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                              : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+// Loopback: 127.0.0.0/8, ::1, and 127/8 written as an IPv4-mapped IPv6 address.
+bool loopback(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  return a.is_loopback();
+}
 
 int list_scenarios() {
   for (const auto& b : builtin_scenarios()) {
@@ -77,6 +98,21 @@ int run_serve(const serve_args& a) {
     std::fprintf(stderr, "mxtls serve: --listen: %s\n", e.what());
     return exit_usage;
   }
+  // The scenarios reproduce broken and insecure servers (STARTTLS command injection among
+  // them): reachable from other machines only when asked for, and then said out loud.
+  if (!loopback(at.address())) {
+    if (!a.allow_remote) {
+      std::fprintf(stderr,
+                   "mxtls serve: --listen %s is not a loopback address: other machines could reach this mock "
+                   "server, whose scenarios reproduce insecure servers\nadd --allow-remote if that is meant, or "
+                   "listen on 127.0.0.1 or [::1]\n",
+                   a.listen.c_str());
+      return exit_usage;
+    }
+    bool color = a.color == "always" || (a.color == "auto" && isatty(STDERR_FILENO) && !std::getenv("NO_COLOR"));
+    std::fprintf(stderr, "mxtls serve: %swarning:%s listening on %s, reachable from other machines (--allow-remote)\n",
+                 color ? "\033[1;33m" : "", color ? "\033[0m" : "", a.listen.c_str());
+  }
   tls_identity id;
   try {
     id = a.cert.empty() ? make_identity(sc->host, sc->certificate) : load_identity(a.cert, a.key);
@@ -108,14 +144,22 @@ int run_serve(const serve_args& a) {
     std::fprintf(stderr, "mxtls serve: cannot listen on %s: %s\n", a.listen.c_str(), e.code().message().c_str());
     return exit_usage;
   }
-  auto ep = server.local_endpoint();
-  std::string where = ep.address().is_v6() ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
-                                           : fmt::format("{}:{}", ep.address().to_string(), ep.port());
-  std::printf("mxtls serve: scenario %s (%s) listening on %s\n", sc->name.c_str(), sc->description.c_str(), where.c_str());
-  std::printf("certificate: %s for %s, SHA-256 %s\n",
-              a.cert.empty() ? to_string(sc->certificate) : ("from " + a.cert).c_str(), sc->host.c_str(),
-              server.identity().sha256.c_str());
-  std::printf("stop with Ctrl-C\n");
+  std::string where = endpoint_text(server.local_endpoint());
+  const bool json = a.json || a.format == "json";
+  std::string certificate = a.cert.empty() ? to_string(sc->certificate) : "from " + a.cert;
+  if (a.quiet) {
+  } else if (json) {
+    std::string line;
+    json_writer w(line);
+    w.begin_object().member("event", "listening").member("scenario", sc->name).member("address", where);
+    w.member("certificate", certificate).member("host", sc->host).member("sha256", server.identity().sha256).end_object();
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("mxtls serve: scenario %s (%s) listening on %s\n", sc->name.c_str(), sc->description.c_str(), where.c_str());
+    std::printf("certificate: %s for %s, SHA-256 %s\n", certificate.c_str(), sc->host.c_str(),
+                server.identity().sha256.c_str());
+    std::printf("stop with Ctrl-C\n");
+  }
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -125,8 +169,17 @@ int run_serve(const serve_args& a) {
   });
   io.run();
   const auto& st = server.stats();
-  std::printf("mxtls serve: stopped after %zu sessions (%zu TLS handshakes, %zu messages, %zu turned away)\n", st.sessions,
-              st.tls_handshakes, st.messages, st.refused);
+  if (a.quiet) {
+  } else if (json) {
+    std::string line;
+    json_writer w(line);
+    w.begin_object().member("event", "stopped").member("sessions", st.sessions).member("tls_handshakes", st.tls_handshakes);
+    w.member("messages", st.messages).member("refused", st.refused).end_object();
+    std::printf("%s\n", line.c_str());
+  } else {
+    std::printf("mxtls serve: stopped after %zu sessions (%zu TLS handshakes, %zu messages, %zu turned away)\n",
+                st.sessions, st.tls_handshakes, st.messages, st.refused);
+  }
   return exit_ok;
 }
 
@@ -144,6 +197,8 @@ command add_serve(CLI::App& parent) {
   app->add_option("--scenario,-s", args->scenario, "Built-in scenario name or a YAML scenario file");
   app->add_flag("--list", args->list, "List the built-in scenarios and exit");
   app->add_option("--listen,-l", args->listen, "ADDRESS:PORT to listen on (port 0: any free port)")->capture_default_str();
+  app->add_flag("--allow-remote", args->allow_remote,
+                "Allow a --listen address that is not loopback (other machines can then reach the server)");
   app->add_option("--cert", args->cert, "PEM certificate chain (leaf first); default: generated for the scenario")
       ->check(CLI::ExistingFile);
   app->add_option("--key", args->key, "PEM private key for --cert")->check(CLI::ExistingFile);
@@ -151,11 +206,22 @@ command add_serve(CLI::App& parent) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
       ->capture_default_str();
   app->add_option("--log", args->log_file, "Append every session's transcript to this file");
+  app->add_option("--format", args->format, "Start and stop lines on stdout: text, or json (one object a line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app->add_flag("--json", args->json, "The same as --format json");
+  app->add_flag("-q,--quiet", args->quiet, "Print nothing on standard output (errors and warnings still go to stderr)");
+  app->add_option("--color", args->color,
+                  "Colour in messages on stderr: auto (when it is a terminal and NO_COLOR is not set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   app->footer(
       "Examples:\n"
       "  mxtls serve --list\n"
       "  mxtls serve --scenario seed --listen 127.0.0.1:2525\n"
       "  mxtls serve --scenario my-server.yaml --log sessions.log\n"
+      "  mxtls serve --scenario compliant --listen 0.0.0.0:2525 --allow-remote\n"
+      "  mxtls serve --scenario seed --listen 127.0.0.1:0 --json\n"
       "  swaks --server 127.0.0.1:2525 --to a@example.test --tls-optional\n\n"
       "Exit codes: 0 stopped by SIGINT or SIGTERM; 2 usage error, invalid scenario, unusable\n"
       "certificate or address.");
