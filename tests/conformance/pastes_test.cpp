@@ -80,7 +80,10 @@ TEST_P(Pastes, ReadAsExpected) {
   EXPECT_EQ(r.dialogue.starttls_code, e.at("starttls_code").is_null() ? -1 : e.at("starttls_code").get<int>());
   EXPECT_EQ(to_string(r.dialogue.handshake), e.at("handshake").get<std::string>());
   EXPECT_EQ(r.dialogue.ehlo_after_tls, e.at("ehlo_after_tls").get<bool>());
-  for (const auto& [id, outcome] : e.at("predictions").items()) {
+  for (const auto& item : e.at("predictions").items()) {
+    // Not a structured binding: clang 14 (the fuzz preset's compiler) cannot capture one.
+    const std::string id = item.key();
+    const json& outcome = item.value();
     auto it = std::find_if(r.clients.begin(), r.clients.end(), [&](const client_prediction& p) { return p.id == id; });
     ASSERT_NE(it, r.clients.end()) << id;
     EXPECT_EQ(to_string(it->outcome), outcome.get<std::string>()) << id;
