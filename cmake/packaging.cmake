@@ -107,3 +107,42 @@ foreach(page IN LISTS MXTLS_MAN_PAGES)
 endforeach()
 install(FILES completions/mxtls.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME mxtls)
 install(FILES completions/_mxtls DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
+
+# ---------------------------------------------------------------------------------------
+# Debian package (cpack -G DEB, run by scripts/package): runtime dependencies from
+# dpkg-shlibdeps, the copyright and changelog files Debian policy asks for (§12.5, §12.7).
+string(TIMESTAMP MXTLS_PACKAGE_DATE "%a, %d %b %Y %H:%M:%S +0000" UTC)
+set(MXTLS_MAINTAINER "mxtls developers <mxtls@packages.debian.invalid>")
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/debian/changelog CONTENT
+"mxtls (${PROJECT_VERSION}) unstable; urgency=medium
+
+  * Built from ${MXTLS_GIT_DESCRIBE}.
+
+ -- ${MXTLS_MAINTAINER}  ${MXTLS_PACKAGE_DATE}
+")
+execute_process(COMMAND gzip -9nc ${CMAKE_BINARY_DIR}/debian/changelog OUTPUT_FILE ${CMAKE_BINARY_DIR}/debian/changelog.gz)
+install(FILES ${CMAKE_BINARY_DIR}/debian/changelog.gz cmake/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME mxtls)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "${MXTLS_MAINTAINER}")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "diagnoses why TLS between mail servers fails")
+# CPack writes the summary as the first line and indents these lines itself.
+set(CPACK_PACKAGE_DESCRIPTION
+"mxtls lints EHLO replies against RFC 5321, predicts what 22 real SMTP
+clients do with them, probes destinations as sending MTAs meet them
+(STARTTLS, certificate, command injection), scans thousands at once and
+serves mock SMTP servers that reproduce broken ones.
+
+The package also holds the mxtls libraries, headers, CMake package and
+pkg-config file for programs that embed them.")
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION mail)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)  # the program; the static libraries lose their debug sections below
+set(CPACK_PRE_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/cmake/strip_static_libraries.cmake)
+include(CPack)
