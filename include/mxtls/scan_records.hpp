@@ -70,8 +70,17 @@ struct read_record {
   // host that is not unreachable, else the last host tried).
   std::optional<std::size_t> verdict_host;
   std::optional<record_senders> senders;
+  bool command_injection = false;  // some host is open to STARTTLS command injection
   nlohmann::json object;  // the whole record (record_reader::detail::whole only)
 };
+
+// Where the two versions of the probe JSON keep a host's facts (version 2 under "checks",
+// version 1 on the host itself), for readers of records of either version.
+const nlohmann::json* host_tls(const nlohmann::json& host);         // the "tls" object, or null
+const nlohmann::json* host_transcript(const nlohmann::json& host);  // the transcript array, or null
+// Open to STARTTLS command injection: the reason "command-injection" (version 2), or
+// "injection": {"command_injection": true} (version 1).
+bool host_command_injection(const nlohmann::json& host);
 
 // Reads records one line at a time from the current position of `in`; memory is bounded
 // by `max_line` whatever the file holds.

@@ -47,33 +47,43 @@ long long num(const json& j, const char* key, long long fallback = 0) {
   return it != j.end() && it->is_number_integer() ? it->get<long long>() : fallback;
 }
 
-// Colours per outcome, in the order the summary shows them: green for fine, amber for
-// partial, red for broken, grey for no answer.
-struct outcome_colour {
-  record_kind kind;
-  probe_outcome outcome;
-  const char* colour;
-  std::string_view word() const { return record_outcome_text(kind, outcome); }
-};
-constexpr outcome_colour outcome_colours[] = {
-    {record_kind::probed, probe_outcome::ok, "#2e7d32"},
-    {record_kind::probed, probe_outcome::certificate, "#9e9d24"},
-    {record_kind::probed, probe_outcome::senders_lose_tls, "#ef6c00"},
-    {record_kind::probed, probe_outcome::no_starttls, "#c62828"},
-    {record_kind::probed, probe_outcome::starttls_fails, "#ad1457"},
-    {record_kind::probed, probe_outcome::ehlo_fails, "#6a1b9a"},
-    {record_kind::probed, probe_outcome::unreachable, "#546e7a"},
-    {record_kind::probed, probe_outcome::dns_fails, "#78909c"},
-    {record_kind::invalid, {}, "#9e9e9e"},
-    {record_kind::error, {}, "#212121"},
-};
+// Colours per outcome: green for fine, amber for partial, red for broken, grey for no
+// answer. A switch without default: an outcome added to probe_outcome and not given a
+// colour here is a compiler warning.
+const char* colour_of(record_kind kind, probe_outcome o) {
+  switch (kind) {
+    case record_kind::invalid: return "#9e9e9e";
+    case record_kind::error: return "#212121";
+    case record_kind::probed: break;
+  }
+  switch (o) {
+    case probe_outcome::ok: return "#2e7d32";
+    case probe_outcome::certificate: return "#9e9d24";
+    case probe_outcome::injection: return "#b71c1c";
+    case probe_outcome::senders_lose_tls: return "#ef6c00";
+    case probe_outcome::no_starttls: return "#c62828";
+    case probe_outcome::starttls_fails: return "#ad1457";
+    case probe_outcome::ehlo_fails: return "#6a1b9a";
+    case probe_outcome::unreachable: return "#546e7a";
+    case probe_outcome::dns_fails: return "#78909c";
+  }
+  return "#9e9e9e";
+}
+
+// The summary's outcomes in the order it shows them: the probe's, then the scan's own.
+std::vector<record_outcome> summary_order() {
+  std::vector<record_outcome> v;
+  for (auto o : all_probe_outcomes) v.push_back({.kind = record_kind::probed, .outcome = o});
+  v.push_back({.kind = record_kind::invalid, .outcome = {}});
+  v.push_back({.kind = record_kind::error, .outcome = {}});
+  return v;
+}
 
 // By the outcome's word, which is what the records file holds (an outcome this build does
 // not know gets grey).
 std::string colour_of(std::string_view outcome) {
-  for (const auto& c : outcome_colours)
-    if (c.word() == outcome) return c.colour;
-  return "#9e9e9e";
+  auto o = parse_record_outcome(outcome);
+  return o ? colour_of(o->kind, o->outcome) : "#9e9e9e";
 }
 
 // A horizontal bar chart as inline SVG: one bar per (label, count), largest first.
@@ -113,21 +123,17 @@ struct row_facts {
 // The facts a row shows, all about the host the record says its verdict is about.
 row_facts facts_of(const read_record& rec) {
   row_facts f;
+  f.injection = rec.command_injection;
   const json& obj = rec.object;
-  auto hosts = obj.find("hosts");
-  if (hosts != obj.end() && hosts->is_array())
-    for (const auto& h : *hosts)
-      if (h.is_object() && h.contains("injection") && h["injection"].is_object() && flag(h["injection"], "command_injection"))
-        f.injection = true;
   if (rec.senders) {
     for (const auto* group : {&rec.senders->plaintext, &rec.senders->fail, &rec.senders->hang})
       f.losers.insert(f.losers.end(), group->begin(), group->end());
   }
   if (!rec.verdict_host) return f;
-  const json& h = (*hosts)[*rec.verdict_host];
+  const json& h = obj["hosts"][*rec.verdict_host];
   if (!h.is_object()) return f;
-  auto tls = h.find("tls");
-  if (tls != h.end() && tls->is_object() && flag(*tls, "established")) {
+  const json* tls = host_tls(h);
+  if (tls && flag(*tls, "established")) {
     f.tls = str(*tls, "protocol");
     if (tls->contains("verified") && (*tls)["verified"].is_boolean() && !flag(*tls, "verified"))
       f.cert_problems.push_back("not verified");
@@ -175,12 +181,22 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
     group("hang", r.senders->hang);
     out += "</ul>\n";
   }
-  if (rec.contains("dns") && rec["dns"].is_array() && !rec["dns"].empty()) {
-    out += "<h4>DNS</h4><pre>";
-    for (const auto& d : rec["dns"])
-      if (d.is_string()) out += esc(d.get<std::string>()) + "\n";
-    out += "</pre>\n";
+  // DNS: lines of text (version 1), or lookups and MX records (version 2).
+  std::string dns;
+  if (auto d = rec.find("dns"); d != rec.end() && d->is_array()) {
+    for (const auto& line : *d)
+      if (line.is_string()) dns += esc(line.get<std::string>()) + "\n";
+  } else if (d != rec.end() && d->is_object()) {
+    if (auto l = d->find("lookups"); l != d->end() && l->is_array())
+      for (const auto& x : *l)
+        if (x.is_object())
+          dns += fmt::format("{} {}: {}{}\n", esc(str(x, "name")), esc(str(x, "type")), esc(str(x, "status")),
+                             str(x, "detail").empty() ? "" : " (" + esc(str(x, "detail")) + ")");
+    if (auto m = d->find("mx"); m != d->end() && m->is_array())
+      for (const auto& x : *m)
+        if (x.is_object()) dns += fmt::format("MX {} {}\n", num(x, "preference"), esc(str(x, "host")));
   }
+  if (!dns.empty()) out += "<h4>DNS</h4><pre>" + dns + "</pre>\n";
   if (rec.contains("hosts") && rec["hosts"].is_array()) {
     std::size_t index = 0;
     for (const auto& h : rec["hosts"]) {
@@ -189,12 +205,18 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
       out += fmt::format("<h4{}>Host {} {}:{} — {}{}</h4>\n<pre>", verdict_host ? " class=\"verdict-host\"" : "",
                          esc(str(h, "mx")), esc(str(h, "address")), num(h, "port"), esc(str(h, "verdict")),
                          verdict_host && rec["hosts"].size() > 1 ? " (the verdict is about this host)" : "");
-      if (h.contains("transcript") && h["transcript"].is_array())
-        for (const auto& t : h["transcript"])
+      if (const json* transcript = host_transcript(h))
+        for (const auto& t : *transcript)
           if (t.is_object()) out += fmt::format("{:>6} ms  {}  {}\n", num(t, "ms"), esc(str(t, "dir")), esc(str(t, "text")));
       out += "</pre>\n";
-      if (h.contains("tls") && h["tls"].is_object() && flag(h["tls"], "established")) {
-        const auto& t = h["tls"];
+      if (auto reasons = h.find("reasons"); reasons != h.end() && reasons->is_array() && !reasons->empty()) {
+        out += "<ul>";
+        for (const auto& x : *reasons)
+          if (x.is_object()) out += fmt::format("<li><b>{}</b> {}</li>", esc(str(x, "id")), esc(str(x, "text")));
+        out += "</ul>\n";
+      }
+      if (const json* tls = host_tls(h); tls && flag(*tls, "established")) {
+        const auto& t = *tls;
         out += fmt::format("<p>TLS {} {}; verified: {}{}</p>\n", esc(str(t, "protocol")), esc(str(t, "cipher")),
                            flag(t, "verified") ? "yes" : "no", flag(t, "verified") ? "" : " (" + esc(str(t, "verify_error")) + ")");
         if (t.contains("chain") && t["chain"].is_array()) {
@@ -341,9 +363,9 @@ void write_scan_html(std::istream& in, std::ostream& out, const scan_html_option
                        which, not_records > bad_lines.size() ? ", ..." : "");
   }
   out << "<section id=\"summary\"><div class=\"cards\">\n";
-  for (const auto& c : outcome_colours) {
-    std::string o(c.word());
-    const char* colour = c.colour;
+  for (const auto& ro : summary_order()) {
+    std::string o(record_outcome_text(ro.kind, ro.outcome));
+    const char* colour = colour_of(ro.kind, ro.outcome);
     auto it = outcomes.find(o);
     if (it == outcomes.end()) continue;
     out << fmt::format("<div class=\"card\" style=\"background:{}\" data-outcome=\"{}\"><b>{}</b>{}</div>\n", colour, o, it->second, o);

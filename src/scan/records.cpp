@@ -139,6 +139,41 @@ std::optional<std::size_t> verdict_host_of(const json& rec) {
   return n - 1;
 }
 
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+const json* host_tls(const json& host) {
+  const json* checks = member(host, "checks");
+  const json* starttls = checks ? member(*checks, "starttls") : nullptr;
+  const json* tls = starttls ? member(*starttls, "tls") : member(host, "tls");
+  return tls && tls->is_object() ? tls : nullptr;
+}
+
+const json* host_transcript(const json& host) {
+  const json* checks = member(host, "checks");
+  const json* starttls = checks ? member(*checks, "starttls") : nullptr;
+  const json* t = starttls ? member(*starttls, "transcript") : member(host, "transcript");
+  return t && t->is_array() ? t : nullptr;
+}
+
+bool host_command_injection(const json& host) {
+  if (const json* reasons = member(host, "reasons"); reasons && reasons->is_array()) {
+    for (const auto& r : *reasons)
+      if (const json* id = member(r, "id"); id && id->is_string() && *id == "command-injection") return true;
+    return false;
+  }
+  const json* inj = member(host, "injection");
+  const json* c = inj ? member(*inj, "command_injection") : nullptr;
+  return c && c->is_boolean() && c->get<bool>();
+}
+
+namespace {
+
 bool fill_whole(json&& j, read_record& r) {
   if (j.is_discarded() || !j.is_object()) return false;
   auto oc = j.find("outcome");
@@ -162,6 +197,9 @@ bool fill_whole(json&& j, read_record& r) {
                                .fail = strings_of(*senders, "fail"),
                                .hang = strings_of(*senders, "hang")};
   }
+  if (auto hosts = j.find("hosts"); hosts != j.end() && hosts->is_array())
+    for (const auto& h : *hosts)
+      if (host_command_injection(h)) r.command_injection = true;
   r.object = std::move(j);
   return true;
 }

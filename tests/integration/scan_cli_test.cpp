@@ -89,7 +89,10 @@ TEST_F(ScanCli, EveryLineOfAHostileListIsAccountedFor) {
   EXPECT_EQ(outcome(14), "senders-lose-tls") << "a repeated line is probed again";
   EXPECT_EQ(outcome(15), "invalid");
   EXPECT_EQ(recs[2]["input"], "[127.0.0.1]:" + std::to_string(seed.port()));
-  EXPECT_TRUE(recs[13]["hosts"][0]["injection"]["command_injection"].get<bool>());
+  EXPECT_EQ(outcome(13), "injection") << recs[13]["verdict"];
+  bool command_injection = false;  // probe JSON version 2: a reason of the host
+  for (const auto& reason : recs[13]["hosts"][0]["reasons"]) command_injection |= reason["id"] == "command-injection";
+  EXPECT_TRUE(command_injection) << recs[13]["hosts"][0]["reasons"];
   EXPECT_TRUE(has(r.output, "line 5: ")) << r.output;
   EXPECT_TRUE(has(r.output, "line 12: 'not a target at all' is not a target")) << r.output;
   EXPECT_TRUE(has(r.output, "line 15: ")) << r.output;

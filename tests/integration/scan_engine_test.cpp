@@ -122,6 +122,7 @@ TEST(ScanEngine, ConcurrencyIsCappedAndReached) {
   scan_options o = fast();
   o.concurrency = 7;
   o.probe.session.timeouts.banner = 200ms;
+  o.probe.checks.set(check_id::injection, false);  // one connection per probe (the check runs beside the session)
   probe_context ctx(o.probe);
   auto r = run(io, o, ctx, lines_of(std::vector<std::string>(30, tarpit.target())));
   EXPECT_EQ(r.progress.done, 30u);

@@ -84,5 +84,24 @@ TEST(ScanHtml, RowsShowTheHostTheVerdictIsAbout) {
   EXPECT_TRUE(has(page, "<li><b>plaintext</b> 1: postfix</li>"));
 }
 
+// Version 2 records keep a host's TLS and transcript under "checks" and its problems as
+// reasons; the report reads either version.
+TEST(ScanHtml, ReadsVersion2Records) {
+  std::string page = render(
+      R"({"schema":"mxtls-probe","version":2,"line":1,"input":"c.example","target":"c.example","verdict":"open","outcome":"injection","exit_code":1,"verdict_host":0,)"
+      R"("senders":{"tls":["curl"],"plaintext":[],"fail":[],"hang":[],"tls_off":[]},"dns":{"lookups":[{"name":"c.example","type":"MX","status":"ok","rcode":0,"detail":null}],"mx":[{"preference":10,"host":"mx.c.example"}]},)"
+      R"("hosts":[{"mx":"mx.c.example","address":"192.0.2.9","port":25,"outcome":"injection","verdict":"v","reasons":[{"id":"command-injection","text":"runs <commands>"}],)"
+      R"("checks":{"starttls":{"transcript":[{"dir":"S","text":"220 hi","ms":3}],"tls":{"established":true,"protocol":"TLSv1.3","verified":false,"hostname_match":true}}}}]})"
+      "\n");
+  EXPECT_TRUE(has(page, "data-outcome=\"injection\"><b>1</b>"));
+  EXPECT_TRUE(has(page, "data-outcome=\"command-injection\"><b>1</b>"));
+  EXPECT_TRUE(has(page, "<title>TLSv1.3: 1</title>"));
+  EXPECT_TRUE(has(page, "<title>not verified: 1</title>"));
+  EXPECT_TRUE(has(page, "     3 ms  S  220 hi"));
+  EXPECT_TRUE(has(page, "<li><b>command-injection</b> runs &lt;commands&gt;</li>"));
+  EXPECT_TRUE(has(page, "MX 10 mx.c.example"));
+  EXPECT_TRUE(has(page, "c.example MX: ok"));
+}
+
 }  // namespace
 }  // namespace mxtls
