@@ -20,3 +20,6 @@ if(NOT MXTLS_SANITIZE)
     COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/install/staging_test.sh ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(packaging.install_staging PROPERTIES TIMEOUT 600 RUN_SERIAL TRUE)
 endif()
+
+# Targets as people write them (src/core/target_text.cpp), in the unit test binary.
+target_sources(mxtls_unit_tests PRIVATE unit/core/target_text_test.cpp)

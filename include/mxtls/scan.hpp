@@ -22,7 +22,9 @@ namespace mxtls {
 
 struct scan_line {
   std::size_t line = 0;  // 1-based line number in the list
-  std::string text;      // the target as written, without comment and surrounding white space
+  std::string text;      // the target as probed: host in A-labels, smtp:// dropped (normalise_target); for
+                         // an invalid line, the line as written with control characters escaped
+  std::string written;   // the target as written, without comment and surrounding white space
   std::string error;     // why the line is not a target; empty for a target
 };
 
@@ -44,7 +46,9 @@ struct scan_list {
   bool names = false;              // some target is a domain name (DNS is needed)
 };
 
-// One target per line: a domain, [host], host:port, [host]:port or an address; '#' starts
+// One target per line: a domain (an IDN is probed as its A-labels), [host], host:port,
+// [host]:port, smtp://host[:port] or an address; a UTF-8 byte order mark is skipped; an
+// address-like text that is no address (192.0.2.300, 127.1) is an invalid line. '#' starts
 // a comment (at the start of a line, or after white space). The lines that are not blank
 // or comments are dealt round-robin to the shards (after `unique`), so every shard of one
 // list gets a fixed, disjoint part whatever machine reads it.

@@ -12,6 +12,8 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "mxtls/target_text.hpp"
+
 namespace mxtls {
 
 namespace {
@@ -29,11 +31,6 @@ std::string_view without_comment(std::string_view s) {
   return s;
 }
 
-bool printable(std::string_view s) {
-  for (unsigned char ch : s)
-    if (ch < 0x21 || ch > 0x7e) return false;
-  return true;
-}
 
 }  // namespace
 
@@ -61,10 +58,13 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
   bool too_long = false;
   auto finish_line = [&] {
     ++out.lines;
+    // A byte order mark, as editors on Windows write one, is not part of the first target.
+    if (out.lines == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     scan_line entry;
     entry.line = out.lines;
     if (too_long) {
-      entry.text = line.substr(0, 40) + "...";
+      entry.written = escape_text(line.substr(0, 40)) + "...";
+      entry.text = entry.written;
       entry.error = fmt::format("longer than {} octets", opt.max_line);
     } else {
       std::string_view t = trim(without_comment(line));
@@ -72,8 +72,12 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
         ++out.blank_or_comment;
         return;
       }
-      entry.text = std::string(t);
+      entry.written = std::string(t);
+      normalised_target n = normalise_target(t);
+      entry.text = n.error.empty() ? n.text : escape_text(t);
+      entry.error = n.error;
     }
+    // Repeats are the same destination, however it was written (smtp://, U-labels).
     if (opt.unique && entry.error.empty() && !seen.insert(entry.text).second) {
       ++out.repeats;
       return;
@@ -83,14 +87,10 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
       return;
     }
     if (entry.error.empty()) {
-      if (!printable(entry.text)) {
-        entry.error = "'" + entry.text + "' is not a target (white space, control characters or non-ASCII octets inside)";
-      } else {
-        try {
-          if (!parse_probe_target(entry.text, opt.default_port).literal) out.names = true;
-        } catch (const std::invalid_argument& e) {
-          entry.error = e.what();
-        }
+      try {
+        if (!parse_probe_target(entry.text, opt.default_port).literal) out.names = true;
+      } catch (const std::invalid_argument& e) {
+        entry.error = escape_text(e.what());
       }
     }
     (entry.error.empty() ? out.targets : out.invalid).push_back(std::move(entry));

@@ -127,3 +127,70 @@ TEST(ConnectionGate, OneKeyPerMachineWhateverTheSpelling) {
 
 }  // namespace
 }  // namespace mxtls
+
+namespace mxtls {
+namespace {
+
+scan_list read_list(const std::string& text) {
+  std::string copy = text;
+  std::FILE* f = fmemopen(copy.data(), copy.size(), "rb");
+  scan_list l = read_scan_list(f, {});
+  std::fclose(f);
+  return l;
+}
+
+TEST(ScanListForms, ByteOrderMarkIdnSmtpUrlsAndHostPort) {
+  auto l = read_list(
+      "\xEF\xBB\xBF"
+      "example.com\n"
+      "bücher.example\n"
+      "smtp://mx.example.org:2525\n"
+      "smtp://mx.example.net\n"
+      "mx.example.com:587\n");
+  ASSERT_EQ(l.invalid.size(), 0u) << l.invalid[0].error;
+  ASSERT_EQ(l.targets.size(), 5u);
+  EXPECT_EQ(l.targets[0].text, "example.com") << "the byte order mark is not part of line 1";
+  EXPECT_EQ(l.targets[1].text, "xn--bcher-kva.example");
+  EXPECT_EQ(l.targets[1].written, "bücher.example");
+  EXPECT_EQ(l.targets[2].text, "mx.example.org:2525");
+  EXPECT_EQ(l.targets[2].written, "smtp://mx.example.org:2525");
+  EXPECT_EQ(l.targets[3].text, "mx.example.net");
+  EXPECT_EQ(l.targets[4].text, "mx.example.com:587");
+  EXPECT_EQ(parse_probe_target(l.targets[2].text, 25).port, 2525);
+}
+
+TEST(ScanListForms, AddressLikeTextsAreInvalidLinesNotNames) {
+  auto l = read_list("192.0.2.300\n127.1\n[192.0.2.300]:25\n192.0.2.1\n");
+  ASSERT_EQ(l.targets.size(), 1u);
+  EXPECT_FALSE(l.names) << "nothing is sent to DNS";
+  ASSERT_EQ(l.invalid.size(), 3u);
+  EXPECT_NE(l.invalid[0].error.find("'192.0.2.300' is not an IPv4 address"), std::string::npos) << l.invalid[0].error;
+  EXPECT_EQ(l.invalid[1].line, 2u);
+  EXPECT_NE(l.invalid[1].error.find("'127.1' is not an IPv4 address"), std::string::npos) << l.invalid[1].error;
+}
+
+TEST(ScanListForms, UniqueCountsOneDestinationHoweverWritten) {
+  std::string text = "bücher.example\nxn--bcher-kva.example\nsmtp://xn--bcher-kva.example\n";
+  std::FILE* f = fmemopen(text.data(), text.size(), "rb");
+  scan_list_options o;
+  o.unique = true;
+  scan_list l = read_scan_list(f, o);
+  std::fclose(f);
+  EXPECT_EQ(l.targets.size(), 1u);
+  EXPECT_EQ(l.repeats, 2u);
+}
+
+TEST(ScanListForms, ControlCharactersAreEscapedInEverythingReported) {
+  std::string long_line = "\x1b[2J" + std::string(2000, 'a');
+  auto l = read_list("evil\x1b]0;title\x07.example\nbad\x01host:25\n" + long_line + "\nhost:9\x1b\n");
+  ASSERT_EQ(l.invalid.size(), 4u);
+  for (const auto& i : l.invalid) {
+    for (char c : i.error + i.text) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << i.line << ": " << i.error;
+  }
+  EXPECT_NE(l.invalid[0].error.find("evil\\x1b]0;title\\x07.example"), std::string::npos) << l.invalid[0].error;
+  EXPECT_NE(l.invalid[2].error.find("longer than"), std::string::npos);
+  EXPECT_EQ(l.invalid[2].text.substr(0, 8), "\\x1b[2Ja");
+}
+
+}  // namespace
+}  // namespace mxtls
