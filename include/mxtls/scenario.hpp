@@ -42,6 +42,7 @@ struct scenario {
   std::string tls_min_version;   // "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"; empty: library default
   std::string tls_max_version;
   std::string tls_ciphers;       // OpenSSL cipher list for TLS 1.2 and below
+  std::string tls_groups;        // OpenSSL key exchange group list ("X25519:P-256"); empty: library default
   certificate_kind certificate = certificate_kind::self_signed;
   // Timing
   std::map<std::string, std::chrono::milliseconds> delays;  // per command (or "banner")

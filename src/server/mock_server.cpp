@@ -86,6 +86,8 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
       SSL_CTX_set_min_proto_version(ctx, tls_version(sc.tls_min_version));
     }
     if (!sc.tls_max_version.empty()) SSL_CTX_set_max_proto_version(ctx, tls_version(sc.tls_max_version));
+    if (!sc.tls_groups.empty() && SSL_CTX_set1_groups_list(ctx, sc.tls_groups.c_str()) != 1)
+      throw std::invalid_argument(fmt::format("scenario {}: tls.groups: OpenSSL refuses \"{}\"", sc.name, sc.tls_groups));
     if (!sc.tls_ciphers.empty() && SSL_CTX_set_cipher_list(ctx, sc.tls_ciphers.c_str()) != 1)
       throw std::invalid_argument(fmt::format("scenario {}: tls.ciphers: OpenSSL knows none of \"{}\"", sc.name, sc.tls_ciphers));
   }

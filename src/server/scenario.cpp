@@ -1,8 +1,10 @@
 #include "mxtls/scenario.hpp"
 
+#include <openssl/ssl.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 
 #include <fmt/format.h>
@@ -52,6 +54,15 @@ struct reader {
     return true;
   }
 
+  // One line of text that goes on the wire inside a reply or a name: CR or LF in it would
+  // end the line early and smuggle in another.
+  bool line_text(const YAML::Node& n, const std::string& field, std::string& out) {
+    if (!text(n, field, out)) return false;
+    if (out.find_first_of("\r\n") != std::string::npos)
+      return fail(n, field, "must not contain CR or LF (one line); use 'raw' for exact octets");
+    return true;
+  }
+
   bool millis(const YAML::Node& n, const std::string& field, std::chrono::milliseconds& out) {
     long long v = 0;
     try {
@@ -65,7 +76,8 @@ struct reader {
   }
 
   // A reply: a list of lines (joined with the scenario's line ending) or "raw" octets.
-  bool reply(const YAML::Node& n, const std::string& field, const std::string& eol, std::string& out) {
+  // `lines`: a scalar may hold several lines (injected plaintext is octets, not one line).
+  bool reply(const YAML::Node& n, const std::string& field, const std::string& eol, std::string& out, bool lines = false) {
     out.clear();
     if (n.IsSequence()) {
       if (n.size() == 0) return fail(n, field, "must list at least one line");
@@ -81,7 +93,7 @@ struct reader {
     if (n.IsMap() && n["raw"]) return text(n["raw"], field + ".raw", out);
     if (n.IsScalar()) {
       std::string s;
-      if (!text(n, field, s)) return false;
+      if (!(lines ? text(n, field, s) : line_text(n, field, s))) return false;
       out = s + eol;
       return true;
     }
@@ -100,6 +112,31 @@ struct reader {
     return true;
   }
 };
+
+int version_rank(const std::string& v) {
+  static const char* order[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+  for (int i = 0; i < 4; ++i)
+    if (v == order[i]) return i;
+  return -1;
+}
+
+// The first element of an OpenSSL list ("A:B", also "A,B" or "A B") that `accepts` refuses
+// alone; operators (!X, -X, +X) and @STRENGTH-style keywords are left to OpenSSL.
+template <class Accepts>
+std::string first_unknown(const std::string& list, Accepts accepts) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
+  if (!ctx) return "";
+  std::size_t start = 0;
+  while (start < list.size()) {
+    std::size_t end = list.find_first_of(":, ", start);
+    if (end == std::string::npos) end = list.size();
+    std::string one = list.substr(start, end - start);
+    start = end + 1;
+    if (one.empty() || one[0] == '!' || one[0] == '-' || one[0] == '+' || one[0] == '@') continue;
+    if (!accepts(ctx.get(), one)) return one;
+  }
+  return "";
+}
 
 const std::set<std::string> commands{"banner", "EHLO", "HELO", "STARTTLS", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "DOT"};
 
@@ -130,7 +167,7 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
   }
   if (!rd.text(root["name"], "name", s.name)) return std::nullopt;
   if (root["description"] && !rd.text(root["description"], "description", s.description)) return std::nullopt;
-  if (root["host"] && !rd.text(root["host"], "host", s.host)) return std::nullopt;
+  if (root["host"] && !rd.line_text(root["host"], "host", s.host)) return std::nullopt;
   if (root["line_ending"]) {
     std::string e;
     if (!rd.text(root["line_ending"], "line_ending", e)) return std::nullopt;
@@ -178,7 +215,7 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
         return std::nullopt;
       }
     }
-    if (st["inject_after_220"] && !rd.reply(st["inject_after_220"], "starttls.inject_after_220", eol, s.inject_after_220))
+    if (st["inject_after_220"] && !rd.reply(st["inject_after_220"], "starttls.inject_after_220", eol, s.inject_after_220, true))
       return std::nullopt;
     if (st["execute_pipelined"]) {
       try {
@@ -195,7 +232,7 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       rd.fail(tls, "tls", "must be a mapping (min_version, max_version, ciphers, certificate)");
       return std::nullopt;
     }
-    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "certificate"})) return std::nullopt;
+    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "groups", "certificate"})) return std::nullopt;
     for (auto [key, out] : {std::pair{"min_version", &s.tls_min_version}, std::pair{"max_version", &s.tls_max_version}}) {
       if (!tls[key]) continue;
       if (!rd.text(tls[key], std::string("tls.") + key, *out)) return std::nullopt;
@@ -205,7 +242,34 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
         return std::nullopt;
       }
     }
-    if (tls["ciphers"] && !rd.text(tls["ciphers"], "tls.ciphers", s.tls_ciphers)) return std::nullopt;
+    if (!s.tls_min_version.empty() && !s.tls_max_version.empty() &&
+        version_rank(s.tls_min_version) > version_rank(s.tls_max_version)) {
+      rd.fail(tls["min_version"], "tls.min_version",
+              fmt::format("{} is above max_version {}: no version is left", s.tls_min_version, s.tls_max_version));
+      return std::nullopt;
+    }
+    if (tls["ciphers"]) {
+      if (!rd.text(tls["ciphers"], "tls.ciphers", s.tls_ciphers)) return std::nullopt;
+      std::string unknown = first_unknown(s.tls_ciphers, [](SSL_CTX* ctx, const std::string& one) {
+        return SSL_CTX_set_cipher_list(ctx, one.c_str()) == 1;
+      });
+      if (!unknown.empty()) {
+        rd.fail(tls["ciphers"], "tls.ciphers",
+                fmt::format("OpenSSL knows no cipher or cipher class '{}' (openssl ciphers -v ALL lists them)", unknown));
+        return std::nullopt;
+      }
+    }
+    if (tls["groups"]) {
+      if (!rd.text(tls["groups"], "tls.groups", s.tls_groups)) return std::nullopt;
+      std::string unknown = first_unknown(s.tls_groups, [](SSL_CTX* ctx, const std::string& one) {
+        return SSL_CTX_set1_groups_list(ctx, one.c_str()) == 1;
+      });
+      if (s.tls_groups.empty() || !unknown.empty()) {
+        rd.fail(tls["groups"], "tls.groups",
+                fmt::format("OpenSSL knows no key exchange group '{}' (e.g. X25519, P-256, P-384, ffdhe2048)", unknown));
+        return std::nullopt;
+      }
+    }
     if (tls["certificate"]) {
       std::string c;
       if (!rd.text(tls["certificate"], "tls.certificate", c)) return std::nullopt;
@@ -264,7 +328,7 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       }
       if (!rd.known_fields(item, "faults", {"at", "action"})) return std::nullopt;
       scenario_fault fault;
-      if (!rd.text(item["at"], "faults.at", fault.at) || !rd.text(item["action"], "faults.action", fault.action))
+      if (!rd.text(item["at"], "faults.at", fault.at) || !rd.line_text(item["action"], "faults.action", fault.action))
         return std::nullopt;
       if (!commands.count(fault.at)) {
         rd.fail(item["at"], "faults.at", "unknown step (known: banner, EHLO, HELO, STARTTLS, MAIL, RCPT, DATA, DOT, RSET, NOOP, QUIT)");

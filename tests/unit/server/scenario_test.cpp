@@ -111,3 +111,74 @@ TEST(Scenario, SeedIsTheTechNoteByteForByte) {
 
 }  // namespace
 }  // namespace mxtls
+
+namespace mxtls {
+namespace {
+
+// The error a scenario file gets: file, line (from yaml-cpp's marks) and field.
+scenario_error rejected(const std::string& yaml) {
+  scenario_error e;
+  auto s = parse_scenario(yaml, "bad.yaml", e);
+  EXPECT_FALSE(s) << yaml;
+  return e;
+}
+
+TEST(ScenarioValidation, TlsSettingsOpenSslDoesNotKnowAreRejectedWithFileLineAndField) {
+  auto e = rejected("name: x\ntls:\n  ciphers: \"ECDHE-RSA-AES128-GCM-SHA256:NO-SUCH-CIPHER\"\n");
+  EXPECT_EQ(e.file, "bad.yaml");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.field, "tls.ciphers");
+  EXPECT_NE(e.message.find("'NO-SUCH-CIPHER'"), std::string::npos) << e.message;
+  EXPECT_EQ(e.what().rfind("bad.yaml:3: tls.ciphers: ", 0), 0u) << e.what();
+
+  e = rejected("name: x\ntls:\n  groups: \"X25519:P-999\"\n");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.field, "tls.groups");
+  EXPECT_NE(e.message.find("'P-999'"), std::string::npos) << e.message;
+
+  e = rejected("name: x\ntls:\n  max_version: TLSv1.4\n");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.field, "tls.max_version");
+
+  e = rejected("name: x\ntls:\n  min_version: TLSv1.3\n  max_version: TLSv1.2\n");
+  EXPECT_EQ(e.line, 3u);
+  EXPECT_EQ(e.field, "tls.min_version");
+  EXPECT_NE(e.message.find("above max_version TLSv1.2"), std::string::npos) << e.message;
+}
+
+TEST(ScenarioValidation, KnownTlsSettingsAreAccepted) {
+  scenario_error e;
+  auto s = parse_scenario(
+      "name: x\ntls:\n  min_version: TLSv1.2\n  max_version: TLSv1.2\n  ciphers: \"HIGH:!aNULL:ECDHE-RSA-AES128-GCM-SHA256\"\n"
+      "  groups: \"X25519:P-256\"\n",
+      "ok.yaml", e);
+  ASSERT_TRUE(s) << e.what();
+  EXPECT_EQ(s->tls_groups, "X25519:P-256");
+}
+
+TEST(ScenarioValidation, CrOrLfInsideATextLineIsRejected) {
+  auto e = rejected("name: x\nbanner: \"220 a\\r\\n250 smuggled\"\n");
+  EXPECT_EQ(e.line, 2u);
+  EXPECT_EQ(e.field, "banner");
+  EXPECT_NE(e.message.find("CR or LF"), std::string::npos);
+  e = rejected("name: x\nehlo:\n  - \"250-a\"\n  - \"250 b\\nc\"\n");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.field, "ehlo");
+  e = rejected("name: x\nhost: \"mx.example\\r\\nRSET\"\n");
+  EXPECT_EQ(e.field, "host");
+  e = rejected("name: x\nfaults:\n  - at: MAIL\n    action: \"421 bye\\r\\n250 ok\"\n");
+  EXPECT_EQ(e.line, 4u);
+  EXPECT_EQ(e.field, "faults.action");
+  scenario_error ok;
+  EXPECT_TRUE(parse_scenario("name: x\nehlo_after_tls:\n  raw: \"250 a\\r\\n\"\n", "raw.yaml", ok)) << "raw octets may hold them";
+}
+
+TEST(ScenarioValidation, EveryBuiltInScenarioStillParses) {
+  for (const auto& b : builtin_scenarios()) {
+    scenario_error e;
+    EXPECT_TRUE(builtin(b.name, e)) << b.name << ": " << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace mxtls
