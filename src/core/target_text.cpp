@@ -103,22 +103,22 @@ normalised_target normalise_target(std::string_view written) {
   for (std::size_t i = 0; i < t.size();) {
     unsigned char c = static_cast<unsigned char>(t[i]);
     std::size_t n = utf8_length(t, i);
-    if (n == 0) return fail(quoted + " is not a destination (octets that are not UTF-8 inside)");
-    if (c <= 0x20 || c == 0x7f) return fail(quoted + " is not a destination (white space or control characters inside)");
+    if (n == 0) return fail(quoted + " is not a target (octets that are not UTF-8 inside)");
+    if (c <= 0x20 || c == 0x7f) return fail(quoted + " is not a target (white space or control characters inside)");
     non_ascii = non_ascii || n > 1;
     i += n;
   }
-  if (t.empty()) return fail("an empty destination");
+  if (t.empty()) return fail("an empty target");
 
   // smtp://host[:port][/] (RFC 5092 style URL): only the authority part means anything here.
   if (ascii_lower_prefix(t, "smtp://")) {
     t.remove_prefix(7);
     if (!t.empty() && t.back() == '/') t.remove_suffix(1);
     if (t.find_first_of("/?#@") != std::string_view::npos)
-      return fail(quoted + ": an smtp:// destination is smtp://host or smtp://host:port (no user, path or query)");
+      return fail(quoted + ": an smtp:// target is smtp://host or smtp://host:port (no user, path or query)");
     if (t.empty()) return fail(quoted + " names no host");
   } else if (t.find("://") != std::string_view::npos) {
-    return fail(quoted + ": only smtp:// URLs are destinations");
+    return fail(quoted + ": only smtp:// URLs are targets");
   }
 
   std::string host, port;
@@ -156,11 +156,12 @@ normalised_target normalise_target(std::string_view written) {
       return fail(quoted + ": '" + escape_text(port) + "' is not a port number (1-65535)");
   }
 
+  // "'192.0.2.300:25': '192.0.2.300' is ...", or once when the host is all that was written.
+  auto about = [&](const std::string& part) { return part == written ? quoted : quoted + ": '" + escape_text(part) + "'"; };
   bool v4 = is_address(host, AF_INET), v6 = is_address(host, AF_INET6);
   if (!v4 && !v6) {
     if (!non_ascii && looks_like_ipv4(host))
-      return fail(quoted + ": '" + escape_text(host) +
-                  "' is not an IPv4 address (four numbers 0-255 with dots) and, ending in a number, not a domain name");
+      return fail(about(host) + " is not an IPv4 address (four numbers 0-255 with dots) and, ending in a number, not a domain name");
     if (non_ascii) {
       // IDNA 2008 (RFC 5891 §5) with Unicode normalisation of the input, as mail software
       // does for EAI domains (RFC 6531 §3.2): the A-label form is what DNS and the
@@ -170,7 +171,7 @@ normalised_target normalise_target(std::string_view written) {
                               IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
       std::unique_ptr<char, decltype(&idn2_free)> hold(a_label, &idn2_free);
       if (rc != IDN2_OK)
-        return fail(quoted + ": '" + escape_text(host) + "' is not an international domain name (" + idn2_strerror(rc) + ")");
+        return fail(about(host) + " is not an international domain name (" + idn2_strerror(rc) + ")");
       host = a_label;
       r.idn = true;
     }
