@@ -101,11 +101,10 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
                                       : phase == "command" ? &opt.session.timeouts.command
                                       : phase == "tls"     ? &opt.session.timeouts.tls
                                       : phase == "trailing" ? &opt.session.timeouts.trailing
-                                      : phase == "injection" ? &opt.session.timeouts.injection
                                       : phase == "dns"      ? &opt.dns_timeout
                                                            : nullptr;
     if (!slot || secs < 0 || secs > 3600 || (end && *end)) {
-      std::fprintf(stderr, "mxtls %s: --timeout '%s': use SECONDS or PHASE=SECONDS with PHASE dns, connect, banner, command, tls, trailing or injection\n", cmd, t.c_str());
+      std::fprintf(stderr, "mxtls %s: --timeout '%s': use SECONDS or PHASE=SECONDS with PHASE dns, connect, banner, command, tls or trailing\n", cmd, t.c_str());
       return false;
     }
     *slot = std::chrono::milliseconds(static_cast<long long>(secs * 1000));
@@ -124,8 +123,7 @@ void add_probe_flags(CLI::App* app, probe_flags& f) {
   app->add_option("--timeout", f.timeouts,
                   "SECONDS for every phase, or PHASE=SECONDS for dns (10, each lookup), connect (10), banner (30), "
                   "command (30), tls (15), trailing (1: only after lines that follow the EHLO reply's final line, the wait "
-                  "for the answer they came before) and injection (0.02: the least time the injection check listens "
-                  "inside TLS; it listens four round trips)");
+                  "for the answer they came before)");
   app->add_option("--policy", f.policy,
                   "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
       ->capture_default_str();

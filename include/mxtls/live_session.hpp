@@ -34,9 +34,6 @@ struct session_timeouts {
   // a server sent after its EHLO reply's final line: how long to wait for the real answer
   // after them. Nothing is waited for after a well-formed EHLO reply.
   std::chrono::milliseconds trailing{1'000};
-  // The injection check listens inside TLS for an unasked answer at least this long (and
-  // four times the longest round trip it measured).
-  std::chrono::milliseconds injection{20};
 };
 
 // Stops the sessions of one io_context early (mxtls probe on SIGINT): every wait in progress

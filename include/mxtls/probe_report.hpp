@@ -39,9 +39,4 @@ std::string render_probe_json(const probe_report& r);
 // diagnosis' ESA decision for the probe's --policy.
 std::string render_esa_log(const probe_report& r);
 
-// The sender groups as the JSON "senders" object (shared by the probe and lint documents).
-void write_sender_groups(json_writer& w, const sender_groups& g);
-// One entry per sender (JSON "predictions").
-void write_predictions(json_writer& w, std::span<const sender_prediction> senders);
-
 }  // namespace mxtls

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "mxtls/json_writer.hpp"
+#include "mxtls/diagnosis.hpp"
 #include "mxtls/lint.hpp"
 
 namespace mxtls {
@@ -23,5 +24,10 @@ std::string render_lint_text(const lint_result& result, const text_options& opti
 void write_lint_json(json_writer& w, const lint_result& result, std::string_view input_name, bool raw);
 // The same document on its own, indented by two.
 std::string render_lint_json(const lint_result& result, std::string_view input_name, bool raw);
+
+// The sender groups as the JSON "senders" object (the probe and the lint documents).
+void write_sender_groups(json_writer& w, const sender_groups& g);
+// One entry per sender (JSON "predictions").
+void write_predictions(json_writer& w, std::span<const sender_prediction> senders);
 
 }  // namespace mxtls

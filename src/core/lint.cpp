@@ -1,5 +1,7 @@
 #include "mxtls/lint.hpp"
 
+#include "mxtls/diagnosis.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -368,10 +370,9 @@ bool ehlo_turn_from_transcript(const normalised_paste& text, const parser_limits
 std::string losers(const lint_result& r) {
   if (!r.ehlo.starttls_anywhere) return {};
   if (r.dialogue.starttls == starttls_answer::refused || r.dialogue.handshake == handshake_state::failed) return {};
-  std::vector<std::string_view> names;
-  for (const auto& c : r.clients)
-    if (c.outcome != tls_outcome::tls && (c.opportunistic || c.outcome != tls_outcome::plaintext))
-      names.push_back(c.short_name);
+  // The one rule for senders that lose TLS (core/diagnosis), as for a probe.
+  lint_diagnosis d = diagnose_lint(r, r.dialogue);
+  std::vector<std::string_view> names = short_names(d.senders, d.groups.lose());
   if (names.empty()) return {};
   std::string s;
   std::size_t shown = std::min<std::size_t>(names.size(), 10);

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,6 +20,15 @@ namespace mxtls {
 
 using asio::awaitable;
 using asio::ip::tcp;
+
+namespace {
+
+bool same_file(const char* a, const char* b) {
+  struct stat sa{}, sb{};
+  return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+}  // namespace
 
 std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt, bool preload) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
@@ -50,8 +60,10 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
     // was 89 % of a single probe's instructions). SSL_CERT_FILE, when set, is honoured.
     const char* dir_env = std::getenv(X509_get_default_cert_dir_env());
     const char* dir = dir_env && *dir_env ? dir_env : X509_get_default_cert_dir();
-    bool ok = file_env && *file_env ? SSL_CTX_load_verify_locations(c, file, nullptr) == 1
-                                    : SSL_CTX_load_verify_dir(c, dir) == 1;
+    // SSL_CERT_FILE naming the system's own bundle (many containers set it so) is the same
+    // store as the directory: look issuers up there rather than decoding the bundle.
+    bool own_file = file_env && *file_env && !same_file(file_env, X509_get_default_cert_file());
+    bool ok = own_file ? SSL_CTX_load_verify_locations(c, file, nullptr) == 1 : SSL_CTX_load_verify_dir(c, dir) == 1;
     if (ok) return ctx;
     ERR_clear_error();
   }
@@ -245,13 +257,11 @@ awaitable<injection_facts> run_injection_check(tcp::endpoint server, session_opt
     r.error = s.error();
     co_return r;
   }
-  auto t0 = s.now_ms();
   std::string cmd = "EHLO " + opt.ehlo_name;
   if (!co_await s.send(cmd, session_phase::ehlo) || !co_await s.read_reply(ehlo, session_phase::ehlo)) {
     r.error = s.error();
     co_return r;
   }
-  auto ehlo_rtt = s.now_ms() - t0;
   ehlo += s.take_buffered(opt.max_reply_octets);
   if (!mentions_starttls_octets(ehlo)) {
     r.status = injection_status::not_applicable;
@@ -269,33 +279,39 @@ awaitable<injection_facts> run_injection_check(tcp::endpoint server, session_opt
   }
   tls_facts tls;
   std::size_t discarded = 0;
-  auto h0 = s.now_ms();
   if (!co_await s.start_tls(tls, discarded, session_phase::tls)) {
     r.error = s.error();
     co_return r;
   }
-  auto handshake_ms = s.now_ms() - h0;
-  // Nothing is sent now: whatever the server says answers the NOOP sent in plaintext. A
-  // vulnerable server answers within a round trip of its side of the handshake; listen four
-  // times the longest round trip measured, at least timeouts.injection.
-  auto wait = std::max<std::int64_t>(opt.timeouts.injection.count(), 4 * std::max(ehlo_rtt, handshake_ms));
-  wait = std::min<std::int64_t>(wait, opt.timeouts.command.count());
+  // Was the NOOP sent in plaintext kept, to run inside TLS? The server reads its input in
+  // order: one that kept it answers it before anything sent now. So QUIT goes inside TLS
+  // and the first answer tells: 221 (QUIT's) means the NOOP was discarded, another 2xx
+  // means the NOOP ran inside TLS. No timing decides; waited_ms is how long the first
+  // answer took. (An answer already there after the handshake came unasked.)
   auto w0 = s.now_ms();
-  bool answered = co_await s.wait_for_data(std::chrono::milliseconds(wait), session_phase::injection);
-  r.waited_ms = s.now_ms() - w0;
-  if (answered) {
-    r.status = injection_status::vulnerable;
-    std::string got(s.buffered());
-    r.answered_octets = got.size();
-    r.answer = got.substr(0, got.find_first_of("\r\n"));
-  } else if (s.error().code == session_error_code::read_timeout) {
-    r.status = injection_status::not_vulnerable;
-  } else {
+  if (s.buffered().empty()) {
+    cmd = "QUIT";
+    if (!co_await s.send(cmd, session_phase::injection)) {
+      r.error = s.error();
+      co_return r;
+    }
+  }
+  std::string first;
+  if (!co_await s.read_reply(first, session_phase::injection)) {
     r.error = s.error();
     co_return r;
   }
-  cmd = "QUIT";
-  co_await s.send(cmd, session_phase::quit);
+  r.waited_ms = s.now_ms() - w0;
+  int code = reply_code(first);
+  if (code == 221) {
+    r.status = injection_status::not_vulnerable;
+  } else if (code / 100 == 2) {
+    r.status = injection_status::vulnerable;
+    r.answered_octets = first.size();
+    r.answer = first.substr(0, first.find_first_of("\r\n"));
+  } else {
+    r.error = {session_phase::injection, session_error_code::unexpected_reply, first.substr(0, 3)};
+  }
   co_return r;
 }
 

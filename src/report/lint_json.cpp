@@ -75,6 +75,13 @@ void write_lint_json(json_writer& w, const lint_result& r, std::string_view inpu
     w.member("outcome_required", to_string(c.outcome_required)).member("reason", to_string(c.reason)).member("why", c.why).end_object();
   }
   w.end_array();
+  // The clients' readings met with what the conversation showed (the answer to STARTTLS,
+  // the handshake), grouped by the one rule the probe uses.
+  lint_diagnosis d = diagnose_lint(r, r.dialogue);
+  w.key("senders");
+  write_sender_groups(w, d.groups);
+  w.key("predictions");
+  write_predictions(w, d.senders);
   w.end_object();
 }
 
@@ -83,6 +90,38 @@ std::string render_lint_json(const lint_result& r, std::string_view input_name, 
   json_writer w(out, 2);
   write_lint_json(w, r, input_name, raw);
   return out;
+}
+
+void write_sender_groups(json_writer& w, const sender_groups& g) {
+  auto list = [&](std::string_view k, const std::vector<std::string_view>& v) {
+    w.key(k).begin_array();
+    for (auto id : v) w.value(id);
+    w.end_array();
+  };
+  w.begin_object();
+  list("tls", g.tls);
+  list("plaintext", g.plaintext);
+  list("fail", g.fail);
+  list("hang", g.hang);
+  list("tls_off", g.tls_off);
+  w.end_object();
+}
+
+void write_predictions(json_writer& w, std::span<const sender_prediction> senders) {
+  w.begin_array();
+  for (const auto& p : senders) {
+    w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome)).member("outcome_required", to_string(p.outcome_required));
+    w.member("layer", to_string(p.layer));
+    w.member("reason", p.dialogue_reason ? to_string(*p.dialogue_reason) : to_string(p.ehlo_reason));
+    w.member("ehlo_reason", to_string(p.ehlo_reason)).member("assumed_handshake", p.assumed_handshake);
+    w.key("tls");
+    if (p.outcome == tls_outcome::tls && !p.tls_version.empty())
+      w.begin_object().member("version", p.tls_version).member("cipher", p.tls_cipher).end_object();
+    else
+      w.null();
+    w.end_object();
+  }
+  w.end_array();
 }
 
 }  // namespace mxtls

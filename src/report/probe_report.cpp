@@ -259,7 +259,9 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
                          inj->answer);
           break;
         case injection_status::not_vulnerable:
-          fmt::format_to(std::back_inserter(out), "  injection no unasked answer inside TLS within {} ms\n", inj->waited_ms);
+          fmt::format_to(std::back_inserter(out),
+                         "  injection a NOOP pipelined with STARTTLS was discarded (QUIT inside TLS answered first, after {} ms)\n",
+                         inj->waited_ms);
           break;
         case injection_status::not_applicable: break;
         case injection_status::incomplete:
@@ -273,38 +275,6 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
     }
   }
   return out;
-}
-
-void write_sender_groups(json_writer& w, const sender_groups& g) {
-  auto list = [&](std::string_view k, const std::vector<std::string_view>& v) {
-    w.key(k).begin_array();
-    for (auto id : v) w.value(id);
-    w.end_array();
-  };
-  w.begin_object();
-  list("tls", g.tls);
-  list("plaintext", g.plaintext);
-  list("fail", g.fail);
-  list("hang", g.hang);
-  list("tls_off", g.tls_off);
-  w.end_object();
-}
-
-void write_predictions(json_writer& w, std::span<const sender_prediction> senders) {
-  w.begin_array();
-  for (const auto& p : senders) {
-    w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome)).member("outcome_required", to_string(p.outcome_required));
-    w.member("layer", to_string(p.layer));
-    w.member("reason", p.dialogue_reason ? to_string(*p.dialogue_reason) : to_string(p.ehlo_reason));
-    w.member("ehlo_reason", to_string(p.ehlo_reason)).member("assumed_handshake", p.assumed_handshake);
-    w.key("tls");
-    if (p.outcome == tls_outcome::tls && !p.tls_version.empty())
-      w.begin_object().member("version", p.tls_version).member("cipher", p.tls_cipher).end_object();
-    else
-      w.null();
-    w.end_object();
-  }
-  w.end_array();
 }
 
 namespace {

@@ -249,7 +249,7 @@ TEST_F(ScanCli, ProgressLineWhenAsked) {
 
 // One thread per core the process may use: under taskset to one core, one thread.
 TEST_F(ScanCli, ThreadsFollowTheCoresTheProcessMayUse) {
-  if (!fs::exists("/usr/bin/taskset")) GTEST_SKIP() << "taskset (util-linux) is not installed";
+  if (!fs::exists("/usr/bin/taskset")) GTEST_FAIL() << "taskset (util-linux) is not installed";
   served compliant("compliant", dir_);
   std::string list;
   for (int i = 0; i < 4; ++i) list += "[127.0.0.1]:" + std::to_string(compliant.port()) + "\n";

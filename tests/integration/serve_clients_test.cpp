@@ -61,7 +61,7 @@ class ServeClients : public ::testing::Test {
  protected:
   void SetUp() override {
     for (const char* p : {"/usr/bin/swaks", "/usr/sbin/posttls-finger", "/usr/bin/openssl"})
-      if (!fs::exists(p)) GTEST_SKIP() << p << " is not installed (scripts/install-deps installs it)";
+      if (!fs::exists(p)) GTEST_FAIL() << p << " is not installed (scripts/install-deps installs it)";
     dir_ = temp_dir();
   }
   void TearDown() override {
@@ -211,7 +211,7 @@ TEST_F(ServeClients, FaultsAtEachStep) {
 // Postfix smtp(8) delivering through a relayhost: the seed server gets the mail in
 // plaintext, the compliant one over TLS, and with TLS required Postfix defers.
 TEST_F(ServeClients, PostfixRelaysToTheSeedInPlaintextAndToTheCompliantOverTls) {
-  if (!fs::exists("/usr/sbin/postfix")) GTEST_SKIP() << "postfix is not installed";
+  if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
   constexpr int port = 48726;
   // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
   fs::path instance = fs::temp_directory_path() / ("mxtls-pf-" + std::to_string(getpid()));
@@ -313,7 +313,7 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
 
 // mxtls probe against a real Postfix smtpd with STARTTLS.
 TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
-  if (!fs::exists("/usr/sbin/postfix")) GTEST_SKIP() << "postfix is not installed";
+  if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
   constexpr int port = 48732;
   fs::path instance = fs::temp_directory_path() / ("mxtls-pfs-" + std::to_string(getpid()));
   std::string tool = (source_dir / "tests/integration/postfix-instance").string();
@@ -337,7 +337,7 @@ TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
 // test zone: MX in preference order, implicit MX, null MX, NXDOMAIN, a CNAME'd MX host, a
 // host without address, and a name whose server never answers.
 TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
-  if (!fs::exists("/usr/sbin/unbound")) GTEST_SKIP() << "unbound is not installed";
+  if (!fs::exists("/usr/sbin/unbound")) GTEST_FAIL() << "unbound is not installed (scripts/install-deps installs it)";
   constexpr int dns_port = 48755, smtp_port = 48756, silent_port = 48757;
   // A UDP socket that never answers: the "slow" zone's server.
   int silent = socket(AF_INET, SOCK_DGRAM, 0);

@@ -51,10 +51,11 @@ struct starttls_facts {
 };
 
 // check "injection": STARTTLS and NOOP in one segment; after the handshake a vulnerable
-// server answers the NOOP inside TLS (CVE-2011-0411 class).
+// server answers the NOOP inside TLS (CVE-2011-0411 class). QUIT is sent inside TLS: the
+// first answer is QUIT's (221) when the NOOP was discarded, the NOOP's when it was kept.
 enum class injection_status : std::uint8_t {
-  not_vulnerable,  // nothing came within waited_ms
-  vulnerable,      // an answer came inside TLS, unasked
+  not_vulnerable,  // the first answer inside TLS was QUIT's
+  vulnerable,      // the first answer inside TLS was the plaintext NOOP's
   not_applicable,  // STARTTLS not offered, or not answered with 220
   incomplete,      // the check could not finish (error says why)
 };
@@ -62,7 +63,7 @@ const char* to_string(injection_status s);
 
 struct injection_facts {
   injection_status status = injection_status::incomplete;
-  std::int64_t waited_ms = 0;   // how long it listened inside TLS for an unasked answer
+  std::int64_t waited_ms = 0;   // from the handshake to the first answer inside TLS
   std::size_t answered_octets = 0;
   std::string answer;           // the first line of the unasked answer
   session_error error;

@@ -41,6 +41,7 @@ enum class session_error_code : std::uint8_t {
   handshake_failed,  // detail: OpenSSL's reason
   handshake_timeout,
   interrupted,       // the probe was stopped (SIGINT) while waiting in this phase
+  unexpected_reply,  // a reply code the step does not allow (detail: the code)
 };
 const char* to_string(session_error_code c);
 

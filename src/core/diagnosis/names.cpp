@@ -69,6 +69,7 @@ const char* to_string(session_error_code c) {
     case session_error_code::handshake_failed: return "handshake-failed";
     case session_error_code::handshake_timeout: return "handshake-timeout";
     case session_error_code::interrupted: return "interrupted";
+    case session_error_code::unexpected_reply: return "unexpected-reply";
   }
   return "?";
 }
