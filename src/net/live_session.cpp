@@ -182,7 +182,8 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
     bool answered = co_await read_answer_after_ehlo(s, opt, f, reply, session_phase::starttls);
     f.starttls_offered = mentions_starttls_octets(f.ehlo);
     if (!answered) {
-      f.dialogue.starttls = starttls_answer::no_answer;
+      // Stopped while waiting: whether an answer would have come is not known.
+      f.dialogue.starttls = s.error().code == session_error_code::interrupted ? starttls_answer::unknown : starttls_answer::no_answer;
       finish();
       co_return f;
     }

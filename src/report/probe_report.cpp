@@ -160,7 +160,8 @@ std::string render_reason(const reason& r) {
       return fmt::format("RCPT answered {}: greylisting or another temporary refusal, not a TLS problem ({})", r.code, d);
     case reason_id::rcpt_refused: return fmt::format("RCPT refused with {} ({})", r.code, d);
     case reason_id::mail_refused: return fmt::format("MAIL FROM:<> answered {} ({})", r.code, d);
-    case reason_id::interrupted: return "interrupted before the probe ended: what was seen so far";
+    case reason_id::interrupted:
+      return d.empty() ? "interrupted before the probe ended" : "interrupted while waiting in phase " + d;
   }
   return to_string(r.id);
 }
@@ -181,7 +182,13 @@ std::string render_verdict(const probe_report& r) {
     v = host_verdict(h, d.hosts[d.verdict_host], f);
     if (f.hosts.size() > 1) v = fmt::format("{} ({}): {}", mx_name(r, h).empty() ? h.address : mx_name(r, h), h.address, v);
   }
-  if (f.interrupted) v = "interrupted: " + v;
+  if (f.interrupted) {
+    std::string phase;
+    for (const auto& x : d.reasons)
+      if (x.id == reason_id::interrupted && !x.detail.empty()) phase = x.detail;
+    v = phase.empty() ? "interrupted before the probe ended; nothing is concluded (what was seen so far follows)"
+                      : "interrupted while waiting in phase " + phase + "; nothing after it is concluded (what was seen so far follows)";
+  }
   return v;
 }
 

@@ -91,7 +91,9 @@ TEST_F(ScanCli, EveryLineOfAHostileListIsAccountedFor) {
   EXPECT_EQ(recs[2]["input"], "[127.0.0.1]:" + std::to_string(seed.port()));
   EXPECT_EQ(outcome(13), "injection") << recs[13]["verdict"];
   bool command_injection = false;  // probe JSON version 2: a reason of the host
-  for (const auto& reason : recs[13]["hosts"][0]["reasons"]) command_injection |= reason["id"] == "command-injection";
+  ASSERT_TRUE(recs[13]["hosts"].is_array() && !recs[13]["hosts"].empty()) << recs[13];
+  for (const auto& reason : recs[13]["hosts"][0]["reasons"])
+    if (reason.is_object() && reason.value("id", std::string()) == "command-injection") command_injection = true;
   EXPECT_TRUE(command_injection) << recs[13]["hosts"][0]["reasons"];
   EXPECT_TRUE(has(r.output, "line 5: ")) << r.output;
   EXPECT_TRUE(has(r.output, "line 12: 'not a target at all' is not a target")) << r.output;

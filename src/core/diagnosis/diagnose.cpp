@@ -109,7 +109,12 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   d.answered = true;
 
   // The EHLO reply.
-  if (err.phase == session_phase::ehlo || !d.lint) {
+  if (err.code == session_error_code::interrupted && err.phase != session_phase::quit) {
+    // Stopped before the session ended: nothing after this phase is concluded.
+    add(r, reason_id::interrupted, -1, to_string(err.phase));
+    d.outcome = err.phase == session_phase::ehlo || !d.lint ? probe_outcome::ehlo_fails : probe_outcome::starttls_fails;
+    return d;
+  } else if (err.phase == session_phase::ehlo || !d.lint) {
     add(r, reason_id::ehlo_incomplete, -1, to_string(err.code));
     d.outcome = probe_outcome::ehlo_fails;
   } else if (d.lint->ehlo.code != 250) {
@@ -181,7 +186,11 @@ diagnosis diagnose(const probe_facts& f) {
   for (const auto& l : f.lookups) {
     if (l.type == rr_type::mx) {
       if (l.status == lookup_status::nxdomain) add(domain, reason_id::domain_nxdomain, -1, l.name);
-      else if (l.status != lookup_status::ok) add(domain, reason_id::dns_lookup_failed, l.rcode, l.detail.empty() ? to_string(l.status) : l.detail);
+      else if (l.status != lookup_status::ok)
+        add(domain, reason_id::dns_lookup_failed, l.rcode,
+            !l.detail.empty()                    ? l.detail
+            : l.status == lookup_status::servfail ? "SERVFAIL"  // the rcode's name (RFC 1035 §4.1.1)
+                                                  : to_string(l.status));
     } else if (l.status != lookup_status::ok && l.status != lookup_status::nxdomain) {
       add(domain, reason_id::address_lookup_failed, l.rcode, l.name);
     }
@@ -206,7 +215,7 @@ diagnosis diagnose(const probe_facts& f) {
   } else {
     out.outcome = probe_outcome::dns_fails;
   }
-  if (f.interrupted) add(out.reasons, reason_id::interrupted);
+  if (f.interrupted && !has(out.reasons, reason_id::interrupted)) add(out.reasons, reason_id::interrupted);
   out.exit_code = exit_code_of(out.outcome, out.reasons, f.policy);
   return out;
 }
