@@ -293,8 +293,8 @@ command add_scan(CLI::App& parent) {
       "  mxtls scan partners.txt --out partners.jsonl --html partners.html\n"
       "  mxtls scan big.txt --concurrency 2000 --rate 500 --out big.jsonl --resume\n"
       "  mxtls scan big.txt --shard $((JOB_COMPLETION_INDEX + 1))/8 --out part.jsonl\n\n"
-      "Exit codes: 0 every destination has TLS for every sender; 1 some destination does not\n"
-      "(or a line was invalid); 2 usage error or unreadable list; 130 stopped by SIGINT or\n"
+      "Exit codes: 0 every record's exit_code is 0 (as mxtls probe's for that destination); 1 some\n"
+      "record's is not (or a line was invalid); 2 usage error or unreadable list; 130 stopped by SIGINT or\n"
       "SIGTERM (every finished record is written; run again with --resume). See docs/mxtls-scan.md.");
   return {app, [args] { return run_scan_cmd(*args); }};
 }

@@ -68,6 +68,7 @@ struct scan_progress {
   std::size_t total = 0, started = 0, done = 0, active = 0, peak_active = 0, errors = 0;
   std::map<probe_outcome, std::size_t> outcomes;
   std::size_t command_injection = 0;
+  std::size_t failing = 0;  // probes whose exit code (the probe's exit policy) is not 0
 };
 
 // The lines to probe, shared by the scanners of one or more threads (each thread has its

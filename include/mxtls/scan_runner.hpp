@@ -43,6 +43,7 @@ struct scan_summary {
   std::size_t not_probed = 0; // left when stopped
   std::map<probe_outcome, std::size_t> outcomes;
   std::size_t command_injection = 0;
+  std::size_t failing = 0;   // probed destinations whose record has a non-zero exit_code
   std::size_t peak_active = 0;
   unsigned threads = 0;
   double seconds = 0;
@@ -53,7 +54,7 @@ struct scan_summary {
 
 // Exit codes of the scan (docs/exit-codes.md).
 inline constexpr int scan_exit_ok = 0;           // every destination fine for every sender
-inline constexpr int scan_exit_findings = 1;     // some destination is not, or a line is invalid
+inline constexpr int scan_exit_findings = 1;     // some record has a non-zero exit_code, or a line is invalid
 inline constexpr int scan_exit_usage = 2;        // usage, or records/report not readable or writable
 inline constexpr int scan_exit_interrupted = 130;
 // The scan's exit policy: `output_failed` when a record or the report could not be written.

@@ -148,6 +148,7 @@ void scan_feed::finished(const scan_line& line, const probe_report& report, cons
   ++progress_.done;
   if (error.empty()) {
     ++progress_.outcomes[report.diagnosis.outcome];
+    if (report.diagnosis.exit_code != 0) ++progress_.failing;
     for (const auto& h : report.diagnosis.hosts)
       if (std::any_of(h.reasons.begin(), h.reasons.end(), [](const reason& r) { return r.id == reason_id::command_injection; })) {
         ++progress_.command_injection;

@@ -92,9 +92,9 @@ struct scan_runner::engine {
 int scan_exit_code(const scan_summary& s, bool output_failed) {
   if (output_failed) return scan_exit_usage;
   if (s.stop_requested) return scan_exit_interrupted;
-  bool all_ok = s.invalid == 0 && s.errors == 0 && s.command_injection == 0;
-  for (const auto& [o, n] : s.outcomes)
-    if (o != probe_outcome::ok && n > 0) all_ok = false;
+  // One exit policy: a destination counts against the scan exactly when its record's
+  // exit_code (the probe's) is not 0, so scan, record and probe agree.
+  bool all_ok = s.invalid == 0 && s.errors == 0 && s.failing == 0;
   return all_ok ? scan_exit_ok : scan_exit_findings;
 }
 
@@ -267,6 +267,7 @@ scan_summary scan_runner::run() {
       .not_probed = p.total - p.done,
       .outcomes = p.outcomes,
       .command_injection = p.command_injection,
+      .failing = p.failing,
       .peak_active = p.peak_active,
       .threads = threads_,
       .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),

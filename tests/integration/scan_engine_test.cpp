@@ -383,6 +383,12 @@ TEST(ScanRunner, RunsEveryLineAndTheExitPolicyCountsThem) {
   EXPECT_EQ(scan_exit_code(fine, false), scan_exit_ok);
   fine.invalid = 1;
   EXPECT_EQ(scan_exit_code(fine, false), scan_exit_findings);
+  // A certificate problem under a policy that does not verify: the record's exit_code is 0,
+  // and so is the scan's (one exit policy).
+  scan_summary cert{.probed = 1, .outcomes = {{probe_outcome::certificate, 1}}};
+  EXPECT_EQ(scan_exit_code(cert, false), scan_exit_ok);
+  cert.failing = 1;  // the same under a -verify policy: the record says 1
+  EXPECT_EQ(scan_exit_code(cert, false), scan_exit_findings);
 }
 
 }  // namespace
