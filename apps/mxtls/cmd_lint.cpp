@@ -102,10 +102,15 @@ command add_lint(CLI::App& parent) {
       "Check an EHLO reply, or a whole SMTP conversation as people paste it, against RFC 5321 /\n"
       "RFC 1869. Every deviation is reported with its input line and column, the RFC section,\n"
       "and the fix for the server's administrator.\n\n"
-      "Pasted input may mix server and client lines, with or without S:/C:, <-/->, <<</>>>\n"
-      "prefixes, indentation, trailing spaces and annotations such as '<--- greeting'.\n"
-      "The reply that follows the first EHLO command is linted; without an EHLO command, the\n"
-      "first reply (after a 220 banner) is.");
+      "Pasted input is read as the tool that printed it wrote it: swaks, posttls-finger,\n"
+      "openssl s_client, curl -v, msmtp --debug, Postfix and Exim logs, Exchange protocol logs,\n"
+      "Outlook and Thunderbird logs, telnet, tshark, Cisco ESA telnet, mail quoted with '> ';\n"
+      "per-line prefixes (syslog headers, timestamps, line numbers, CSV columns) are stripped,\n"
+      "and pasting damage (UTF-16, no-break spaces, zero-width characters, CR-only lines) is\n"
+      "repaired and noted, never blamed on the server. The first EHLO reply before TLS is\n"
+      "linted (the output says which and why); the answer to STARTTLS and the handshake shape\n"
+      "what each sender does. A paste without the plaintext reply (openssl s_client) says so.\n"
+      "--raw judges the exact octets the server sent. docs/mxtls-lint.md.");
   app->add_option("FILE", args->file, "File to read; '-' or nothing reads standard input")->capture_default_str();
   app->add_option("--format", args->format, "Output: text for people, json for scripts (docs/lint-json.md)")
       ->check(CLI::IsMember({"text", "json"}))

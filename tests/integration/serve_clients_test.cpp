@@ -312,6 +312,31 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
 }
 
 // mxtls probe against a real Postfix smtpd with STARTTLS.
+// SIGINT while the probe waits for an answer to STARTTLS that never comes: it prints what it
+// saw so far, says which phase it waited in, and exits 130 (well before the 30 s timeout).
+TEST_F(ServeClients, ProbeInterruptedPrintsWhatItSawAndExits130) {
+  served s("starttls-silent", dir_);
+  ASSERT_GT(s.port(), 0);
+  fs::path out = dir_ / "probe.out";
+  int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = mxtls::test::spawn({MXTLS_BINARY, "probe", "[127.0.0.1]:" + std::to_string(s.port()), "--format", "json", "--skip", "injection"},
+                    "", fd, fd);
+  close(fd);
+  // The server's log shows the STARTTLS it received (and will never answer): the probe now waits.
+  for (int i = 0; i < 1000 && !has(s.log(), "C: STARTTLS"); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(has(s.log(), "C: STARTTLS")) << s.log();
+  kill(pid, SIGINT);
+  auto w = mxtls::test::wait_for(pid, 10s);
+  ASSERT_FALSE(w.timed_out);
+  EXPECT_EQ(w.exit_code, 130);
+  std::string text = slurp(out);
+  EXPECT_TRUE(has(text, "\"interrupted\": true")) << text;
+  EXPECT_TRUE(has(text, "\"id\": \"interrupted\"")) << text;
+  EXPECT_TRUE(has(text, "\"detail\": \"starttls\"")) << text;
+  EXPECT_TRUE(has(text, "\"text\": \"STARTTLS\"")) << "the transcript so far: " << text;
+  EXPECT_TRUE(has(text, "interrupted while waiting in phase starttls")) << text;
+}
+
 TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
   if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
   constexpr int port = 48732;
