@@ -70,6 +70,8 @@ struct reason {
   bool operator==(const reason&) const = default;
 };
 
+bool has_reason(std::span<const reason> reasons, reason_id id);
+
 // Which layer decided a sender's outcome.
 enum class decided_at : std::uint8_t { smtp, tls };
 const char* to_string(decided_at l);
@@ -148,9 +150,9 @@ esa_decision esa_decides(const address_result& a, const address_diagnosis& d, tl
 
 // The exit policy (docs/exit-codes.md): 0 TLS works for every sender and nothing needs
 // fixing under the chosen policy; 1 senders lose TLS, STARTTLS or TLS fails, injection, or
-// a certificate failure under a verify policy; 3 nothing reachable (DNS, connection,
-// greeting).
-int exit_code_of(probe_outcome outcome, std::span<const reason> reasons, tls_policy policy);
+// a certificate failure under a verify policy (the reason certificate-fails-policy, given by
+// the diagnosis for that policy); 3 nothing reachable (DNS, connection, greeting).
+int exit_code_of(probe_outcome outcome, std::span<const reason> reasons);
 
 // What lint's paste showed, diagnosed with the same rule as a probe.
 struct lint_diagnosis {

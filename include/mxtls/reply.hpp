@@ -68,4 +68,8 @@ struct reply {
   int code() const { return lines.empty() ? -1 : lines.front().code; }
 };
 
+// The code of a reply's first line ("ddd" at its start), or -1: for replies read whole
+// (a live session's octets), where the push parser's per-line code is not at hand.
+int reply_code(std::string_view raw);
+
 }  // namespace mxtls

@@ -257,4 +257,11 @@ std::vector<reply> parse_replies(std::string_view bytes, parser_limits limits) {
   return out;
 }
 
+int reply_code(std::string_view raw) {
+  if (raw.size() < 3) return -1;
+  for (int i = 0; i < 3; ++i)
+    if (raw[i] < '0' || raw[i] > '9') return -1;
+  return (raw[0] - '0') * 100 + (raw[1] - '0') * 10 + (raw[2] - '0');
+}
+
 }  // namespace mxtls

@@ -14,6 +14,7 @@
 #include <asio/ssl/context.hpp>
 #include <asio/this_coro.hpp>
 
+#include "mxtls/ehlo_reply.hpp"
 #include "net/smtp_session.hpp"
 
 namespace mxtls {
@@ -72,15 +73,6 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
 }
 
 namespace {
-
-bool mentions_starttls_octets(const std::string& raw) {
-  for (std::size_t i = 0; i + 8 <= raw.size(); ++i) {
-    bool eq = true;
-    for (std::size_t j = 0; j < 8 && eq; ++j) eq = std::toupper(static_cast<unsigned char>(raw[i + j])) == "STARTTLS"[j];
-    if (eq) return true;
-  }
-  return false;
-}
 
 // The answer to the command sent right after the EHLO reply (STARTTLS or QUIT). A server
 // that sent lines after its reply's final line has them arrive before this answer: a 250
@@ -166,7 +158,7 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
     s.note_received(rest, true);
     f.ehlo += rest;
   }
-  f.starttls_offered = mentions_starttls_octets(f.ehlo);
+  f.starttls_offered = mentions_starttls(f.ehlo);
 
   bool send_starttls = opt.decide_starttls ? opt.decide_starttls(f.ehlo) : f.starttls_offered && opt.try_starttls;
   if (!send_starttls && f.starttls_offered)
@@ -180,7 +172,7 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
       co_return f;
     }
     bool answered = co_await read_answer_after_ehlo(s, opt, f, reply, session_phase::starttls);
-    f.starttls_offered = mentions_starttls_octets(f.ehlo);
+    f.starttls_offered = mentions_starttls(f.ehlo);
     if (!answered) {
       // Stopped while waiting: whether an answer would have come is not known.
       f.dialogue.starttls = s.error().code == session_error_code::interrupted ? starttls_answer::unknown : starttls_answer::no_answer;
@@ -238,7 +230,7 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
     if (!f.starttls_sent && f.ehlo_waited != ehlo_wait::buffered_lines) {
       // Lines after the EHLO reply's final line may come before the answer to QUIT.
       co_await read_answer_after_ehlo(s, opt, f, bye, session_phase::quit);
-      f.starttls_offered = mentions_starttls_octets(f.ehlo);
+      f.starttls_offered = mentions_starttls(f.ehlo);
     } else {
       co_await s.read_reply(bye, session_phase::quit);
     }
@@ -264,7 +256,7 @@ awaitable<injection_facts> run_injection_check(tcp::endpoint server, session_opt
     co_return r;
   }
   ehlo += s.take_buffered(opt.max_reply_octets);
-  if (!mentions_starttls_octets(ehlo)) {
+  if (!mentions_starttls(ehlo)) {
     r.status = injection_status::not_applicable;
     co_return r;
   }

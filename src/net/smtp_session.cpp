@@ -29,13 +29,6 @@ void session_stop::request() {
   for (auto* t : waits_) t->cancel();
 }
 
-int reply_code(std::string_view raw) {
-  if (raw.size() < 3) return -1;
-  for (int i = 0; i < 3; ++i)
-    if (raw[i] < '0' || raw[i] > '9') return -1;
-  return (raw[0] - '0') * 100 + (raw[1] - '0') * 10 + (raw[2] - '0');
-}
-
 namespace {
 
 // A wait's timer, enrolled with the probe's stop signal while it runs.

@@ -15,6 +15,7 @@
 
 #include "mxtls/live_session.hpp"
 #include "mxtls/model/session.hpp"
+#include "mxtls/reply.hpp"  // reply_code
 #include "net/tls_socket.hpp"
 
 namespace mxtls {
@@ -71,6 +72,5 @@ class smtp_session {
   session_error error_;
 };
 
-int reply_code(std::string_view raw);  // the first line's code, or -1
 
 }  // namespace mxtls

@@ -29,10 +29,6 @@ const std::string& mx_name(const probe_report& r, const address_result& h) {
   return h.mx_host < r.facts.mx_hosts.size() ? r.facts.mx_hosts[h.mx_host].name : none;
 }
 
-bool has(const std::vector<reason>& v, reason_id id) {
-  return std::any_of(v.begin(), v.end(), [id](const reason& x) { return x.id == id; });
-}
-
 // "Cisco ESA, Postfix and Go will send in plaintext; Exim will fail; …"
 std::string senders_sentence(const address_diagnosis& d) {
   std::vector<std::string> parts;
@@ -72,12 +68,12 @@ std::string host_verdict(const address_result& h, const address_diagnosis& d, co
       break;
     }
     case probe_outcome::senders_lose_tls: {
-      if (has(d.reasons, reason_id::starttls_not_sent)) {
+      if (has_reason(d.reasons, reason_id::starttls_not_sent)) {
         v = fmt::format("{} would not send STARTTLS to this server", f.as_client.empty() ? "the probe" : f.as_client);
         break;
       }
-      std::string why = has(d.reasons, reason_id::starttls_on_greeting)        ? "it is listed before the greeting"
-                        : has(d.reasons, reason_id::starttls_after_final_line) ? "the reply's final line comes too early"
+      std::string why = has_reason(d.reasons, reason_id::starttls_on_greeting)        ? "it is listed before the greeting"
+                        : has_reason(d.reasons, reason_id::starttls_after_final_line) ? "the reply's final line comes too early"
                                                                                : "the EHLO reply breaks RFC 5321";
       v = s && s->tls.established ? fmt::format("STARTTLS works ({}), but {}: {}", tls_words(*s), why, lose)
                                   : fmt::format("STARTTLS is offered, but {}: {}", why, lose);

@@ -8,11 +8,6 @@ namespace mxtls {
 
 namespace {
 
-int code_of(const std::string& raw) {
-  if (raw.size() < 3 || raw[0] < '0' || raw[0] > '9' || raw[1] < '0' || raw[1] > '9' || raw[2] < '0' || raw[2] > '9') return -1;
-  return (raw[0] - '0') * 100 + (raw[1] - '0') * 10 + (raw[2] - '0');
-}
-
 bool has_finding(const lint_result& r, finding_id id) {
   return std::any_of(r.ehlo.findings.begin(), r.ehlo.findings.end(), [id](const finding& f) { return f.id == id; });
 }
@@ -35,10 +30,6 @@ void add(std::vector<reason>& v, reason_id id, int code = -1, std::string detail
   v.push_back({id, code, std::move(detail)});
 }
 
-bool has(std::span<const reason> v, reason_id id) {
-  return std::any_of(v.begin(), v.end(), [id](const reason& r) { return r.id == id; });
-}
-
 // Reasons of the session that reached TLS (or tried to).
 void tls_reasons(const starttls_facts& s, const address_result& a, tls_policy policy, std::vector<reason>& out) {
   const tls_facts& t = s.tls;
@@ -52,6 +43,10 @@ void tls_reasons(const starttls_facts& s, const address_result& a, tls_policy po
 }
 
 }  // namespace
+
+bool has_reason(std::span<const reason> reasons, reason_id id) {
+  return std::any_of(reasons.begin(), reasons.end(), [id](const reason& r) { return r.id == id; });
+}
 
 esa_decision esa_decides(const address_result& a, const address_diagnosis& d, tls_policy policy) {
   esa_decision e;
@@ -98,7 +93,7 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
     d.outcome = probe_outcome::unreachable;
     return d;
   }
-  int banner = code_of(s->banner);
+  int banner = reply_code(s->banner);
   if (err.phase == session_phase::banner) {
     if (banner == 421) add(r, reason_id::greeting_refused, banner, s->banner.substr(0, s->banner.find_first_of("\r\n")));
     else if (s->banner.empty()) add(r, reason_id::no_banner, -1, to_string(err.code));
@@ -162,18 +157,17 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   }
 
   if (d.outcome == probe_outcome::ok) {
-    if (has(r, reason_id::response_injection) || has(r, reason_id::command_injection)) d.outcome = probe_outcome::injection;
+    if (has_reason(r, reason_id::response_injection) || has_reason(r, reason_id::command_injection)) d.outcome = probe_outcome::injection;
     else if (s->tls.established && certificate_bad(s->tls)) d.outcome = probe_outcome::certificate;
   }
   d.esa = esa_decides(a, d, policy);
   return d;
 }
 
-int exit_code_of(probe_outcome outcome, std::span<const reason> reasons, tls_policy policy) {
-  (void)policy;
+int exit_code_of(probe_outcome outcome, std::span<const reason> reasons) {
   switch (outcome) {
     case probe_outcome::ok: return 0;
-    case probe_outcome::certificate: return has(reasons, reason_id::certificate_fails_policy) ? 1 : 0;
+    case probe_outcome::certificate: return has_reason(reasons, reason_id::certificate_fails_policy) ? 1 : 0;
     case probe_outcome::unreachable:
     case probe_outcome::dns_fails: return 3;
     default: return 1;
@@ -198,7 +192,7 @@ diagnosis diagnose(const probe_facts& f) {
   if (f.mx.size() == 1 && f.mx.front().host == ".") add(domain, reason_id::null_mx);
   if (std::any_of(f.mx_hosts.begin(), f.mx_hosts.end(), [](const mx_host_facts& h) { return h.implicit; }))
     add(domain, reason_id::implicit_mx, -1, f.host);
-  bool dns_stop = has(domain, reason_id::domain_nxdomain) || has(domain, reason_id::dns_lookup_failed) || has(domain, reason_id::null_mx);
+  bool dns_stop = has_reason(domain, reason_id::domain_nxdomain) || has_reason(domain, reason_id::dns_lookup_failed) || has_reason(domain, reason_id::null_mx);
   if (!dns_stop && f.hosts.empty() && !f.literal && !f.interrupted) add(domain, reason_id::no_address, -1, f.host);
 
   for (const auto& a : f.hosts) out.hosts.push_back(diagnose_address(a, f.policy));
@@ -215,8 +209,8 @@ diagnosis diagnose(const probe_facts& f) {
   } else {
     out.outcome = probe_outcome::dns_fails;
   }
-  if (f.interrupted && !has(out.reasons, reason_id::interrupted)) add(out.reasons, reason_id::interrupted);
-  out.exit_code = exit_code_of(out.outcome, out.reasons, f.policy);
+  if (f.interrupted && !has_reason(out.reasons, reason_id::interrupted)) add(out.reasons, reason_id::interrupted);
+  out.exit_code = exit_code_of(out.outcome, out.reasons);
   return out;
 }
 
