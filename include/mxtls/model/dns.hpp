@@ -8,12 +8,13 @@
 
 namespace mxtls {
 
-// RFC 4035 §4.3 security status of an answer. `indeterminate` until the resolver
-// validates (no trust anchor configured).
+// RFC 4035 §4.3 security status of an answer: `secure` (a chain of signatures from a
+// trust anchor), `insecure` (proved unsigned), `bogus` (validation failed), and
+// `indeterminate` when the resolver did not validate (no trust anchor, or validation off).
 enum class dnssec_status : std::uint8_t { indeterminate, secure, insecure, bogus };
 const char* to_string(dnssec_status s);
 
-enum class rr_type : std::uint16_t { a = 1, mx = 15, aaaa = 28 };
+enum class rr_type : std::uint16_t { a = 1, mx = 15, txt = 16, aaaa = 28, dnskey = 48, tlsa = 52 };
 const char* to_string(rr_type t);
 
 enum class lookup_status : std::uint8_t {
@@ -33,7 +34,17 @@ struct dns_lookup {
   int rcode = 0;
   std::string detail;  // the resolver's own message for `error`
   dnssec_status dnssec = dnssec_status::indeterminate;
+  std::string why_bogus;    // the validator's reason when `dnssec` is bogus (libunbound's why_bogus)
   std::size_t records = 0;  // how many records it answered
+  std::string canonical_name;  // where a CNAME chain ended (empty: no CNAME)
+};
+
+// RFC 6698 §2.1: a TLSA record's fields.
+struct tlsa_record {
+  std::uint8_t usage = 0;     // 0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE
+  std::uint8_t selector = 0;  // 0 full certificate, 1 SubjectPublicKeyInfo
+  std::uint8_t mtype = 0;     // 0 exact, 1 SHA2-256, 2 SHA2-512
+  std::vector<std::uint8_t> data;
 };
 
 struct mx_record {

@@ -22,6 +22,9 @@ const char* to_string(rr_type t) {
     case rr_type::a: return "A";
     case rr_type::mx: return "MX";
     case rr_type::aaaa: return "AAAA";
+    case rr_type::txt: return "TXT";
+    case rr_type::dnskey: return "DNSKEY";
+    case rr_type::tlsa: return "TLSA";
   }
   return "?";
 }
