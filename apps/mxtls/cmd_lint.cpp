@@ -84,9 +84,7 @@ int run_lint(const lint_args& a) {
     std::string s = render_lint_json(r, name, a.raw);
     std::fprintf(stdout, "%s\n", s.c_str());
   } else {
-    // NO_COLOR (no-color.org): any value, even empty, turns colour off under auto.
-    bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
-    std::string s = render_lint_text(r, {color, name});
+    std::string s = render_lint_text(r, {color_wanted(a.color, STDOUT_FILENO), name});
     std::fwrite(s.data(), 1, s.size(), stdout);
   }
   std::fflush(stdout);
@@ -119,10 +117,7 @@ command add_lint(CLI::App& parent) {
   app->add_flag("--raw", args->raw,
                 "The input is the exact octets the server sent (line endings and trailing white "
                 "space are judged); optionally starting with the 220 banner");
-  app->add_option("--color", args->color,
-                  "Colour in text output: auto (when stdout is a terminal and NO_COLOR is not set), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
+  add_color_option(app, args->color, "text output");
   app->add_flag("-q,--quiet", args->quiet, "Print nothing: the exit code tells whether there are error findings");
   app->add_option("--max-input", args->max_input, "Octets of input read at most; the rest is reported, not read")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))

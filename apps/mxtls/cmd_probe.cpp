@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "mxtls/probe.hpp"
 #include "mxtls/probe_report.hpp"
+#include "mxtls/target_text.hpp"
 
 namespace mxtls::cli {
 
@@ -148,17 +149,21 @@ struct probe_args {
   std::string target;
   probe_flags flags;
   std::string format = "text";
+  bool json = false;  // --json: the same as --format json
   std::string log;
+  std::string color = "auto";
+  bool quiet = false;  // -q: nothing on standard output, the exit code only
 };
 
 int run_probe_cmd(const probe_args& args) {
   const probe_flags& a = args.flags;
   probe_options opt;
   if (!make_probe_options(a, opt, "probe")) return exit_usage;
-  bool text = args.log.empty() && args.format == "text";
+  bool json = args.json || args.format == "json";
+  bool text = args.log.empty() && !json;
   // On a terminal the transcript is printed as it happens (like swaks and posttls-finger);
   // the report after it leaves it out.
-  bool live = text && isatty(STDOUT_FILENO);
+  bool live = text && !args.quiet && isatty(STDOUT_FILENO);
   if (live)
     opt.session.on_event = [](const session_event& e) {
       std::string line = render_event(e);
@@ -167,7 +172,15 @@ int run_probe_cmd(const probe_args& args) {
     };
   probe_report r;
   try {
-    probe_target target = parse_probe_target(args.target, a.port);
+    // The one reader of destinations as people write them (the scan list's): IDN to
+    // A-labels, smtp://host[:port], and no DNS for what only looks like an address.
+    normalised_target n = normalise_target(args.target);
+    if (!n.error.empty()) {
+      std::fprintf(stderr, "mxtls probe: %s\nrun 'mxtls probe --help' for the forms a target takes\n", n.error.c_str());
+      return exit_usage;
+    }
+    if (n.idn && !args.quiet) std::fprintf(stderr, "mxtls probe: probing %s (the A-label form of %s)\n", n.text.c_str(), escape_text(args.target).c_str());
+    probe_target target = parse_probe_target(n.text, a.port);
     r = run_probe(target, opt, true);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
@@ -176,12 +189,13 @@ int run_probe_cmd(const probe_args& args) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());
     return 3;
   }
-  bool color = isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
-  std::string out = args.log == "esa"        ? render_esa_log(r)
-                    : args.format == "json" ? render_probe_json(r) + "\n"
-                                         : render_probe_text(r, {.color = color, .transcript = !live});
-  if (live) out = "\n" + out;
-  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!args.quiet) {
+    std::string out = args.log == "esa" ? render_esa_log(r)
+                      : json            ? render_probe_json(r) + "\n"
+                               : render_probe_text(r, {.color = color_wanted(args.color, STDOUT_FILENO), .transcript = !live});
+    if (live) out = "\n" + out;
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
   if (r.facts.interrupted) {
     // Where it waited: the phase of the last session that was cut short.
     for (const auto& h : r.facts.hosts)
@@ -210,6 +224,9 @@ command add_probe(CLI::App& parent) {
   app->add_option("--format", args->format, "text or json (docs/probe-json.md)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  app->add_flag("--json", args->json, "The same as --format json");
+  add_color_option(app, args->color, "text output");
+  app->add_flag("-q,--quiet", args->quiet, "Print nothing on standard output: the exit code tells the outcome");
   app->add_option("--log", args->log, "esa: print Cisco-ESA-style mail_logs lines instead")->check(CLI::IsMember({"esa"}));
   app->footer(
       "Examples:\n"

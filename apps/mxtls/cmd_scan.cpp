@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "mxtls/probe_report.hpp"
 #include "mxtls/scan.hpp"
 #include "mxtls/scan_html.hpp"
 #include "mxtls/scan_records.hpp"
@@ -36,8 +37,10 @@ struct scan_args {
   std::size_t per_host_limit = 8;
   unsigned threads = 0;
   std::string out, html, shard;
-  bool resume = false, unique = false;
+  bool resume = false, unique = false, force = false;
   std::string progress = "auto";
+  std::string color = "auto";
+  bool quiet = false;  // -q: no progress line, no summary, no notes on skipped lines; errors still shown
 };
 
 // Writes all of `s`, in one write() where the system allows: a reader of a growing file
@@ -61,15 +64,18 @@ std::string duration_text(double secs) {
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60) : fmt::format("{}:{:02}", s / 60, s % 60);
 }
 
-std::string outcome_counts(const std::map<probe_outcome, std::size_t>& outcomes, std::size_t invalid, std::size_t errors) {
+std::string outcome_counts(const std::map<probe_outcome, std::size_t>& outcomes, std::size_t invalid, std::size_t errors,
+                           bool color = false) {
   std::string s;
-  auto add = [&](std::string_view word, std::size_t n) { s += fmt::format("{}{} {}", s.empty() ? "" : ", ", word, n); };
+  auto add = [&](std::string_view word, std::size_t n, std::string_view sgr) {
+    s += fmt::format("{}{}{} {}{}", s.empty() ? "" : ", ", color ? sgr : "", word, n, color ? "\033[0m" : "");
+  };
   for (auto o : all_probe_outcomes) {
     auto it = outcomes.find(o);
-    if (it != outcomes.end()) add(record_outcome_text(record_kind::probed, o), it->second);
+    if (it != outcomes.end()) add(record_outcome_text(record_kind::probed, o), it->second, outcome_color(o));
   }
-  if (invalid) add(record_outcome_text(record_kind::invalid, {}), invalid);
-  if (errors) add(record_outcome_text(record_kind::error, {}), errors);
+  if (invalid) add(record_outcome_text(record_kind::invalid, {}), invalid, "\033[1;31m");
+  if (errors) add(record_outcome_text(record_kind::error, {}), errors, "\033[1;31m");
   return s;
 }
 
@@ -94,18 +100,18 @@ bool write_html(const scan_args& a) {
     std::fprintf(stderr, "mxtls scan: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
     return false;
   }
-  std::fprintf(stderr, "mxtls scan: report written to %s\n", a.html.c_str());
+  if (!a.quiet) std::fprintf(stderr, "mxtls scan: report written to %s\n", a.html.c_str());
   return true;
 }
 
-void print_summary(const scan_summary& s) {
+void print_summary(const scan_summary& s, bool color) {
   std::fprintf(stderr, "mxtls scan: %zu lines: %zu probed, %zu invalid, %zu blank or comments", s.lines, s.probed, s.invalid,
                s.blank_or_comment);
   if (s.repeats) std::fprintf(stderr, ", %zu repeats dropped (--unique)", s.repeats);
   if (s.other_shards) std::fprintf(stderr, ", %zu for other shards", s.other_shards);
   if (s.already) std::fprintf(stderr, ", %zu done in the earlier run (--resume)", s.already);
   if (s.not_probed) std::fprintf(stderr, ", %zu not probed (stopped)", s.not_probed);
-  std::string counts = outcome_counts(s.outcomes, s.invalid, s.errors);
+  std::string counts = outcome_counts(s.outcomes, s.invalid, s.errors, color);
   std::fprintf(stderr, "\nmxtls scan: outcomes: %s\n", counts.empty() ? "none (nothing probed)" : counts.c_str());
   if (s.command_injection) std::fprintf(stderr, "mxtls scan: %zu open to STARTTLS command injection\n", s.command_injection);
   std::fprintf(stderr, "mxtls scan: %.1f s, %.1f probes/s, at most %zu at once, %u thread%s, peak memory %ld KiB\n", s.seconds,
@@ -140,6 +146,21 @@ int run_scan_cmd(scan_args& a) {
     std::fprintf(stderr, "mxtls scan: --resume needs --out FILE (the records of the earlier run)\n");
     return exit_usage;
   }
+  if (a.resume && a.force) {
+    std::fprintf(stderr, "mxtls scan: --resume appends to --out and --force overwrites it: give one of them\n");
+    return exit_usage;
+  }
+  if (!a.out.empty() && !a.resume && !a.force) {
+    // An earlier scan's records are not overwritten by a forgotten --resume.
+    struct stat st{};
+    if (stat(a.out.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      std::fprintf(stderr,
+                   "mxtls scan: --out '%s' already holds %lld octets (an earlier scan?)\n"
+                   "add --resume to probe only the lines it has no record for, or --force to overwrite it\n",
+                   a.out.c_str(), static_cast<long long>(st.st_size));
+      return exit_usage;
+    }
+  }
   scan_list_options lo;
   lo.unique = a.unique;
   lo.default_port = a.flags.port;
@@ -157,7 +178,7 @@ int run_scan_cmd(scan_args& a) {
   ro.per_host_limit = a.per_host_limit;
   ro.threads = a.threads;
   ro.stop_on_signals = true;
-  bool tty = a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO));
+  bool tty = !a.quiet && (a.progress == "always" || (a.progress == "auto" && isatty(STDERR_FILENO)));
   if (tty) ro.progress_interval = std::chrono::milliseconds(250);
 
   // The list.
@@ -206,7 +227,7 @@ int run_scan_cmd(scan_args& a) {
   std::mutex write_mutex;  // records are rendered on the scanners' threads at once, written one at a time
   scan_runner* runner_ptr = nullptr;
   auto sink = [&](const scan_result& r) {
-    if (r.kind == record_kind::invalid)
+    if (r.kind == record_kind::invalid && !a.quiet)
       std::fprintf(stderr, "mxtls scan: line %zu: %.*s; skipped\n", r.line->line, static_cast<int>(r.error.size()),
                    r.error.data());
     std::string rec = scan_record(r);
@@ -229,11 +250,11 @@ int run_scan_cmd(scan_args& a) {
   }
   runner_ptr = &*runner;
   if (write_failed) runner->request_stop();
-  if (runner->concurrency() < asked)
+  if (runner->concurrency() < asked && !a.quiet)
     std::fprintf(stderr, "mxtls scan: --concurrency %zu needs more open files than allowed (%zu); using %zu\n", asked,
                  runner->open_file_limit(), runner->concurrency());
   runner->on_signal([&](int sig, bool abandoning, std::size_t open) {
-    if (abandoning) return;  // every finished record is already written
+    if (abandoning || a.quiet) return;  // every finished record is already written
     std::fprintf(stderr, "%smxtls scan: %s: no new probes; waiting for %zu open ones (again to abandon them)\n",
                  tty ? "\r\033[K" : "", sig == SIGINT ? "SIGINT" : "SIGTERM", open);
   });
@@ -248,7 +269,7 @@ int run_scan_cmd(scan_args& a) {
   scan_summary summary = runner->run();
   summary.already = already;
   if (tty) std::fprintf(stderr, "\r\033[K");
-  print_summary(summary);
+  if (!a.quiet) print_summary(summary, color_wanted(a.color, STDERR_FILENO));
 
   bool output_failed = write_failed;
   if (!a.html.empty() && !write_html(a)) output_failed = true;
@@ -283,10 +304,14 @@ command add_scan(CLI::App& parent) {
                 "Skip the lines --out already holds records for (same line number and text); append the rest");
   app->add_option("--shard", args->shard,
                   "K/N: probe only the K-th of N parts of the list (K from 1), e.g. one part per machine");
+  app->add_flag("--force", args->force, "Overwrite --out when it already holds records (without it, or --resume, a non-empty --out is refused)");
   app->add_flag("--unique", args->unique, "Probe a destination once even when it is listed again");
   app->add_option("--progress", args->progress, "auto (a progress line when standard error is a terminal), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  add_color_option(app, args->color, "the summary on standard error");
+  app->add_flag("-q,--quiet", args->quiet,
+                "No progress line, no summary, no notes on skipped lines (errors still go to standard error); the records and the exit code tell the rest");
   add_probe_flags(app, args->flags);
   app->footer(
       "Examples:\n"

@@ -109,7 +109,7 @@ int run_serve(const serve_args& a) {
                    a.listen.c_str());
       return exit_usage;
     }
-    bool color = a.color == "always" || (a.color == "auto" && isatty(STDERR_FILENO) && !std::getenv("NO_COLOR"));
+    bool color = color_wanted(a.color, STDERR_FILENO);
     std::fprintf(stderr, "mxtls serve: %swarning:%s listening on %s, reachable from other machines (--allow-remote)\n",
                  color ? "\033[1;33m" : "", color ? "\033[0m" : "", a.listen.c_str());
   }
@@ -211,10 +211,7 @@ command add_serve(CLI::App& parent) {
       ->capture_default_str();
   app->add_flag("--json", args->json, "The same as --format json");
   app->add_flag("-q,--quiet", args->quiet, "Print nothing on standard output (errors and warnings still go to stderr)");
-  app->add_option("--color", args->color,
-                  "Colour in messages on stderr: auto (when it is a terminal and NO_COLOR is not set), always, never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
+  add_color_option(app, args->color, "messages on stderr");
   app->footer(
       "Examples:\n"
       "  mxtls serve --list\n"

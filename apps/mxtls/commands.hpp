@@ -6,6 +6,10 @@
 #include <optional>
 #include <string>
 
+#include <unistd.h>
+
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 
 #include "mxtls/probe.hpp"
@@ -17,6 +21,18 @@ namespace mxtls::cli {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_findings = 1;  // lint: error findings
 inline constexpr int exit_usage = 2;     // bad usage, unreadable or unusable input
+
+// --color auto|always|never, the same on every command that colours. Under auto, colour
+// when `fd` is a terminal and NO_COLOR (no-color.org) is not set: any value, even empty,
+// turns it off.
+inline bool color_wanted(const std::string& mode, int fd) {
+  return mode == "always" || (mode == "auto" && isatty(fd) && !std::getenv("NO_COLOR"));
+}
+inline CLI::Option* add_color_option(CLI::App* app, std::string& mode, const std::string& where) {
+  return app->add_option("--color", mode, "Colour in " + where + ": auto (when it is a terminal and NO_COLOR is not set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
 
 struct command {
   CLI::App* app = nullptr;

@@ -18,6 +18,11 @@ struct probe_text_options {
 };
 
 std::string render_probe_text(const probe_report& r, const probe_text_options& options);
+// The terminal colour (an SGR sequence) an outcome is shown in: green when TLS works for
+// every sender with a good certificate; yellow when it works but the certificate is the
+// problem, or nothing could be judged (no DNS answer, no server); red when senders lose
+// TLS or the server is open to injection.
+std::string_view outcome_color(probe_outcome outcome);
 // One line of the transcript as the live output prints it ("  12 ms  S  250-STARTTLS").
 std::string render_event(const session_event& e);
 // The verdict, one line: what the diagnosis says, in words.

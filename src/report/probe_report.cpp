@@ -203,9 +203,20 @@ std::string render_event(const session_event& e) {
   return {};
 }
 
+std::string_view outcome_color(probe_outcome o) {
+  switch (o) {
+    case probe_outcome::ok: return "\033[1;32m";
+    case probe_outcome::certificate:
+    case probe_outcome::unreachable:
+    case probe_outcome::dns_fails: return "\033[1;33m";
+    default: return "\033[1;31m";
+  }
+}
+
 std::string render_probe_text(const probe_report& r, const probe_text_options& o) {
   const probe_facts& f = r.facts;
-  std::string out = render_verdict(r) + "\n";
+  std::string out = o.color ? fmt::format("{}{}\033[0m\n", outcome_color(r.diagnosis.outcome), render_verdict(r))
+                            : render_verdict(r) + "\n";
   if (!f.lookups.empty()) {
     out += "\nDNS:\n";
     for (const auto& l : f.lookups) {

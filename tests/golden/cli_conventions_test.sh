@@ -120,6 +120,52 @@ serve_pid=$!
 sleep 0.5
 serve_stop
 [ -s /tmp/mxtls-serve-out.$$ ] && fail "serve -q printed: $(cat /tmp/mxtls-serve-out.$$)"
+
+# probe and scan: --json, -q, --color and NO_COLOR, a target that only looks like an address,
+# and scan --out that already holds records (--resume or --force, never silently lost).
+if serve_json --scenario seed --listen 127.0.0.1:0; then
+  address=$(grep -o '"address":"[^"]*"' /tmp/mxtls-serve-out.$$ | cut -d'"' -f4)
+  target="[${address%:*}]:${address##*:}"
+  expect "probe --json" 1 "$mxtls" probe "$target" --json
+  has "$out" '"schema": "mxtls-probe"' "probe --json"
+  expect "probe -q" 1 "$mxtls" probe "$target" -q
+  [ -z "$out" ] || fail "probe -q printed: $out"
+  expect "probe --color always" 1 "$mxtls" probe "$target" --color always --skip injection
+  grep -q $'^\033\[1;31mSTARTTLS works' <<<"$out" || fail "probe --color always: the verdict is not red: $out"
+  expect "probe --color never" 1 "$mxtls" probe "$target" --color never --skip injection
+  grep -q $'\033\[' <<<"$out" && fail "probe --color never: colour"
+  if command -v script >/dev/null; then
+    tty_out=$(script -qc "$mxtls probe $target --skip injection" /dev/null)
+    grep -q $'\033\[1;31m' <<<"$tty_out" || fail "probe on a terminal: no colour"
+    tty_out=$(NO_COLOR= script -qc "$mxtls probe $target --skip injection" /dev/null)
+    grep -q $'\033\[' <<<"$tty_out" && fail "probe with NO_COLOR on a terminal: colour"
+  fi
+  list=$(mktemp) records=$(mktemp)
+  echo "$target" >"$list"
+  rm -f "$records"
+  expect "scan --out new" 1 "$mxtls" scan "$list" --out "$records" --color always --skip injection
+  grep -q $'\033\[1;31msenders-lose-tls 1' <<<"$err" || fail "scan --color always: the outcome is not red: $err"
+  first=$(cat "$records")
+  expect "scan --out again" 2 "$mxtls" scan "$list" --out "$records"
+  has "$err" "^mxtls scan: --out '.*' already holds [0-9]+ octets" "scan --out again"
+  has "$err" "--resume .* --force" "scan --out again"
+  [ "$(cat "$records")" = "$first" ] || fail "a refused scan changed --out"
+  expect "scan --resume --force" 2 "$mxtls" scan "$list" --out "$records" --resume --force
+  expect "scan --force -q" 1 "$mxtls" scan "$list" --out "$records" --force -q --skip injection
+  [ -z "$out$err" ] || fail "scan -q printed: $out$err"
+  [ "$(wc -l <"$records")" = 1 ] || fail "scan --force did not overwrite: $(wc -l <"$records") records"
+  expect "scan --resume" 0 "$mxtls" scan "$list" --out "$records" --resume -q
+  [ "$(wc -l <"$records")" = 1 ] || fail "scan --resume probed again"
+  rm -f "$list" "$records"
+  serve_stop
+else
+  serve_stop
+  fail "serve --json did not start: $(cat /tmp/mxtls-serve-err.$$)"
+fi
+expect "probe 192.0.2.300" 2 "$mxtls" probe 192.0.2.300
+has "$err" "^mxtls probe: '192.0.2.300' is not an IPv4 address" "probe 192.0.2.300"
+expect "probe 127.1" 2 "$mxtls" probe 127.1
+
 rm -f /tmp/mxtls-cli-err.$$ /tmp/mxtls-serve-out.$$ /tmp/mxtls-serve-err.$$ /tmp/mxtls-probe-out.$$
 [ $status = 0 ] && echo "CLI conventions: ok"
 exit $status

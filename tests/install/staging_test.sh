@@ -54,6 +54,34 @@ complete_words mxtls lint --format "" | grep -qx json || fail "completion of 'mx
 complete_words mxtls help sc | grep -qx scan || fail "completion of 'mxtls help sc'"
 echo "bash completion: ok"
 
+# The zsh completion, its function run with zsh's words/CURRENT and the completion builtins
+# it calls (compadd, _files) standing in to print what they are given. Its words are taken
+# whole before grep sees them: grep -q ends early, and with pipefail the writer's SIGPIPE
+# would fail the line.
+command -v zsh >/dev/null || fail "zsh is not installed (scripts/install-deps installs it)"
+zsh_words() {  # the words offered for the command line "$@" (the last word is completed)
+  PATH=$usr/bin:$PATH zsh -f -c '
+    compadd() {
+      local arr=0 a
+      for a in "$@"; do
+        case $a in
+          -a) arr=1 ;;
+          --) ;;
+          *) if ((arr)); then print -rl -- ${(P)a}; else print -r -- $a; fi ;;
+        esac
+      done
+    }
+    _files() { print -r -- "<files>"; }
+    words=("$@"); CURRENT=${#words}; PREFIX=${words[CURRENT]}
+    source "$0"' "$usr/share/zsh/vendor-completions/_mxtls" "$@"
+}
+grep -qx probe <<<"$(zsh_words mxtls pr)" || fail "zsh completion of 'mxtls pr'"
+grep -qx -- --listen <<<"$(zsh_words mxtls serve --li)" || fail "zsh completion of 'mxtls serve --li'"
+grep -qx seed <<<"$(zsh_words mxtls serve --scenario se)" || fail "zsh completion of 'mxtls serve --scenario se'"
+grep -qx -- --color <<<"$(zsh_words mxtls probe --col)" || fail "zsh completion of 'mxtls probe --col'"
+grep -qx scan <<<"$(zsh_words mxtls help sc)" || fail "zsh completion of 'mxtls help sc'"
+echo "zsh completion: ok"
+
 # find_package(mxtls) from the staging root only (no build tree on any path).
 example=$src/examples/scan_two_targets.cpp
 cmake -S "$src/tests/install/consumer" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$usr" \
