@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdio>
 
 #include <asio/co_spawn.hpp>
@@ -20,6 +22,8 @@ namespace {
 
 struct demo_args {
   std::string scenario = "seed";
+  std::string color = "auto";
+  bool json = false;  // --json: the probe's JSON instead of the text
 };
 
 int run_demo(const demo_args& a) {
@@ -32,9 +36,11 @@ int run_demo(const demo_args& a) {
   auto at = server.local_endpoint();
   auto guard = asio::make_work_guard(io);
   std::thread server_thread([&] { io.run(); });
-  std::printf("mxtls demo: mock server with scenario '%s' (%s) on 127.0.0.1:%u\n", sc->name.c_str(),
-              sc->description.c_str(), at.port());
-  std::printf("mxtls demo: mxtls probe [127.0.0.1]:%u --name %s\n\n", at.port(), sc->host.c_str());
+  // With --json standard output is the probe's JSON alone; the notes go to standard error.
+  std::FILE* notes = a.json ? stderr : stdout;
+  std::fprintf(notes, "mxtls demo: mock server with scenario '%s' (%s) on 127.0.0.1:%u\n", sc->name.c_str(),
+               sc->description.c_str(), at.port());
+  std::fprintf(notes, "mxtls demo: mxtls probe [127.0.0.1]:%u --name %s\n%s", at.port(), sc->host.c_str(), a.json ? "" : "\n");
 
   probe_options opt;
   opt.session.ehlo_name = "demo.mxtls.invalid";
@@ -47,9 +53,16 @@ int run_demo(const demo_args& a) {
   io.stop();
   server_thread.join();
 
-  std::string text = render_probe_text(r, {.color = false, .transcript = true});
+  if (a.json) {
+    std::string json = render_probe_json(r) + "\n";
+    std::fwrite(json.data(), 1, json.size(), stdout);
+    return exit_ok;
+  }
+  bool color = color_wanted(a.color, STDOUT_FILENO);
+  std::string text = render_probe_text(r, {.color = color, .transcript = true});
   std::fwrite(text.data(), 1, text.size(), stdout);
-  std::printf("\nVerdict: %s\n", render_verdict(r).c_str());
+  std::printf("\nVerdict: %s%s%s\n", color ? std::string(outcome_color(r.diagnosis.outcome)).c_str() : "",
+              render_verdict(r).c_str(), color ? "\033[0m" : "");
   return exit_ok;
 }
 
@@ -66,6 +79,8 @@ command add_demo(CLI::App& parent) {
       "Nothing leaves this machine.");
   app->add_option("--scenario,-s", args->scenario, "Scenario to diagnose (built-in name or YAML file)")
       ->capture_default_str();
+  add_color_option(app, args->color, "text output");
+  app->add_flag("--json", args->json, "Print the probe's JSON (docs/probe-json.md) instead of the text; the notes go to standard error");
   app->footer("Exit codes: 0 the demo ran (whatever it found); 2 usage error or invalid scenario.");
   return {app, [args] { return run_demo(*args); }};
 }

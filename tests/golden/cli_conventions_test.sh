@@ -162,6 +162,16 @@ else
   serve_stop
   fail "serve --json did not start: $(cat /tmp/mxtls-serve-err.$$)"
 fi
+# demo: --json is the probe's JSON alone on standard output; --color.
+expect "demo --json" 0 "$mxtls" demo --json
+has "$out" '^\{$' "demo --json"
+has "$out" '"schema": "mxtls-probe"' "demo --json"
+has "$err" "^mxtls demo: mock server with scenario 'seed'" "demo --json notes on stderr"
+expect "demo --color always" 0 "$mxtls" demo --color always
+grep -q $'^Verdict: \033\[1;31m' <<<"$out" || fail "demo --color always: the verdict is not red"
+expect "demo --color never" 0 "$mxtls" demo --color never
+grep -q $'\033\[' <<<"$out" && fail "demo --color never: colour"
+
 expect "probe 192.0.2.300" 2 "$mxtls" probe 192.0.2.300
 has "$err" "^mxtls probe: '192.0.2.300' is not an IPv4 address" "probe 192.0.2.300"
 expect "probe 127.1" 2 "$mxtls" probe 127.1
