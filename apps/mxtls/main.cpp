@@ -23,6 +23,7 @@ constexpr summary summaries[] = {
     {"serve", "Run a mock SMTP server that behaves like a broken (or correct) one"},
     {"probe", "Diagnose one destination's STARTTLS as sending MTAs meet it"},
     {"scan", "Probe a list of destinations, many at once, into JSONL and an HTML report"},
+    {"logs", "Read an MTA's mail log: the destinations that lose TLS, how often, and why"},
     {"demo", "Serve the seed scenario on loopback and probe it, in one command"},
     {"help", "Show the help of mxtls or of one command"},
     {"version", "Show the version, commit and library versions"},
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   commands.push_back(mxtls::cli::add_serve(app));
   commands.push_back(mxtls::cli::add_probe(app));
   commands.push_back(mxtls::cli::add_scan(app));
+  commands.push_back(mxtls::cli::add_logs(app));
   commands.push_back(mxtls::cli::add_demo(app));
 
   std::string help_topic;

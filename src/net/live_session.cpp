@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -130,6 +131,8 @@ awaitable<bool> read_answer_after_ehlo(smtp_session& s, const session_options& o
 awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_options opt, envelope_facts* envelope) {
   starttls_facts f;
   auto ex = co_await asio::this_coro::executor;
+  f.started_unix_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   smtp_session s(ex, opt, f.events);
   auto finish = [&] { f.error = s.error(); };
 
@@ -137,6 +140,7 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
     finish();
     co_return f;
   }
+  f.local_address = s.local_address();
   if (!co_await s.read_reply(f.banner, session_phase::banner)) {
     finish();
     co_return f;

@@ -105,6 +105,12 @@ std::int64_t smtp_session::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
 }
 
+std::string smtp_session::local_address() const {
+  asio::error_code ec;
+  auto local = sock_.local_endpoint(ec);
+  return ec ? std::string() : local.address().to_string();
+}
+
 void smtp_session::emit(session_event e) {
   if (opt_.on_event) opt_.on_event(e);
   events_.push_back(std::move(e));

@@ -55,6 +55,8 @@ class smtp_session {
   const session_error& error() const { return error_; }
   void clear_error() { error_ = {}; }
   std::int64_t now_ms() const;
+  // This end of the connection (the address only); empty when not connected.
+  std::string local_address() const;
   bool in_tls() const { return tls_ != nullptr; }
 
  private:

@@ -1,9 +1,11 @@
 #include "mxtls/probe_report.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include <fmt/format.h>
 
+#include "mxtls/esa_lines.hpp"
 #include "mxtls/report.hpp"
 
 namespace mxtls {
@@ -473,45 +475,75 @@ std::string render_probe_json(const probe_report& r) {
   return out;
 }
 
+namespace {
+
+// The wall-clock time of an event, as ctime's form of this machine's local time (the
+// appliance writes its own local time, without a zone).
+std::string esa_time(const starttls_facts& s, std::int64_t ms) {
+  if (s.started_unix_ms == 0) return {};
+  std::time_t t = static_cast<std::time_t>((s.started_unix_ms + ms) / 1000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return esa::format_ctime({.year = tm.tm_year + 1900, .month = tm.tm_mon + 1, .day = tm.tm_mday, .hour = tm.tm_hour,
+                            .minute = tm.tm_min, .second = tm.tm_sec}) + " ";
+}
+
+std::int64_t event_ms(const starttls_facts& s, event_kind k) {
+  for (const auto& e : s.events)
+    if (e.kind == k) return e.ms;
+  return s.events.empty() ? 0 : s.events.back().ms;
+}
+
+}  // namespace
+
+// Only line forms published by Cisco or quoted from an appliance's log are written
+// (src/logs/esa_lines.cpp cites each); where none is known for what happened, nothing is
+// written for it (docs/esa-log.md, "What is not written").
 std::string render_esa_log(const probe_report& r) {
   std::string out;
-  int dcid = 0;
+  std::uint64_t dcid = 0;
   for (std::size_t i = 0; i < r.facts.hosts.size(); ++i) {
     const address_result& h = r.facts.hosts[i];
     const address_diagnosis& d = r.diagnosis.hosts[i];
     const starttls_facts* s = h.get<starttls_facts>();
     ++dcid;
-    fmt::format_to(std::back_inserter(out), "Info: New SMTP DCID {} interface 127.0.0.1 address {} port {}\n", dcid, h.address, h.port);
-    if (d.esa.result == esa_result::no_connection) {
-      fmt::format_to(std::back_inserter(out), "Info: DCID {} connection failed: {}\n", dcid, s ? error_words(s->error) : "");
-      continue;
-    }
+    // No TCP connection: no published form (the "Connection Error" line follows a "New SMTP
+    // DCID" line in every example, and its details are the appliance's own words).
+    if (!s || s->local_address.empty()) continue;
+    std::string last = esa_time(*s, s->events.empty() ? 0 : s->events.back().ms);
+    auto put = [&](const std::string& when, const esa::line& l) {
+      out += when;
+      out += "Info: ";
+      out += esa::format(l);
+      out += '\n';
+    };
+    put(esa_time(*s, event_ms(*s, event_kind::connected)),
+        esa::new_connection{.dcid = dcid, .interface = s->local_address, .address = h.address, .port = h.port});
     switch (d.esa.result) {
+      case esa_result::no_connection:  // a greeting other than 220: no published form
+        break;
       case esa_result::plaintext:
-        if (r.facts.policy != tls_policy::none) fmt::format_to(std::back_inserter(out), "Info: DCID {} STARTTLS command not supported.\n", dcid);
+        // [SEED]: logged when the appliance, set to use TLS, does not see STARTTLS.
+        if (r.facts.policy != tls_policy::none && !d.esa.sees_starttls) put(last, esa::starttls_not_supported{dcid});
         break;
       case esa_result::deferred:
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} STARTTLS command not supported.\n", dcid);
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS required but not supported; delivery deferred\n", dcid);
+        put(last, esa::starttls_not_supported{dcid});
+        put(last, esa::tls_required_failed{dcid, h.address});
         break;
       case esa_result::tls:
       case esa_result::tls_verified:
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS success protocol {} cipher {}\n", dcid, s->tls.protocol, s->tls.cipher);
+        put(esa_time(*s, event_ms(*s, event_kind::tls_established)), esa::tls_success{dcid, s->tls.protocol, s->tls.cipher});
         break;
-      case esa_result::verify_failed:
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS success protocol {} cipher {}\n", dcid, s->tls.protocol, s->tls.cipher);
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS certificate verification failed: {}\n", dcid,
-                       !s->tls.chain_verified ? s->tls.verify_error : "host name mismatch");
+      case esa_result::verify_failed:  // no published form for a certificate that fails verification
         break;
       case esa_result::tls_failed:
-        fmt::format_to(std::back_inserter(out), "Info: DCID {} TLS failed: {}\n", dcid,
-                       s->dialogue.starttls == starttls_answer::refused || s->dialogue.starttls == starttls_answer::other
-                           ? fmt::format("STARTTLS answered {}", s->dialogue.starttls_code)
-                           : error_words(s->error));
+        // [S2W]: a refused or unexpected answer to STARTTLS. A handshake that fails or an
+        // unanswered STARTTLS has no published form with its own words.
+        if (s->dialogue.starttls == starttls_answer::refused || s->dialogue.starttls == starttls_answer::other)
+          put(last, esa::tls_failed{dcid, "STARTTLS unexpected response"});
         break;
-      case esa_result::no_connection: break;
     }
-    fmt::format_to(std::back_inserter(out), "Info: DCID {} close\n", dcid);
+    put(last, esa::connection_close{dcid});
   }
   return out;
 }

@@ -48,6 +48,10 @@ struct starttls_facts {
   std::size_t plaintext_after_220 = 0;  // octets after the 220, discarded (RFC 3207 §4.2)
   tls_facts tls;
   session_error error;  // what ended the session early
+  // This end of the connection and when the session began (wall clock), as a sending MTA's
+  // own log records them (mxtls probe --log esa: the "interface" address, the timestamps).
+  std::string local_address;         // empty: no connection was made
+  std::int64_t started_unix_ms = 0;  // 0: not recorded (a session not run live)
 };
 
 // check "injection": STARTTLS and NOOP in one segment; after the handshake a vulnerable

@@ -1,0 +1,159 @@
+// mxtls logs: from a sending MTA's own log to the destinations that lose TLS, and why.
+// Lines are read one at a time (plain, gzip or standard input), joined into delivery
+// attempts by the MTA's own keys, each attempt classified, and counted per destination.
+// Memory grows with the number of destinations and of connections open at once in the
+// log, never with its length (each has a named limit, log_limits).
+//
+// Formats (docs/mxtls-logs.md): Postfix (syslog and maillog_file lines of its smtp(8)
+// client), Cisco AsyncOS mail_logs (the delivery lines of esa_lines.hpp, file and syslog
+// forms).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <istream>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mxtls/esa_lines.hpp"
+
+namespace mxtls::logs {
+
+enum class log_format : std::uint8_t { unknown, postfix, esa };
+const char* to_string(log_format f);
+std::optional<log_format> parse_log_format(std::string_view s);
+
+// What one delivery attempt came to.
+enum class attempt_class : std::uint8_t {
+  tls,                          // delivered over TLS
+  plaintext,                    // delivered without TLS
+  plaintext_after_tls_failure,  // delivered without TLS after TLS failed on the same attempt
+  tls_failed,                   // deferred or bounced for a TLS reason
+  other_failure,                // deferred or bounced for another reason
+  unknown,                      // delivered; the log cannot say whether over TLS (no TLS lines at all)
+};
+inline constexpr std::size_t attempt_class_count = 6;
+const char* to_string(attempt_class c);
+
+// Why, in RFC 8460 §4.3 result-type words where one fits, else ours.
+enum class result_type : std::uint8_t {
+  none,
+  starttls_not_supported,     // RFC 8460
+  certificate_host_mismatch,  // RFC 8460
+  certificate_expired,        // RFC 8460
+  certificate_not_trusted,    // RFC 8460
+  validation_failure,         // RFC 8460
+  handshake_failure,          // ours
+  starttls_refused,           // ours
+  connection_failed,          // ours
+  greeting_refused,           // ours
+  other,                      // a failure the log words in a way none of the above fits
+};
+inline constexpr std::size_t result_type_count = 11;
+const char* to_string(result_type r);
+
+struct log_time {
+  esa::civil_time t;
+  bool year_known = true;  // syslog lines carry no year
+};
+
+struct evidence_line {
+  std::size_t file = 0;  // index into the inputs
+  std::uint64_t line = 0;
+  std::string text;
+};
+
+struct destination_key {
+  std::string domain;   // the recipient's domain ("" when the log does not say)
+  std::string mx_host;  // the host name the MTA connected to
+  std::string address;  // address:port
+  auto operator<=>(const destination_key&) const = default;
+};
+
+struct destination_summary {
+  destination_key key;
+  std::uint64_t attempts = 0;
+  std::uint64_t delivered = 0;
+  std::array<std::uint64_t, attempt_class_count> classes{};
+  std::array<std::uint64_t, result_type_count> reasons{};
+  std::map<std::string, std::uint64_t> tls_versions;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" -> count
+  std::uint64_t verified = 0;                         // TLS attempts with a verified certificate
+  std::optional<log_time> first, last;
+  std::vector<evidence_line> samples;  // the worst attempts' lines first
+  int worst = 0;                       // rank of the worst class seen (for the order)
+
+  std::uint64_t count(attempt_class c) const { return classes[static_cast<std::size_t>(c)]; }
+  std::uint64_t failed() const { return count(attempt_class::tls_failed) + count(attempt_class::other_failure); }
+};
+
+struct log_limits {
+  std::size_t max_destinations = 100000;      // more: counted as dropped, noted
+  std::size_t max_open_connections = 100000;  // Postfix smtp processes / ESA DCIDs awaiting their outcome
+  std::size_t samples_per_destination = 3;
+  std::size_t unknown_samples = 5;
+  std::size_t max_line_octets = 64 * 1024;    // a longer line is cut there (and counted)
+};
+
+enum class note_id : std::uint8_t {
+  no_tls_lines,          // deliveries seen, no TLS line at all: Postfix smtp_tls_loglevel 0, or an ESA without TLS lines
+  lines_not_understood,  // lines of the format that no rule reads
+  destinations_dropped,  // over log_limits::max_destinations
+  connections_dropped,   // over log_limits::max_open_connections
+  lines_cut,             // over log_limits::max_line_octets
+  no_year,               // syslog timestamps without a year
+};
+const char* to_string(note_id n);
+
+struct log_summary {
+  log_format format = log_format::unknown;
+  bool format_forced = false;
+  std::uint64_t lines = 0, lines_read = 0, lines_not_understood = 0, lines_other = 0;
+  std::uint64_t tls_lines = 0;  // lines that say something about TLS
+  std::uint64_t destinations_dropped = 0, connections_dropped = 0, lines_cut = 0;
+  std::vector<evidence_line> not_understood_samples;
+  std::vector<note_id> notes;
+  std::vector<destination_summary> destinations;  // worst first
+};
+
+// A log line's format, from the line alone (nullopt: not recognised).
+std::optional<log_format> detect_format(std::string_view line);
+
+class log_reader {
+ public:
+  explicit log_reader(log_limits limits = {}, std::optional<log_format> forced = std::nullopt);
+  ~log_reader();
+  log_reader(const log_reader&) = delete;
+  log_reader& operator=(const log_reader&) = delete;
+
+  // One line without its line ending.
+  void add_line(std::string_view line, std::size_t file, std::uint64_t line_no);
+  // Everything read so far, worst destination first.
+  log_summary finish();
+
+ private:
+  struct state;
+  state* s_;
+};
+
+// Reads a stream line by line into the reader; a gzip stream (RFC 1952 magic) is inflated
+// with zlib. Returns an error text (empty: read to the end).
+std::string read_stream(std::istream& in, log_reader& reader, std::size_t file);
+// The same for a file name ("-": standard input).
+std::string read_file(const std::string& path, log_reader& reader, std::size_t file);
+
+// The destinations that lost TLS (some attempt not tls), as scan-list lines (domain, else
+// the address), each once, worst first.
+std::vector<std::string> lost_tls_targets(const log_summary& s);
+
+std::string render_logs_text(const log_summary& s, const std::vector<std::string>& inputs);
+inline constexpr int logs_json_version = 1;
+std::string render_logs_json(const log_summary& s, const std::vector<std::string>& inputs);
+
+// 0: every attempt used TLS; 1: some destination lost TLS (plaintext, TLS failure); 3: no
+// delivery attempt in the input; 2 (usage, unreadable input) is the CLI's.
+int logs_exit_code(const log_summary& s);
+
+}  // namespace mxtls::logs

@@ -1,0 +1,677 @@
+// Reading MTA logs into delivery attempts and per-destination counts (include/mxtls/logs.hpp).
+//
+// Postfix: the smtp(8) client's lines, as written with smtp_tls_loglevel = 1 by Postfix 3.7
+// (tests/integration/logs/postfix-logs.sh records them from a real instance; the forms are
+// those of src/smtp/smtp_proto.c, smtp_connect.c and src/tls/tls_client.c, tls_verify.c):
+//   "<Kind> TLS connection established to H[A]:P: V with cipher C (...)"  Kind: Anonymous,
+//       Untrusted, Trusted, Verified
+//   "certificate verification failed for H[A]:P: TEXT"
+//   "SSL_connect error to H[A]:P: N"
+//   "connect to H[A]:P: TEXT"
+//   "QUEUEID: to=<R>, [orig_to=<O>, ]relay=H[A]:P|none, delay=…, delays=…, dsn=D, status=S (TEXT)"
+// A status line belongs to the smtp process (pid) that wrote it; the TLS lines before it from
+// the same pid describe its connection. One connection serves the recipients of one queue
+// id (Postfix does not reuse TLS connections unless smtp_tls_connection_reuse = yes).
+//
+// Cisco ESA: the delivery lines of esa_lines.hpp, joined by DCID; one attempt per delivery
+// connection.
+#include <algorithm>
+#include <charconv>
+#include <unordered_map>
+
+#include "mxtls/logs.hpp"
+
+namespace mxtls::logs {
+
+const char* to_string(log_format f) {
+  switch (f) {
+    case log_format::unknown: return "unknown";
+    case log_format::postfix: return "postfix";
+    case log_format::esa: return "esa";
+  }
+  return "unknown";
+}
+
+std::optional<log_format> parse_log_format(std::string_view s) {
+  if (s == "postfix") return log_format::postfix;
+  if (s == "esa") return log_format::esa;
+  return std::nullopt;
+}
+
+const char* to_string(attempt_class c) {
+  switch (c) {
+    case attempt_class::tls: return "tls";
+    case attempt_class::plaintext: return "plaintext";
+    case attempt_class::plaintext_after_tls_failure: return "plaintext-after-tls-failure";
+    case attempt_class::tls_failed: return "tls-failed";
+    case attempt_class::other_failure: return "other-failure";
+    case attempt_class::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+const char* to_string(result_type r) {
+  switch (r) {
+    case result_type::none: return "none";
+    case result_type::starttls_not_supported: return "starttls-not-supported";
+    case result_type::certificate_host_mismatch: return "certificate-host-mismatch";
+    case result_type::certificate_expired: return "certificate-expired";
+    case result_type::certificate_not_trusted: return "certificate-not-trusted";
+    case result_type::validation_failure: return "validation-failure";
+    case result_type::handshake_failure: return "handshake-failure";
+    case result_type::starttls_refused: return "starttls-refused";
+    case result_type::connection_failed: return "connection-failed";
+    case result_type::greeting_refused: return "greeting-refused";
+    case result_type::other: return "other";
+  }
+  return "none";
+}
+
+const char* to_string(note_id n) {
+  switch (n) {
+    case note_id::no_tls_lines: return "no-tls-lines";
+    case note_id::lines_not_understood: return "lines-not-understood";
+    case note_id::destinations_dropped: return "destinations-dropped";
+    case note_id::connections_dropped: return "connections-dropped";
+    case note_id::lines_cut: return "lines-cut";
+    case note_id::no_year: return "no-year";
+  }
+  return "";
+}
+
+namespace {
+
+// Worst first: the order of the destinations and of their samples.
+int rank_of(attempt_class c) {
+  switch (c) {
+    case attempt_class::tls_failed: return 5;
+    case attempt_class::plaintext_after_tls_failure: return 4;
+    case attempt_class::plaintext: return 3;
+    case attempt_class::unknown: return 2;
+    case attempt_class::other_failure: return 1;
+    case attempt_class::tls: return 0;
+  }
+  return 0;
+}
+
+constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+int digits2(std::string_view s, std::size_t at) {
+  if (at + 2 > s.size()) return -1;
+  char a = s[at] == ' ' ? '0' : s[at], b = s[at + 1];
+  if (a < '0' || a > '9' || b < '0' || b > '9') return -1;
+  return (a - '0') * 10 + (b - '0');
+}
+
+// A line's header: its time and what follows it.
+struct header {
+  log_time time;
+  std::string_view rest;  // after the timestamp and one space
+};
+
+// "Mmm dd hh:mm:ss " (syslog, RFC 3164; maillog_file pads the day with 0, syslog with a space)
+std::optional<header> syslog_header(std::string_view l) {
+  if (l.size() < 16 || l[3] != ' ' || l[6] != ' ' || l[9] != ':' || l[12] != ':' || l[15] != ' ') return std::nullopt;
+  int m = 0;
+  for (int i = 0; i < 12; ++i)
+    if (l.substr(0, 3) == months[i]) m = i + 1;
+  int d = digits2(l, 4), hh = digits2(l, 7), mm = digits2(l, 10), ss = digits2(l, 13);
+  if (!m || d < 1 || hh < 0 || mm < 0 || ss < 0) return std::nullopt;
+  return header{{{.year = 0, .month = m, .day = d, .hour = hh, .minute = mm, .second = ss}, false}, l.substr(16)};
+}
+
+// "2024-01-02T03:04:05[.frac](Z|±hh:mm) " (RFC 3339, rsyslog's high-precision form)
+std::optional<header> rfc3339_header(std::string_view l) {
+  if (l.size() < 20 || l[4] != '-' || l[7] != '-' || l[10] != 'T' || l[13] != ':' || l[16] != ':') return std::nullopt;
+  int y1 = digits2(l, 0), y2 = digits2(l, 2), mo = digits2(l, 5), d = digits2(l, 8), hh = digits2(l, 11), mm = digits2(l, 14),
+      ss = digits2(l, 17);
+  if (y1 < 0 || y2 < 0 || mo < 1 || d < 1 || hh < 0 || mm < 0 || ss < 0) return std::nullopt;
+  std::size_t sp = l.find(' ', 19);
+  if (sp == std::string_view::npos) return std::nullopt;
+  return header{{{.year = y1 * 100 + y2, .month = mo, .day = d, .hour = hh, .minute = mm, .second = ss}, true}, l.substr(sp + 1)};
+}
+
+// "host program[pid]: message" → program, pid, message
+struct syslog_body {
+  std::string_view program;
+  std::uint64_t pid = 0;
+  std::string_view message;
+};
+std::optional<syslog_body> split_body(std::string_view rest) {
+  std::size_t sp = rest.find(' ');
+  if (sp == std::string_view::npos) return std::nullopt;
+  std::string_view tag = rest.substr(sp + 1);
+  std::size_t colon = tag.find(": ");
+  if (colon == std::string_view::npos) return std::nullopt;
+  syslog_body b;
+  b.message = tag.substr(colon + 2);
+  tag = tag.substr(0, colon);
+  std::size_t br = tag.find('[');
+  if (br != std::string_view::npos && tag.ends_with(']')) {
+    std::string_view p = tag.substr(br + 1, tag.size() - br - 2);
+    std::from_chars(p.data(), p.data() + p.size(), b.pid);
+    tag = tag.substr(0, br);
+  }
+  b.program = tag;
+  return b;
+}
+
+bool is_postfix_smtp(std::string_view program) {
+  // "postfix/smtp", or another syslog_name ("postfix-out/smtp"); smtp only (not lmtp, smtpd).
+  return program.ends_with("/smtp") && program.starts_with("postfix");
+}
+
+// "H[A]:P" at the start of s: host, address:port; the rest after it.
+struct relay {
+  std::string host, address;
+};
+std::optional<relay> parse_relay(std::string_view& s) {
+  std::size_t open = s.find('[');
+  std::size_t close = s.find(']');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+  relay r;
+  r.host = std::string(s.substr(0, open));
+  r.address = std::string(s.substr(open + 1, close - open - 1));
+  s.remove_prefix(close + 1);
+  if (s.starts_with(":")) {
+    std::size_t end = 1;
+    while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
+    r.address += std::string(s.substr(0, end));
+    s.remove_prefix(end);
+  }
+  return r;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool contains(std::string_view s, std::string_view w) { return s.find(w) != std::string_view::npos; }
+
+// The reason a certificate failed, from Postfix's or OpenSSL's words for it.
+result_type certificate_reason(std::string_view text) {
+  if (contains(text, "expired")) return result_type::certificate_expired;
+  if (contains(text, "mismatch") || contains(text, "name")) return result_type::certificate_host_mismatch;
+  if (contains(text, "self-signed") || contains(text, "self signed") || contains(text, "issuer") || contains(text, "untrusted") ||
+      contains(text, "not trusted"))
+    return result_type::certificate_not_trusted;
+  return result_type::validation_failure;
+}
+
+struct attempt {
+  destination_key key;
+  attempt_class cls = attempt_class::plaintext;
+  result_type reason = result_type::none;
+  bool delivered = false;
+  bool verified = false;
+  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  log_time time;
+  std::vector<evidence_line> lines;
+};
+
+// A Postfix smtp process's connection, from its TLS lines.
+struct postfix_connection {
+  std::string relay_address;
+  bool tls = false, verified = false;
+  std::string tls_text;
+  result_type tls_failure = result_type::none;
+  std::string queue_id;  // the transaction whose status lines it serves
+  std::vector<evidence_line> lines;
+};
+
+// An ESA delivery connection.
+struct esa_connection {
+  std::string address, domain;
+  bool tls = false, starttls_missing = false, required_failed = false, attempted = false;
+  std::string tls_text;
+  result_type failure = result_type::none;
+  log_time opened;
+  std::vector<evidence_line> lines;
+};
+
+}  // namespace
+
+struct log_reader::state {
+  log_limits limits;
+  std::optional<log_format> forced;
+  log_summary sum;
+  std::map<destination_key, destination_summary> dest;
+  std::unordered_map<std::uint64_t, postfix_connection> pf;
+  std::unordered_map<std::uint64_t, esa_connection> esa_conns;
+  std::uint64_t no_tls_line_deliveries = 0;
+
+  void not_understood(std::string_view line, std::size_t file, std::uint64_t n) {
+    ++sum.lines_not_understood;
+    if (sum.not_understood_samples.size() < limits.unknown_samples)
+      sum.not_understood_samples.push_back({file, n, std::string(line)});
+  }
+
+  void record(attempt&& a) {
+    auto it = dest.find(a.key);
+    if (it == dest.end()) {
+      if (dest.size() >= limits.max_destinations) {
+        ++sum.destinations_dropped;
+        return;
+      }
+      it = dest.emplace(a.key, destination_summary{.key = a.key}).first;
+    }
+    destination_summary& d = it->second;
+    ++d.attempts;
+    if (a.delivered) ++d.delivered;
+    ++d.classes[static_cast<std::size_t>(a.cls)];
+    if (a.reason != result_type::none) ++d.reasons[static_cast<std::size_t>(a.reason)];
+    if (a.cls == attempt_class::tls) {
+      if (!a.tls.empty()) ++d.tls_versions[a.tls];
+      if (a.verified) ++d.verified;
+    }
+    if (!d.first || a.time.t < d.first->t) d.first = a.time;
+    if (!d.last || d.last->t < a.time.t) d.last = a.time;
+    int r = rank_of(a.cls);
+    // Samples: the worst attempt's lines replace better ones.
+    if (d.samples.empty() || r > d.worst) {
+      d.samples.clear();
+      for (auto& l : a.lines)
+        if (d.samples.size() < limits.samples_per_destination) d.samples.push_back(std::move(l));
+    }
+    d.worst = std::max(d.worst, r);
+  }
+
+  // Postfix smtp(8) message.
+  bool postfix_message(std::string_view m, std::uint64_t pid, const log_time& t, evidence_line ev) {
+    static constexpr std::string_view established = " TLS connection established to ";
+    static constexpr std::string_view verify_failed = "certificate verification failed for ";
+    static constexpr std::string_view ssl_error = "SSL_connect error to ";
+    static constexpr std::string_view connect_to = "connect to ";
+    auto conn = [&]() -> postfix_connection* {
+      auto it = pf.find(pid);
+      if (it != pf.end()) return &it->second;
+      if (pf.size() >= limits.max_open_connections) {
+        ++sum.connections_dropped;
+        pf.clear();
+      }
+      return &pf[pid];
+    };
+    if (std::size_t at = m.find(established); at != std::string_view::npos && at <= 10) {
+      ++sum.tls_lines;
+      std::string_view kind = m.substr(0, at);
+      std::string_view rest = m.substr(at + established.size());
+      auto r = parse_relay(rest);
+      if (!r || !rest.starts_with(": ")) return false;
+      rest.remove_prefix(2);
+      postfix_connection& c = *conn();
+      // A TLS line begins a new connection of this process.
+      postfix_connection fresh;
+      fresh.relay_address = r->address;
+      fresh.tls = true;
+      fresh.verified = kind == "Verified";
+      fresh.tls_failure = c.relay_address == r->address && c.queue_id.empty() ? c.tls_failure : result_type::none;
+      if (fresh.tls_failure != result_type::none) fresh.lines = std::move(c.lines);
+      std::size_t with = rest.find(" with cipher ");
+      if (with != std::string_view::npos) {
+        std::string_view cipher = rest.substr(with + 13);
+        cipher = cipher.substr(0, cipher.find(' '));
+        fresh.tls_text = std::string(rest.substr(0, with)) + " " + std::string(cipher);
+      }
+      fresh.lines.push_back(std::move(ev));
+      c = std::move(fresh);
+      return true;
+    }
+    bool vf = m.starts_with(verify_failed), se = m.starts_with(ssl_error);
+    if (vf || se) {
+      ++sum.tls_lines;
+      std::string_view rest = m.substr(vf ? verify_failed.size() : ssl_error.size());
+      auto r = parse_relay(rest);
+      if (!r) return false;
+      postfix_connection& c = *conn();
+      if (c.relay_address != r->address || !c.queue_id.empty()) c = postfix_connection{.relay_address = r->address};
+      if (rest.starts_with(": ")) rest.remove_prefix(2);
+      c.tls_failure = vf ? certificate_reason(rest) : result_type::handshake_failure;
+      c.lines.push_back(std::move(ev));
+      return true;
+    }
+    if (m.starts_with("warning: TLS library problem: ")) {
+      ++sum.tls_lines;
+      auto it = pf.find(pid);
+      if (it != pf.end() && it->second.lines.size() < 4) it->second.lines.push_back(std::move(ev));
+      return true;
+    }
+    if (m.starts_with(connect_to)) {
+      std::string_view rest = m.substr(connect_to.size());
+      auto r = parse_relay(rest);
+      if (!r) return false;
+      postfix_connection& c = *conn();
+      c = postfix_connection{.relay_address = r->address};
+      c.lines.push_back(std::move(ev));
+      return true;
+    }
+    // "QUEUEID: to=<…>, …, status=…"
+    std::size_t colon = m.find(": to=<");
+    if (colon != std::string_view::npos && colon > 0 && colon <= 20) {
+      std::string_view qid = m.substr(0, colon);
+      std::string_view f = m.substr(colon + 6);
+      std::size_t gt = f.find('>');
+      if (gt == std::string_view::npos) return false;
+      std::string_view rcpt = f.substr(0, gt);
+      std::size_t relay_at = f.find(", relay=");
+      std::size_t status_at = f.find(", status=");
+      if (relay_at == std::string_view::npos || status_at == std::string_view::npos) return false;
+      std::string_view relay_text = f.substr(relay_at + 8);
+      std::string_view status = f.substr(status_at + 9);
+      std::string_view status_word = status.substr(0, status.find(' '));
+      std::string_view text;
+      if (std::size_t p = status.find(" ("); p != std::string_view::npos) {
+        text = status.substr(p + 2);
+        if (text.ends_with(")")) text.remove_suffix(1);
+      }
+      attempt a;
+      std::size_t at = rcpt.rfind('@');
+      a.key.domain = at == std::string_view::npos ? std::string() : lower(rcpt.substr(at + 1));
+      a.time = t;
+      if (relay_text.starts_with("none")) {
+        // No connection: the address is in the text ("connect to H[A]:P: …").
+        std::string_view ct = text;
+        if (ct.starts_with(connect_to)) {
+          ct.remove_prefix(connect_to.size());
+          if (auto r = parse_relay(ct)) a.key.mx_host = lower(r->host), a.key.address = r->address;
+        }
+      } else if (auto r = parse_relay(relay_text)) {
+        a.key.mx_host = lower(r->host);
+        a.key.address = r->address;
+      }
+      postfix_connection* c = nullptr;
+      if (auto it = pf.find(pid); it != pf.end() && it->second.relay_address == a.key.address &&
+                                  (it->second.queue_id.empty() || it->second.queue_id == qid))
+        c = &it->second;
+      else if (it != pf.end())
+        pf.erase(it);
+      if (c) {
+        c->queue_id = std::string(qid);
+        a.lines = c->lines;
+      }
+      a.lines.push_back(std::move(ev));
+      if (status_word == "sent") {
+        a.delivered = true;
+        if (c && c->tls) {
+          a.cls = attempt_class::tls;
+          a.tls = c->tls_text;
+          a.verified = c->verified;
+        } else if (c && c->tls_failure != result_type::none) {
+          a.cls = attempt_class::plaintext_after_tls_failure;
+          a.reason = c->tls_failure;
+        } else {
+          a.cls = attempt_class::plaintext;
+          ++no_tls_line_deliveries;
+        }
+      } else if (status_word == "deferred" || status_word == "bounced" || status_word == "expired") {
+        // smtp_proto.c's words for a TLS requirement that was not met.
+        if (contains(text, "TLS is required, but was not offered")) {
+          a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_not_supported;
+        } else if (contains(text, "refused to start TLS")) {
+          a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_refused;
+        } else if (contains(text, "Cannot start TLS")) {
+          a.cls = attempt_class::tls_failed, a.reason = result_type::handshake_failure;
+        } else if (contains(text, "Server certificate not") || contains(text, "certificate verification")) {
+          a.cls = attempt_class::tls_failed;
+          a.reason = c && c->tls_failure != result_type::none ? c->tls_failure : result_type::validation_failure;
+        } else if (text.starts_with(connect_to)) {
+          a.cls = attempt_class::other_failure, a.reason = result_type::connection_failed;
+        } else if (contains(text, "refused to talk to me")) {
+          a.cls = attempt_class::other_failure, a.reason = result_type::greeting_refused;
+        } else {
+          a.cls = attempt_class::other_failure, a.reason = result_type::other;
+        }
+      } else {
+        return false;
+      }
+      record(std::move(a));
+      return true;
+    }
+    return false;
+  }
+
+  // ESA delivery message (after "Info: ").
+  bool esa_message(std::string_view m, const log_time& t, evidence_line ev) {
+    auto parsed = esa::parse(m);
+    if (!parsed) return false;
+    std::uint64_t dcid = esa::dcid_of(*parsed);
+    auto get = [&]() -> esa_connection& {
+      if (esa_conns.size() >= limits.max_open_connections && !esa_conns.count(dcid)) {
+        ++sum.connections_dropped;
+        esa_conns.clear();
+      }
+      return esa_conns[dcid];
+    };
+    auto finish_attempt = [&](esa_connection& c, bool delivered, attempt_class cls, result_type why) {
+      attempt a;
+      a.key = {c.domain, "", c.address};
+      a.time = c.opened;
+      a.cls = cls;
+      a.reason = why;
+      a.delivered = delivered;
+      a.tls = c.tls_text;
+      a.lines = c.lines;
+      c.attempted = true;
+      record(std::move(a));
+    };
+    auto outcome_of = [&](const esa_connection& c) {
+      if (c.tls) return std::pair{attempt_class::tls, result_type::none};
+      if (c.required_failed) return std::pair{attempt_class::tls_failed, c.failure == result_type::none ? result_type::starttls_not_supported : c.failure};
+      if (c.failure != result_type::none) return std::pair{attempt_class::plaintext_after_tls_failure, c.failure};
+      return std::pair{attempt_class::plaintext, result_type::none};
+    };
+    if (auto* x = std::get_if<esa::new_connection>(&*parsed)) {
+      esa_connection& c = get();
+      c = esa_connection{};
+      c.address = x->address + (x->port ? ":" + std::to_string(x->port) : std::string());
+      c.opened = t;
+      c.lines.push_back(std::move(ev));
+      return true;
+    }
+    if (auto* x = std::get_if<esa::connection_error>(&*parsed)) {
+      esa_connection& c = get();
+      if (c.address.empty()) c.address = x->ip + (x->port ? ":" + std::to_string(x->port) : std::string()), c.opened = t;
+      if (!x->domain.empty()) c.domain = lower(x->domain);
+      c.lines.push_back(std::move(ev));
+      finish_attempt(c, false, attempt_class::other_failure, result_type::connection_failed);
+      esa_conns.erase(dcid);
+      return true;
+    }
+    auto it = esa_conns.find(dcid);
+    if (it == esa_conns.end()) {
+      // A line of a connection opened before the log begins: counted as read, not joined.
+      ++sum.lines_other;
+      return true;
+    }
+    esa_connection& c = it->second;
+    if (c.lines.size() < limits.samples_per_destination + 2) c.lines.push_back(std::move(ev));
+    if (auto* x = std::get_if<esa::tls_success>(&*parsed)) {
+      ++sum.tls_lines;
+      c.tls = true;
+      c.tls_text = x->protocol.empty() ? std::string() : x->protocol + " " + x->cipher;
+    } else if (std::holds_alternative<esa::starttls_not_supported>(*parsed)) {
+      ++sum.tls_lines;
+      c.starttls_missing = true;
+      c.failure = result_type::starttls_not_supported;
+    } else if (auto* f = std::get_if<esa::tls_failed>(&*parsed)) {
+      ++sum.tls_lines;
+      c.failure = f->detail == "STARTTLS unexpected response" ? result_type::starttls_refused : result_type::handshake_failure;
+    } else if (std::holds_alternative<esa::tls_required_failed>(*parsed)) {
+      ++sum.tls_lines;
+      c.required_failed = true;
+    } else if (std::holds_alternative<esa::delivery_start>(*parsed)) {
+    } else if (std::holds_alternative<esa::message_done>(*parsed)) {
+      if (!c.attempted) {
+        auto [cls, why] = outcome_of(c);
+        finish_attempt(c, true, cls, why);
+      } else if (auto d = dest.find({c.domain, "", c.address}); d != dest.end()) {
+        ++d->second.delivered;
+      }
+    } else if (auto* b = std::get_if<esa::delayed_or_bounced>(&*parsed)) {
+      if (!c.attempted) {
+        auto [cls, why] = outcome_of(c);
+        if (cls != attempt_class::tls_failed) cls = attempt_class::other_failure, why = result_type::other;
+        finish_attempt(c, false, cls, why);
+      }
+      (void)b;
+    } else if (std::holds_alternative<esa::connection_close>(*parsed)) {
+      if (!c.attempted) {
+        auto [cls, why] = outcome_of(c);
+        // A connection that delivered nothing: a TLS failure, or nothing to say about delivery.
+        if (cls == attempt_class::plaintext_after_tls_failure) cls = attempt_class::tls_failed;
+        finish_attempt(c, false, cls, why);
+      }
+      esa_conns.erase(it);
+    }
+    return true;
+  }
+};
+
+std::optional<log_format> detect_format(std::string_view line) {
+  if (line.size() > 25 && esa::parse_ctime(line.substr(0, 24)) && line.substr(24).starts_with(" Info: ")) return log_format::esa;
+  std::optional<header> h = syslog_header(line);
+  if (!h) h = rfc3339_header(line);
+  if (!h) return std::nullopt;
+  auto b = split_body(h->rest);
+  if (!b) return std::nullopt;
+  if (b->program.starts_with("postfix")) return log_format::postfix;
+  if (b->message.starts_with("Info: ")) return log_format::esa;
+  return std::nullopt;
+}
+
+log_reader::log_reader(log_limits limits, std::optional<log_format> forced) : s_(new state{.limits = limits, .forced = forced}) {
+  if (forced) {
+    s_->sum.format = *forced;
+    s_->sum.format_forced = true;
+  }
+}
+
+log_reader::~log_reader() { delete s_; }
+
+void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t n) {
+  state& s = *s_;
+  ++s.sum.lines;
+  if (line.size() > s.limits.max_line_octets) {
+    line = line.substr(0, s.limits.max_line_octets);
+    ++s.sum.lines_cut;
+  }
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.empty()) return;
+  if (s.sum.format == log_format::unknown) {
+    auto f = detect_format(line);
+    if (!f) {
+      s.not_understood(line, file, n);
+      return;
+    }
+    s.sum.format = *f;
+  }
+  evidence_line ev{file, n, std::string(line)};
+  if (s.sum.format == log_format::esa) {
+    // File form: "Www Mmm dd hh:mm:ss yyyy Info: …"; syslog form: "Mmm dd hh:mm:ss host prog: Info: …".
+    log_time t;
+    std::string_view msg;
+    if (line.size() > 25 && line.substr(24).starts_with(" Info: ")) {
+      auto ct = esa::parse_ctime(line.substr(0, 24));
+      if (!ct) return s.not_understood(line, file, n);
+      t = {*ct, true};
+      msg = line.substr(31);
+    } else if (auto h = syslog_header(line)) {
+      t = h->time;
+      std::size_t info = h->rest.find(": Info: ");
+      if (info == std::string_view::npos) {
+        ++s.sum.lines_other;
+        return;
+      }
+      msg = h->rest.substr(info + 8);
+    } else {
+      // Lines of other levels ("Debug:", "Trace:", "Warning:") carry no delivery facts here.
+      if (line.size() > 25 && esa::parse_ctime(line.substr(0, 24))) {
+        ++s.sum.lines_other;
+        return;
+      }
+      return s.not_understood(line, file, n);
+    }
+    ++s.sum.lines_read;
+    bool delivery_form = msg.starts_with("New SMTP DCID") || msg.starts_with("DCID ") || msg.starts_with("Connection Error: DCID") ||
+                         msg.starts_with("Delivery start DCID") || msg.starts_with("Message done DCID") ||
+                         msg.starts_with("Delayed: DCID") || msg.starts_with("Bounced: DCID");
+    if (!s.esa_message(msg, t, std::move(ev))) {
+      if (delivery_form) s.not_understood(line, file, n);
+      else ++s.sum.lines_other;
+    }
+    return;
+  }
+  // Postfix
+  std::optional<header> h = syslog_header(line);
+  if (!h) h = rfc3339_header(line);
+  if (!h) return s.not_understood(line, file, n);
+  auto b = split_body(h->rest);
+  if (!b) return s.not_understood(line, file, n);
+  ++s.sum.lines_read;
+  if (!is_postfix_smtp(b->program)) {
+    ++s.sum.lines_other;  // qmgr, cleanup, pickup, smtpd, other programs: not about outbound TLS
+    return;
+  }
+  if (!s.postfix_message(b->message, b->pid, h->time, std::move(ev))) {
+    // smtp lines no rule reads: warnings and others that do not describe a delivery's TLS.
+    if (b->message.starts_with("warning: ") || b->message.starts_with("fatal: ")) ++s.sum.lines_other;
+    else s.not_understood(line, file, n);
+  }
+}
+
+log_summary log_reader::finish() {
+  state& s = *s_;
+  log_summary out = s.sum;
+  for (auto& [k, d] : s.dest) out.destinations.push_back(d);
+  // No TLS line at all: deliveries cannot be told apart (Postfix smtp_tls_loglevel = 0, or
+  // an ESA log without TLS lines): "plaintext" becomes "unknown".
+  if (out.tls_lines == 0 && s.no_tls_line_deliveries > 0) {
+    out.notes.push_back(note_id::no_tls_lines);
+    for (auto& d : out.destinations) {
+      auto& p = d.classes[static_cast<std::size_t>(attempt_class::plaintext)];
+      d.classes[static_cast<std::size_t>(attempt_class::unknown)] += p;
+      p = 0;
+      if (d.worst == rank_of(attempt_class::plaintext)) d.worst = rank_of(attempt_class::unknown);
+    }
+  }
+  if (out.lines_not_understood) out.notes.push_back(note_id::lines_not_understood);
+  if (out.destinations_dropped) out.notes.push_back(note_id::destinations_dropped);
+  if (out.connections_dropped) out.notes.push_back(note_id::connections_dropped);
+  if (out.lines_cut) out.notes.push_back(note_id::lines_cut);
+  bool no_year = std::any_of(out.destinations.begin(), out.destinations.end(), [](const auto& d) { return d.first && !d.first->year_known; });
+  if (no_year) out.notes.push_back(note_id::no_year);
+  std::stable_sort(out.destinations.begin(), out.destinations.end(), [](const destination_summary& a, const destination_summary& b) {
+    if (a.worst != b.worst) return a.worst > b.worst;
+    std::uint64_t la = a.attempts - a.count(attempt_class::tls), lb = b.attempts - b.count(attempt_class::tls);
+    if (la != lb) return la > lb;
+    return a.key < b.key;
+  });
+  return out;
+}
+
+std::vector<std::string> lost_tls_targets(const log_summary& s) {
+  std::vector<std::string> out;
+  for (const auto& d : s.destinations) {
+    if (d.attempts == d.count(attempt_class::tls) + d.count(attempt_class::other_failure) + d.count(attempt_class::unknown)) continue;
+    std::string t = !d.key.domain.empty() ? d.key.domain : d.key.address;
+    if (t.empty() || std::find(out.begin(), out.end(), t) != out.end()) continue;
+    out.push_back(t);
+  }
+  return out;
+}
+
+int logs_exit_code(const log_summary& s) {
+  std::uint64_t attempts = 0;
+  bool lost = false;
+  for (const auto& d : s.destinations) {
+    attempts += d.attempts;
+    lost = lost || d.count(attempt_class::plaintext) || d.count(attempt_class::plaintext_after_tls_failure) ||
+           d.count(attempt_class::tls_failed);
+  }
+  if (attempts == 0) return 3;
+  return lost ? 1 : 0;
+}
+
+}  // namespace mxtls::logs

@@ -1,0 +1,141 @@
+// Words and JSON for a log summary (docs/mxtls-logs.md: the text table, JSON version 1).
+#include <fmt/format.h>
+
+#include "mxtls/json_writer.hpp"
+#include "mxtls/logs.hpp"
+
+namespace mxtls::logs {
+namespace {
+
+std::string time_text(const std::optional<log_time>& t) {
+  if (!t) return {};
+  if (!t->year_known)
+    return fmt::format("{:02}-{:02}T{:02}:{:02}:{:02}", t->t.month, t->t.day, t->t.hour, t->t.minute, t->t.second);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t->t.year, t->t.month, t->t.day, t->t.hour, t->t.minute, t->t.second);
+}
+
+std::string note_words(note_id n, const log_summary& s) {
+  switch (n) {
+    case note_id::no_tls_lines:
+      return "no line of this log speaks of TLS: it cannot show whether mail went over TLS (Postfix logs TLS only with "
+             "smtp_tls_loglevel = 1 or more; the default is 0); deliveries are counted as unknown";
+    case note_id::lines_not_understood: return fmt::format("{} lines were not understood (samples below)", s.lines_not_understood);
+    case note_id::destinations_dropped:
+      return fmt::format("{} attempts to destinations over the limit of destinations were not counted", s.destinations_dropped);
+    case note_id::connections_dropped:
+      return fmt::format("open connections passed their limit {} times; their pending TLS facts were forgotten", s.connections_dropped);
+    case note_id::lines_cut: return fmt::format("{} lines longer than the line limit were cut", s.lines_cut);
+    case note_id::no_year: return "syslog timestamps carry no year: times are shown as month-day";
+  }
+  return {};
+}
+
+std::string reasons_text(const destination_summary& d) {
+  std::string out;
+  for (std::size_t i = 1; i < result_type_count; ++i)
+    if (d.reasons[i]) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", to_string(static_cast<result_type>(i)), d.reasons[i]);
+  return out;
+}
+
+std::string destination_text(const destination_key& k) {
+  std::string s = k.domain.empty() ? std::string("-") : k.domain;
+  if (!k.mx_host.empty() && k.mx_host != k.address.substr(0, k.address.find(':'))) s += " via " + k.mx_host;
+  if (!k.address.empty()) s += " [" + k.address + "]";
+  return s;
+}
+
+}  // namespace
+
+std::string render_logs_text(const log_summary& s, const std::vector<std::string>& inputs) {
+  std::string out;
+  fmt::format_to(std::back_inserter(out), "format    {}{}\n", to_string(s.format), s.format_forced ? " (--format)" : " (detected)");
+  fmt::format_to(std::back_inserter(out), "lines     {} read, {} not understood\n", s.lines, s.lines_not_understood);
+  fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>6} {:>9} {:>6} {:>7}  {}\n", "worst", "attempts", "delivered", "tls",
+                 "plaintext", "failed", "unknown", "destination");
+  for (const auto& d : s.destinations) {
+    attempt_class worst = attempt_class::tls;
+    for (std::size_t i = 0; i < attempt_class_count; ++i)
+      if (d.classes[i] && static_cast<int>(i) >= 0) {
+        auto c = static_cast<attempt_class>(i);
+        auto rank = [](attempt_class x) {
+          switch (x) {
+            case attempt_class::tls_failed: return 5;
+            case attempt_class::plaintext_after_tls_failure: return 4;
+            case attempt_class::plaintext: return 3;
+            case attempt_class::unknown: return 2;
+            case attempt_class::other_failure: return 1;
+            case attempt_class::tls: return 0;
+          }
+          return 0;
+        };
+        if (rank(c) > rank(worst)) worst = c;
+      }
+    std::uint64_t plain = d.count(attempt_class::plaintext) + d.count(attempt_class::plaintext_after_tls_failure);
+    fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>6} {:>9} {:>6} {:>7}  {}\n",
+                   worst == attempt_class::tls ? "ok" : worst == attempt_class::other_failure ? "fail" : "LOST", d.attempts,
+                   d.delivered, d.count(attempt_class::tls), plain, d.failed(), d.count(attempt_class::unknown),
+                   destination_text(d.key));
+    std::string why = reasons_text(d);
+    if (!why.empty()) fmt::format_to(std::back_inserter(out), "         reasons: {}\n", why);
+    if (d.count(attempt_class::plaintext_after_tls_failure))
+      fmt::format_to(std::back_inserter(out), "         {} plaintext after TLS failed\n", d.count(attempt_class::plaintext_after_tls_failure));
+    for (const auto& [v, n] : d.tls_versions) fmt::format_to(std::back_inserter(out), "         tls: {} ({})\n", v, n);
+    if (d.first) fmt::format_to(std::back_inserter(out), "         first {}  last {}\n", time_text(d.first), time_text(d.last));
+    if (worst != attempt_class::tls)
+      for (const auto& l : d.samples)
+        fmt::format_to(std::back_inserter(out), "         {}:{}: {}\n", l.file < inputs.size() ? inputs[l.file] : "-", l.line, l.text);
+  }
+  for (note_id n : s.notes) fmt::format_to(std::back_inserter(out), "note: {}\n", note_words(n, s));
+  for (const auto& l : s.not_understood_samples)
+    fmt::format_to(std::back_inserter(out), "  not understood {}:{}: {}\n", l.file < inputs.size() ? inputs[l.file] : "-", l.line, l.text);
+  return out;
+}
+
+std::string render_logs_json(const log_summary& s, const std::vector<std::string>& inputs) {
+  std::string out;
+  json_writer w(out, 2);
+  w.begin_object().member("version", logs_json_version).member("format", to_string(s.format)).member("format_forced", s.format_forced);
+  w.key("inputs").begin_array();
+  for (const auto& i : inputs) w.value(i);
+  w.end_array();
+  w.key("lines").begin_object().member("total", s.lines).member("not_understood", s.lines_not_understood).member("tls", s.tls_lines).end_object();
+  w.key("notes").begin_array();
+  for (note_id n : s.notes) w.begin_object().member("id", to_string(n)).member("text", note_words(n, s)).end_object();
+  w.end_array();
+  auto line_obj = [&](const evidence_line& l) {
+    w.begin_object().member("input", l.file < inputs.size() ? inputs[l.file] : std::string("-")).member("line", l.line).member("text", l.text).end_object();
+  };
+  w.key("not_understood").begin_array();
+  for (const auto& l : s.not_understood_samples) line_obj(l);
+  w.end_array();
+  w.key("destinations").begin_array();
+  for (const auto& d : s.destinations) {
+    w.begin_object();
+    w.key("destination").begin_object().member("domain", d.key.domain).member("mx_host", d.key.mx_host).member("address", d.key.address).end_object();
+    w.member("attempts", d.attempts).member("delivered", d.delivered);
+    w.member("tls", d.count(attempt_class::tls)).member("tls_verified", d.verified);
+    w.member("plaintext", d.count(attempt_class::plaintext));
+    w.member("plaintext_after_tls_failure", d.count(attempt_class::plaintext_after_tls_failure));
+    w.member("failed", d.failed()).member("tls_failed", d.count(attempt_class::tls_failed));
+    w.member("other_failed", d.count(attempt_class::other_failure)).member("unknown", d.count(attempt_class::unknown));
+    w.key("reasons").begin_object();
+    for (std::size_t i = 1; i < result_type_count; ++i)
+      if (d.reasons[i]) w.member(to_string(static_cast<result_type>(i)), d.reasons[i]);
+    w.end_object();
+    w.key("tls_versions").begin_object();
+    for (const auto& [v, n] : d.tls_versions) w.member(v, n);
+    w.end_object();
+    w.key("first").value_or_null(time_text(d.first));
+    w.key("last").value_or_null(time_text(d.last));
+    w.key("samples").begin_array();
+    for (const auto& l : d.samples) line_obj(l);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out += '\n';
+  return out;
+}
+
+}  // namespace mxtls::logs
