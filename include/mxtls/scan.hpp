@@ -28,6 +28,11 @@ struct scan_line {
   std::string error;     // why the line is not a target; empty for a target
 };
 
+// A record's "input": the line as written (U-labels, smtp:// and all), with control
+// characters escaped; `text` when the line was made without it. Resume matches records on
+// the line number and this.
+std::string record_input(const scan_line& line);
+
 struct scan_list_options {
   bool unique = false;        // drop a target that appeared on an earlier line
   unsigned shard = 1;         // this machine's part, 1..shards

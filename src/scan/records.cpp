@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "mxtls/probe_report.hpp"
+#include "mxtls/target_text.hpp"
 
 namespace mxtls {
 
@@ -33,17 +34,19 @@ std::optional<record_outcome> parse_record_outcome(std::string_view text) {
   return std::nullopt;
 }
 
+std::string record_input(const scan_line& l) { return l.written.empty() ? l.text : escape_text(l.written); }
+
 std::string scan_record(const scan_result& r) {
   std::string out;
   json_writer w(out);
   const scan_line& l = *r.line;
   if (r.kind == record_kind::probed && r.report) {
-    write_probe_json(w, *r.report, {l.line, l.text});
+    write_probe_json(w, *r.report, {l.line, record_input(l)});
   } else {
     bool invalid = r.kind == record_kind::invalid;
     std::string verdict = invalid ? std::string(r.error) : "the probe failed: " + std::string(r.error);
     w.begin_object().member("schema", "mxtls-probe").member("version", probe_json_version);
-    w.member("line", l.line).member("input", l.text).member("target", l.text).member("verdict", verdict);
+    w.member("line", l.line).member("input", record_input(l)).member("target", l.text).member("verdict", verdict);
     w.member("outcome", record_outcome_text(r.kind, probe_outcome::dns_fails));
     w.member("exit_code", invalid ? invalid_record_exit_code : error_record_exit_code).end_object();
   }
@@ -300,7 +303,7 @@ resume_result resume_scan(const std::string& path, scan_list& list) {
   }
   auto drop = [&](std::vector<scan_line>& v) {
     std::erase_if(v, [&](const scan_line& l) {
-      bool d = done.count({l.line, l.text}) > 0;
+      bool d = done.count({l.line, record_input(l)}) > 0;
       out.already += d;
       return d;
     });

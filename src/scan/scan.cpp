@@ -63,8 +63,8 @@ scan_list read_scan_list(std::FILE* in, const scan_list_options& opt) {
     scan_line entry;
     entry.line = out.lines;
     if (too_long) {
-      entry.written = escape_text(line.substr(0, 40)) + "...";
-      entry.text = entry.written;
+      entry.written = line.substr(0, 40) + "...";
+      entry.text = escape_text(entry.written);
       entry.error = fmt::format("longer than {} octets", opt.max_line);
     } else {
       std::string_view t = trim(without_comment(line));

@@ -103,6 +103,26 @@ TEST_F(ScanCli, EveryLineOfAHostileListIsAccountedFor) {
   EXPECT_FALSE(has(r.output, "\r")) << "no progress line when standard error is not a terminal";
 }
 
+// A record says what the list said ("input") and what was probed ("target"); --resume
+// matches on the line as written, so a list with U-labels and smtp:// resumes.
+TEST_F(ScanCli, RecordsKeepTheLineAsWrittenAndTheFormProbed) {
+  served seed("seed", dir_);
+  std::string port = std::to_string(seed.port());
+  write(dir_ / "list.txt", "\xEF\xBB\xBFsmtp://127.0.0.1:" + port + "/\nb\xC3\xBC" "cher.invalid\n");
+  fs::path out = dir_ / "out.jsonl";
+  auto r = t::run(dir_, scan(dir_ / "list.txt", {"--out", out.string(), "--no-injection-test"}), 30s);
+  auto recs = records(out);
+  ASSERT_EQ(recs.size(), 2u) << r.output;
+  EXPECT_EQ(recs[1]["input"], "smtp://127.0.0.1:" + port + "/") << "the byte order mark is not part of the line";
+  EXPECT_EQ(recs[1]["target"], "127.0.0.1:" + port);
+  EXPECT_EQ(recs[1]["outcome"], "senders-lose-tls");
+  EXPECT_EQ(recs[2]["input"], "b\xC3\xBC" "cher.invalid");
+  EXPECT_EQ(recs[2]["target"], "xn--bcher-kva.invalid");
+  auto again = t::run(dir_, scan(dir_ / "list.txt", {"--out", out.string(), "--resume", "--no-injection-test"}), 30s);
+  EXPECT_TRUE(has(again.output, "2 done in the earlier run (--resume)")) << again.output;
+  EXPECT_EQ(records(out).size(), 2u);
+}
+
 TEST_F(ScanCli, UniqueShardsStdinAndUsageErrors) {
   served compliant("compliant", dir_);
   std::string at = "[127.0.0.1]:" + std::to_string(compliant.port());
