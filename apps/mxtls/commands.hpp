@@ -65,6 +65,7 @@ command add_serve(CLI::App& parent);
 command add_demo(CLI::App& parent);
 command add_probe(CLI::App& parent);
 command add_scan(CLI::App& parent);
+command add_tlsrpt(CLI::App& parent);
 command add_logs(CLI::App& parent);
 
 }  // namespace mxtls::cli

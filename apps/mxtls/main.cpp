@@ -23,6 +23,7 @@ constexpr summary summaries[] = {
     {"serve", "Run a mock SMTP server that behaves like a broken (or correct) one"},
     {"probe", "Diagnose one destination's STARTTLS as sending MTAs meet it"},
     {"scan", "Probe a list of destinations, many at once, into JSONL and an HTML report"},
+    {"tlsrpt", "Summarise TLS-RPT reports: who failed to deliver over TLS, to which MX, why"},
     {"logs", "Read an MTA's mail log: the destinations that lose TLS, how often, and why"},
     {"demo", "Serve the seed scenario on loopback and probe it, in one command"},
     {"help", "Show the help of mxtls or of one command"},
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   commands.push_back(mxtls::cli::add_serve(app));
   commands.push_back(mxtls::cli::add_probe(app));
   commands.push_back(mxtls::cli::add_scan(app));
+  commands.push_back(mxtls::cli::add_tlsrpt(app));
   commands.push_back(mxtls::cli::add_logs(app));
   commands.push_back(mxtls::cli::add_demo(app));
 

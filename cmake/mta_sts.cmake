@@ -1,0 +1,16 @@
+# MTA-STS (RFC 8461) and TLS-RPT (RFC 8460), included from the top-level CMakeLists.txt after
+# the libraries and the program are defined: the readers in core, the policy fetch in the
+# engine, `mxtls tlsrpt` in the program.
+target_sources(mxtls_core PRIVATE
+  src/core/mta_sts_findings.cpp
+  src/core/mta_sts_txt.cpp
+  src/core/mta_sts_policy.cpp)
+target_sources(mxtls_report PRIVATE src/report/mta_sts_report.cpp)
+
+# TLS-RPT reports: the reader (JSON, gzip, mail) and its summary, and their renderers.
+find_package(ZLIB REQUIRED)
+add_library(mxtls_tlsrpt src/tlsrpt/report.cpp src/tlsrpt/input.cpp src/tlsrpt/summary.cpp src/report/tlsrpt_report.cpp)
+target_include_directories(mxtls_tlsrpt PUBLIC include)
+target_link_libraries(mxtls_tlsrpt PUBLIC mxtls_report nlohmann_json::nlohmann_json ZLIB::ZLIB)
+target_sources(mxtls PRIVATE apps/mxtls/cmd_tlsrpt.cpp)
+target_link_libraries(mxtls PRIVATE mxtls_tlsrpt)
