@@ -14,3 +14,8 @@ target_include_directories(mxtls_tlsrpt PUBLIC include)
 target_link_libraries(mxtls_tlsrpt PUBLIC mxtls_report nlohmann_json::nlohmann_json ZLIB::ZLIB)
 target_sources(mxtls PRIVATE apps/mxtls/cmd_tlsrpt.cpp)
 target_link_libraries(mxtls PRIVATE mxtls_tlsrpt)
+
+# The policy fetch (RFC 8461 §3.3): libcurl's multi socket interface on the engine's Asio loop.
+find_package(CURL REQUIRED)
+target_sources(mxtls_net PRIVATE src/net/mta_sts_fetch.cpp)
+target_link_libraries(mxtls_net PUBLIC CURL::libcurl)

@@ -8,3 +8,9 @@ add_executable(mxtls_tlsrpt_tests unit/tlsrpt/tlsrpt_test.cpp)
 target_link_libraries(mxtls_tlsrpt_tests PRIVATE mxtls_tlsrpt GTest::gtest_main)
 target_compile_definitions(mxtls_tlsrpt_tests PRIVATE MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(mxtls_tlsrpt_tests DISCOVERY_TIMEOUT 60)
+
+# The policy fetch against a real nginx with a test CA on loopback (release and ASan builds).
+add_executable(mxtls_mta_sts_fetch_tests integration/mta_sts_fetch_test.cpp)
+target_include_directories(mxtls_mta_sts_fetch_tests PRIVATE integration)
+target_link_libraries(mxtls_mta_sts_fetch_tests PRIVATE mxtls_net GTest::gtest_main)
+gtest_discover_tests(mxtls_mta_sts_fetch_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120 LABELS integration)
