@@ -4,7 +4,8 @@
 target_sources(mxtls_core PRIVATE
   src/core/mta_sts_findings.cpp
   src/core/mta_sts_txt.cpp
-  src/core/mta_sts_policy.cpp)
+  src/core/mta_sts_policy.cpp
+  src/core/mta_sts_eval.cpp)
 target_sources(mxtls_report PRIVATE src/report/mta_sts_report.cpp)
 
 # TLS-RPT reports: the reader (JSON, gzip, mail) and its summary, and their renderers.

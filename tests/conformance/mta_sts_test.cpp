@@ -76,7 +76,9 @@ TEST(MtaStsPolicyVectors, Each) {
         EXPECT_NE(std::find(got.begin(), got.end(), want), got.end()) << want;
     }
     EXPECT_EQ(p.valid, c.at("valid").get<bool>());
-    if (c.contains("mode")) EXPECT_STREQ(p.mode ? to_string(*p.mode) : "", c.at("mode").get<std::string>().c_str());
+    if (c.contains("mode")) {
+      EXPECT_STREQ(p.mode ? to_string(*p.mode) : "", c.at("mode").get<std::string>().c_str());
+    }
     if (c.contains("max_age")) {
       ASSERT_TRUE(p.max_age);
       EXPECT_EQ(*p.max_age, c.at("max_age").get<std::uint64_t>());
@@ -164,8 +166,12 @@ TEST(MtaStsTxtVectors, Each) {
     sts_txt t = parse_sts_txt(recs);
     EXPECT_STREQ(to_string(t.status), c.at("status").get<std::string>().c_str());
     EXPECT_EQ(ids(t.findings), strings(c.at("findings")));
-    if (c.contains("id")) EXPECT_EQ(t.id, c.at("id").get<std::string>());
-    if (t.status != txt_status::valid) EXPECT_TRUE(t.id.empty() || t.status == txt_status::invalid);
+    if (c.contains("id")) {
+      EXPECT_EQ(t.id, c.at("id").get<std::string>());
+    }
+    if (t.status != txt_status::valid) {
+      EXPECT_TRUE(t.id.empty() || t.status == txt_status::invalid);
+    }
   }
 }
 
@@ -177,7 +183,9 @@ TEST(TlsRptTxtVectors, Each) {
     tls_rpt_record t = parse_tls_rpt_txt(recs);
     EXPECT_STREQ(to_string(t.status), c.at("status").get<std::string>().c_str());
     EXPECT_EQ(ids(t.findings), strings(c.at("findings")));
-    if (c.contains("rua")) EXPECT_EQ(t.rua, strings(c.at("rua")));
+    if (c.contains("rua")) {
+      EXPECT_EQ(t.rua, strings(c.at("rua")));
+    }
   }
 }
 
@@ -202,6 +210,41 @@ TEST(MtaStsCatalogue, NamesUniqueAndComplete) {
     EXPECT_FALSE(e.summary.empty());
     EXPECT_FALSE(e.fix.empty());
     EXPECT_EQ(find_sts_entry(e.name), &e);
+  }
+}
+
+}  // namespace
+}  // namespace mxtls
+
+#include "mxtls/mta_sts_eval.hpp"
+
+namespace mxtls {
+namespace {
+
+TEST(MtaStsEvaluationVectors, Each) {
+  json v = load("evaluation.json");
+  for (const auto& c : v.at("cases")) {
+    SCOPED_TRACE(c.at("name").get<std::string>());
+    auto recs = strings(c.at("txt"));
+    sts_txt txt = parse_sts_txt(recs);
+    std::optional<sts_policy> policy;
+    if (!c.at("policy").is_null()) policy = parse_sts_policy(c.at("policy").get<std::string>());
+    mta_sts_status st = mta_sts_status_of(txt, policy.has_value(), policy);
+    EXPECT_STREQ(to_string(st), c.at("status").get<std::string>().c_str());
+    std::string host = c.at("mx");
+    sts_mx_verdict mx;
+    mx.host = host;
+    if (policy) mx = evaluate_mx(*policy, host, true, c.at("cert_ok").get<bool>());
+    if (c.contains("match")) {
+      EXPECT_EQ(mx.matches, c.at("match").get<bool>());
+    }
+    auto preds = predict_mta_sts(st, policy, mx);
+    for (const auto& [sender, effect] : c.at("effects").items()) {
+      auto it = std::find_if(preds.begin(), preds.end(), [&](const auto& p) { return p.sender == sender; });
+      ASSERT_NE(it, preds.end()) << sender;
+      EXPECT_STREQ(to_string(it->effect), effect.get<std::string>().c_str()) << sender << ": " << it->reason;
+      EXPECT_FALSE(it->source.empty());
+    }
   }
 }
 
