@@ -32,7 +32,8 @@ void split_names(const std::string& list, std::vector<std::string>& out) {
 bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cmd) {
   auto policy = parse_policy(a.policy);
   if (!policy) {
-    std::fprintf(stderr, "mxtls %s: --policy must be none, preferred, required, preferred-verify or required-verify\n", cmd);
+    std::fprintf(stderr, "mxtls %s: --policy must be none, preferred, required, preferred-verify, required-verify, "
+                 "dane-opportunistic or dane-mandatory\n", cmd);
     return false;
   }
   opt.policy = *policy;
@@ -67,6 +68,12 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
       r = r.substr(0, r.find(':'));
     }
     opt.resolver = port.empty() ? r : r + "@" + port;
+  }
+  opt.trust_anchor = a.trust_anchor;
+  opt.dnssec = !a.no_dnssec;
+  if (!a.trust_anchor.empty() && access(a.trust_anchor.c_str(), R_OK) != 0) {
+    std::fprintf(stderr, "mxtls %s: --trust-anchor: cannot read '%s'\n", cmd, a.trust_anchor.c_str());
+    return false;
   }
   opt.session.ehlo_name = a.ehlo;
   opt.session.sni = a.sni;
@@ -126,7 +133,8 @@ void add_probe_flags(CLI::App* app, probe_flags& f) {
                   "command (30), tls (15), trailing (1: only after lines that follow the EHLO reply's final line, the wait "
                   "for the answer they came before)");
   app->add_option("--policy", f.policy,
-                  "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify")
+                  "TLS setting as on Cisco ESA: none, preferred, required, preferred-verify, required-verify, "
+                  "dane-opportunistic, dane-mandatory")
       ->capture_default_str();
   app->add_option("--ca", f.ca, "CA file or directory for verification (default: the system store)");
   app->add_option("--sni", f.sni, "Server name sent in the TLS handshake");
@@ -138,6 +146,10 @@ void add_probe_flags(CLI::App* app, probe_flags& f) {
   app->add_option("--skip", f.skips, "Do not run these checks (NAME[,NAME...])");
   app->add_flag("--no-injection-test", f.no_injection, "The same as --skip injection");
   app->add_option("--resolver", f.resolver, "DNS server ADDR[:PORT] to ask (default: /etc/resolv.conf)");
+  app->add_option("--trust-anchor", f.trust_anchor,
+                  "DNSSEC trust anchor FILE (DS or DNSKEY lines, unbound's trust-anchor-file format); its zones are "
+                  "asked of --resolver directly, even under test. (default: /usr/share/dns/root.key, only without --resolver)");
+  app->add_flag("--no-dnssec", f.no_dnssec, "Do not validate DNSSEC: every answer is indeterminate and DANE does not apply");
   app->add_option("--rcpt", f.rcpt,
                   "Also send MAIL FROM:<> and RCPT TO:<ADDRESS>, then RSET (no mail is sent): shows greylisting");
   app->add_flag("--all-hosts", f.all_hosts, "Probe every MX host and address, not only up to the first that answers");

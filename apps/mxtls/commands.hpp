@@ -53,6 +53,8 @@ struct probe_flags {
   bool no_injection = false;  // the same as --skip injection
   std::vector<std::string> checks, skips;
   std::string resolver;
+  std::string trust_anchor;   // --trust-anchor FILE
+  bool no_dnssec = false;     // --no-dnssec
   bool all_hosts = false;
   std::string rcpt;
 };
@@ -67,5 +69,6 @@ command add_probe(CLI::App& parent);
 command add_scan(CLI::App& parent);
 command add_tlsrpt(CLI::App& parent);
 command add_logs(CLI::App& parent);
+command add_tlsa(CLI::App& parent);
 
 }  // namespace mxtls::cli

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   commands.push_back(mxtls::cli::add_scan(app));
   commands.push_back(mxtls::cli::add_tlsrpt(app));
   commands.push_back(mxtls::cli::add_logs(app));
+  commands.push_back(mxtls::cli::add_tlsa(app));
   commands.push_back(mxtls::cli::add_demo(app));
 
   std::string help_topic;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mxtls/client_model.hpp"
+#include "mxtls/dane.hpp"
 #include "mxtls/lint.hpp"
 #include "mxtls/model/probe_facts.hpp"
 
@@ -53,6 +54,10 @@ enum class reason_id : std::uint8_t {
   response_injection, command_injection, injection_check_incomplete, starttls_after_tls,
   // address: the envelope (--rcpt)
   rcpt_temporary, rcpt_refused, mail_refused,
+  // MX host and address: DNSSEC and DANE (RFC 7672, RFC 7671)
+  dnssec_unavailable, dnssec_bogus, dane_verified, dane_mismatch, dane_no_tls, dane_lookup_failed, dane_unusable,
+  dane_pkix_usage, dane_malformed, dane_tlsa_insecure, dane_no_rollover, dane_full_certificate, dane_ta_not_in_chain,
+  dane_digest_trap, dane_ee_pkix_fails, dane_partial, dane_fails_policy,
   // the probe itself
   interrupted,
 };
@@ -122,6 +127,14 @@ struct esa_decision {
   esa_result result = esa_result::plaintext;
 };
 
+// DANE for one address of an MX host (check "dane").
+struct dane_assessment {
+  dane_status status = dane_status::insecure;
+  std::vector<reason> reasons;
+  std::vector<dane_sender_prediction> senders;  // one per dane_senders() row
+};
+dane_assessment assess_dane(const dane_facts& d, const starttls_facts* session, tls_policy policy);
+
 struct address_diagnosis {
   std::optional<lint_result> lint;            // the EHLO reply, from the live octets
   std::optional<lint_result> lint_after_tls;
@@ -131,6 +144,7 @@ struct address_diagnosis {
   probe_outcome outcome = probe_outcome::unreachable;
   bool answered = false;                      // connected and greeted with 220
   esa_decision esa;                           // for the probe's --policy
+  std::optional<dane_assessment> dane;        // an address of an MX host with check "dane"
 };
 
 struct diagnosis {

@@ -56,17 +56,6 @@ struct tlsa_answer {
   std::size_t malformed = 0;         // rdata shorter than usage, selector, mtype and one octet
 };
 
-// Whether the resolver can validate at all: the anchor's zone asked for its DNSKEY. A
-// forwarder that strips DNSSEC (no signatures, no DNSKEY) makes this bogus or unanswered.
-struct dnssec_readiness {
-  bool validating = false;       // a trust anchor is loaded
-  std::string anchor_file;       // as loaded
-  std::vector<std::string> anchor_zones;  // the zones the anchor file names
-  dnssec_status anchor_status = dnssec_status::indeterminate;  // of the DNSKEY answer
-  std::string why_bogus;
-  std::string error;             // the lookup failed (timeout, SERVFAIL)
-};
-
 class dns_resolver {
  public:
   // Throws std::invalid_argument for a forwarder libunbound does not accept or a trust

@@ -67,6 +67,8 @@ struct session_options {
   // Each event as it happens (mxtls probe on a terminal); called on the session's thread.
   std::function<void(const session_event&)> on_event;
   session_stop* stop = nullptr;
+  // DANE (RFC 7672): TLSA records to verify the handshake with, the base domain as SNI.
+  dane_request dane;
 };
 
 // A client TLS context that verifies to report, not to refuse: the CA store of `options`

@@ -42,6 +42,12 @@ struct probe_options {
   check_set checks = check_set::defaults();
   std::string as_client;  // a client model id; empty: STARTTLS whenever the word appears
   std::string resolver;   // "ADDR" or "ADDR@PORT"; empty: the system's resolv.conf
+  // DNSSEC trust anchor (unbound's trust-anchor-file format). Empty: Debian's root key when
+  // the system's resolver is used; with `resolver` set, no validation unless an anchor is
+  // given (a named resolver is often a test or split-horizon server that cannot answer
+  // for the root, and every lookup would wait for the chain of trust).
+  std::string trust_anchor;
+  bool dnssec = true;     // false: no validation at all (--no-dnssec)
   bool all_hosts = false; // probe every MX host and address, not only up to the first that answers
   std::chrono::milliseconds dns_timeout{10'000};
 };
@@ -97,7 +103,7 @@ class probe_context {
   connection_gate* gate = nullptr;
 
  private:
-  std::string forwarder_;
+  resolver_options resolver_options_;
   std::unique_ptr<dns_resolver> resolver_;
   std::shared_ptr<asio::ssl::context> tls_;
 };

@@ -33,6 +33,15 @@ constexpr std::array<check_info, check_count> registry{{
      .connections = 0,
      .by_default = false,
      .summary = "MAIL FROM:<> and RCPT TO (--rcpt) on the starttls session, then RSET; sends no mail"},
+    // RFC 7672: the TLSA records of each MX host whose addresses are DNSSEC-secure, verified
+    // in the starttls session's handshake (OpenSSL's DANE API); no connection of its own.
+    {.id = check_id::dane,
+     .name = "dane",
+     .scope = check_scope::mx_host,
+     .needs = after_starttls,
+     .connections = 0,
+     .by_default = true,
+     .summary = "DANE (RFC 7672): TLSA at _25._tcp.<MX host> where its addresses are DNSSEC-secure, verified in the handshake"},
 }};
 
 }  // namespace

@@ -252,7 +252,15 @@ void read_result(ub_result* res, int rrtype, dns_answer& a) {
   a.records.clear();
   a.rdata.clear();
   a.canonical_name.clear();
-  if (res->canonname && res->qname && std::string_view(res->canonname) != res->qname) a.canonical_name = res->canonname;
+  if (res->canonname && res->qname) {
+    // libunbound names the answer's owner even without a CNAME: an alias only when it differs.
+    auto bare = [](std::string n) {
+      if (!n.empty() && n.back() == '.') n.pop_back();
+      std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
+      return n;
+    };
+    if (bare(res->canonname) != bare(res->qname)) a.canonical_name = res->canonname;
+  }
   for (int i = 0; res->havedata && res->data[i]; ++i) {
     const auto* d = reinterpret_cast<const unsigned char*>(res->data[i]);
     std::size_t len = static_cast<std::size_t>(res->len[i]);

@@ -36,6 +36,7 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX* c = ctx->native_handle();
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
+  SSL_CTX_dane_enable(ctx->native_handle());  // once here (a shared context); used only where TLSA records are given
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   // Read what the socket holds in one call instead of a record header and then its body
   // (a handshake flight is six records); tls_socket asks OpenSSL before it waits on

@@ -21,7 +21,7 @@ using namespace asio::experimental::awaitable_operators;
 
 std::optional<tls_policy> parse_policy(const std::string& s) {
   for (auto p : {tls_policy::none, tls_policy::preferred, tls_policy::required, tls_policy::preferred_verify,
-                 tls_policy::required_verify})
+                 tls_policy::required_verify, tls_policy::dane_opportunistic, tls_policy::dane_mandatory})
     if (s == to_string(p)) return p;
   return std::nullopt;
 }
@@ -124,10 +124,13 @@ std::size_t connection_gate::peak() const {
 }
 
 probe_context::probe_context(const probe_options& options, std::shared_ptr<asio::ssl::context> tls)
-    : forwarder_(options.resolver), tls_(tls ? std::move(tls) : make_client_tls_context(options.session)) {}
+    : resolver_options_{.forwarder = options.resolver,
+                        .trust_anchor_file = options.trust_anchor,
+                        .validate = options.dnssec && (options.resolver.empty() || !options.trust_anchor.empty())},
+      tls_(tls ? std::move(tls) : make_client_tls_context(options.session)) {}
 
 dns_resolver& probe_context::resolver() {
-  if (!resolver_) resolver_ = std::make_unique<dns_resolver>(forwarder_);
+  if (!resolver_) resolver_ = std::make_unique<dns_resolver>(resolver_options_);
   return *resolver_;
 }
 
@@ -170,7 +173,8 @@ asio::awaitable<injection_facts> gated_injection(asio::ip::tcp::endpoint ep, ses
 // One address: the checks of the registry that are on, the injection check beside the
 // main session (each takes its own place at the gate, which counts connections).
 asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string name, std::string address,
-                                              unsigned short port, const probe_options& opt, probe_context& ctx) {
+                                              unsigned short port, const probe_options& opt, probe_context& ctx,
+                                              dane_request dane = {}) {
   address_result a;
   a.mx_host = mx_host;
   a.name = !opt.session.verify_name.empty() ? opt.session.verify_name : name;
@@ -180,6 +184,7 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
   session_options so = opt.session;
   so.verify_name = a.name;
   so.tls_context = ctx.tls();
+  so.dane = std::move(dane);
   if (opt.policy == tls_policy::none) so.try_starttls = false;
   if (!opt.as_client.empty()) {
     const client_model* m = find_client_model(opt.as_client);
@@ -225,8 +230,83 @@ dns_lookup lookup_fact(const std::string& name, rr_type type, const dns_answer& 
           .status = status_of(a),
           .rcode = a.rcode,
           .detail = a.ok ? std::string() : a.error,
-          .dnssec = a.secure ? dnssec_status::secure : a.bogus ? dnssec_status::bogus : dnssec_status::indeterminate,
-          .records = a.records.size()};
+          .dnssec = a.dnssec,
+          .why_bogus = a.why_bogus,
+          .records = a.records.size(),
+          .canonical_name = a.canonical_name};
+}
+
+asio::awaitable<tlsa_answer> no_tlsa_lookup() { co_return tlsa_answer{}; }
+
+// The weaker of two answers' DNSSEC status: bogus, then indeterminate, insecure, secure.
+dnssec_status weaker(dnssec_status a, dnssec_status b) {
+  auto rank = [](dnssec_status s) {
+    switch (s) {
+      case dnssec_status::bogus: return 0;
+      case dnssec_status::indeterminate: return 1;
+      case dnssec_status::insecure: return 2;
+      case dnssec_status::secure: return 3;
+    }
+    return 0;
+  };
+  return rank(a) <= rank(b) ? a : b;
+}
+
+std::string without_final_dot(std::string n) {
+  if (n.size() > 1 && n.back() == '.') n.pop_back();
+  return n;
+}
+
+// Check "dane" for one MX host (RFC 7672 §2.2): facts on f.mx_hosts[hi].dane; the records
+// the handshake is to verify with.
+asio::awaitable<dane_request> dane_lookups(probe_facts& f, std::size_t hi, std::string host, unsigned short port,
+                                           const dns_answer& v4, const dns_answer& v6, tlsa_answer tlsa,
+                                           const probe_options& opt, dns_resolver& res) {
+  dane_facts d;
+  d.host = host;
+  // Each address answer counts, a secure denial (no AAAA) included; a failed lookup is not secure.
+  auto status = [](const dns_answer& a) { return a.ok ? a.dnssec : dnssec_status::indeterminate; };
+  d.address_dnssec = weaker(status(v4), status(v6));
+  dane_request req;
+  if (d.address_dnssec == dnssec_status::secure) {
+    // RFC 7672 §2.2.3: when the host name is an alias and its expansion is secure, the
+    // TLSA base domain is first the expanded name, then the original name.
+    std::string canonical = without_final_dot(v4.canonical_name.empty() ? v6.canonical_name : v4.canonical_name);
+    std::vector<std::string> bases;
+    if (!canonical.empty() && canonical != host) bases.push_back(canonical);
+    bases.push_back(host);
+    for (std::size_t i = 0; i < bases.size(); ++i) {
+      std::string name = "_" + std::to_string(port) + "._tcp." + bases[i];
+      tlsa_answer t;
+      if (bases[i] == host) {
+        t = std::move(tlsa);  // asked beside A and AAAA
+      } else {
+        auto l = res.lookup_tlsa(name, opt.dns_timeout);
+        t = co_await std::move(l);
+      }
+      d.looked_up = true;
+      d.base_domain = bases[i];
+      d.tlsa_name = name;
+      d.lookup = lookup_fact(name, rr_type::tlsa, t.answer);
+      f.lookups.push_back(d.lookup);
+      d.records.clear();
+      for (auto& r : t.records) d.records.push_back({.record = r, .usability = usability_of(r)});
+      d.malformed = t.malformed;
+      // The next base domain only after a secure "no such records" (NXDOMAIN or NODATA).
+      bool none = t.answer.ok && (t.answer.nxdomain || (t.answer.rcode == 0 && !t.answer.has_data)) &&
+                  t.answer.dnssec == dnssec_status::secure;
+      if (!none) break;
+    }
+    bool tlsa_secure = d.lookup.dnssec == dnssec_status::secure;
+    if (tlsa_secure) {
+      req.base_domain = d.base_domain;
+      req.other_names = {host};
+      for (const auto& r : d.records)
+        if (r.usability == tlsa_usability::usable) req.records.push_back(r.record);
+    }
+  }
+  f.mx_hosts[hi].dane = std::move(d);
+  co_return req;
 }
 
 bool answered(const address_result& a) {
@@ -249,6 +329,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
   f.policy = opt.policy;
   f.as_client = opt.as_client;
   f.checks = opt.checks;
+  // DANE needs a TLSA base domain: an MX host (an address target has none).
+  if (target.literal) f.checks.set(check_id::dane, false);
 
   if (target.literal) {
     auto one = probe_address(no_index, opt.session.verify_name, target.host, target.port, opt, ctx);
@@ -257,8 +339,12 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
     // RFC 5321 §5.1: the MX records in preference order; without any, the domain itself
     // (implicit MX); RFC 7505: a single MX of "." means the domain accepts no mail.
     dns_resolver& res = ctx.resolver();
+    // Whether validation works at all (the anchor zone's DNSKEY), beside the MX lookup.
+    auto ready = res.readiness(opt.dns_timeout);
     auto mx_lookup = res.lookup(target.host, rr_mx, opt.dns_timeout);
-    dns_answer mx = co_await std::move(mx_lookup);
+    auto both = std::move(ready) && std::move(mx_lookup);
+    auto [readiness, mx] = co_await std::move(both);
+    f.dnssec = std::move(readiness);
     f.lookups.push_back(lookup_fact(target.host, rr_type::mx, mx));
     dnssec_status mx_sec = f.lookups.back().dnssec;
     if (f.lookups.back().status != lookup_status::ok) {
@@ -278,18 +364,30 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
     for (const auto& m : f.mx) f.mx_hosts.push_back({.name = m.host, .preference = m.preference});
     if (f.mx_hosts.empty()) f.mx_hosts.push_back({.name = target.host, .preference = 0, .implicit = true});
     bool done = false;
+    bool dane = opt.checks.has(check_id::dane);
     for (std::size_t hi = 0; hi < f.mx_hosts.size() && !done && !stopped(opt); ++hi) {
       std::string host = f.mx_hosts[hi].name;
-      for (rr_type type : {rr_type::a, rr_type::aaaa}) {
-        auto addr_lookup = res.lookup(host, static_cast<int>(type), opt.dns_timeout);
-        dns_answer a = co_await std::move(addr_lookup);
-        f.lookups.push_back(lookup_fact(host, type, a));
-        for (const auto& addr : a.records)
-          f.mx_hosts[hi].addresses.push_back({.host = host, .type = type, .address = addr, .dnssec = f.lookups.back().dnssec});
+      // A, AAAA and (check "dane") the host's TLSA side by side; the TLSA answer is used only
+      // when both address answers are secure (RFC 7672 §2.2.2).
+      std::string tlsa_name = "_" + std::to_string(target.port) + "._tcp." + host;
+      auto a4 = res.lookup(host, rr_a, opt.dns_timeout);
+      auto a6 = res.lookup(host, rr_aaaa, opt.dns_timeout);
+      auto t = dane ? res.lookup_tlsa(tlsa_name, opt.dns_timeout) : no_tlsa_lookup();
+      auto all = std::move(a4) && std::move(a6) && std::move(t);
+      auto [v4, v6, tlsa] = co_await std::move(all);
+      for (auto [type, a] : {std::pair<rr_type, const dns_answer*>{rr_type::a, &v4}, {rr_type::aaaa, &v6}}) {
+        f.lookups.push_back(lookup_fact(host, type, *a));
+        for (const auto& addr : a->records)
+          f.mx_hosts[hi].addresses.push_back({.host = host, .type = type, .address = addr, .dnssec = a->dnssec});
+      }
+      dane_request req;
+      if (dane) {
+        auto step = dane_lookups(f, hi, host, target.port, v4, v6, std::move(tlsa), opt, res);
+        req = co_await std::move(step);
       }
       for (const auto& addr : f.mx_hosts[hi].addresses) {
         if ((done && !opt.all_hosts) || stopped(opt)) break;
-        auto one = probe_address(hi, host, addr.address, target.port, opt, ctx);
+        auto one = probe_address(hi, host, addr.address, target.port, opt, ctx, req);
         address_result r = co_await std::move(one);
         if (answered(r)) done = !opt.all_hosts;
         f.hosts.push_back(std::move(r));

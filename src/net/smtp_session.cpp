@@ -10,6 +10,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "dane_tls.hpp"
+
 #include "mxtls/reply_parser.hpp"
 #include "mxtls/tls_identity.hpp"
 
@@ -259,12 +261,14 @@ awaitable<bool> smtp_session::start_tls(tls_facts& tls, std::size_t& discarded, 
   auto ctx = opt_.tls_context ? opt_.tls_context : make_client_tls_context(opt_);
   tls_ = std::make_unique<tls_socket>(sock_, ctx->native_handle(), tls_socket::role::client);
   if (!opt_.sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), opt_.sni.c_str());
+  dane_before_handshake(tls_->native_handle(), opt_.dane, tls.dane);
   stoppable_timer timer(sock_.get_executor(), std::chrono::steady_clock::now() + opt_.timeouts.tls, opt_.stop);
   auto handshake = tls_->handshake();
   auto expiry = timer.timer.async_wait(as_tuple(use_awaitable));
   auto res = co_await (std::move(handshake) || std::move(expiry));
   if (res.index() == 0 && !std::get<0>(res)) {
     record_tls(tls_->native_handle(), opt_.verify_name, tls);
+    dane_after_handshake(tls_->native_handle(), opt_.dane, tls.dane, tls);
     emit({.kind = event_kind::tls_established, .ms = now_ms(), .text = tls.protocol + " " + tls.cipher});
     co_return true;
   }

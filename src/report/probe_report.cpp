@@ -160,6 +160,30 @@ std::string render_reason(const reason& r) {
     case reason_id::mail_refused: return fmt::format("MAIL FROM:<> answered {} ({})", r.code, d);
     case reason_id::interrupted:
       return d.empty() ? "interrupted before the probe ended" : "interrupted while waiting in phase " + d;
+    case reason_id::dnssec_unavailable:
+      return "DNSSEC validation is not possible through this resolver (" + d + "): no answer can be secure, DANE cannot apply";
+    case reason_id::dnssec_bogus: return "DNSSEC validation fails (bogus) for " + d + ": validating senders cannot resolve it";
+    case reason_id::dane_verified: return "DANE verified: TLSA record " + d;
+    case reason_id::dane_mismatch:
+      return d.empty() ? "DANE fails: no TLSA record matches the served certificate chain"
+                       : "DANE fails: no TLSA record matches the served certificate chain (its leaf key would match " + d + ")";
+    case reason_id::dane_no_tls: return "TLSA records are published (" + d + ") but no TLS handshake took place: DANE senders defer";
+    case reason_id::dane_lookup_failed: return "the TLSA lookup failed (" + d + "): DANE senders defer";
+    case reason_id::dane_unusable: return "every TLSA record at " + d + " is unusable for SMTP (RFC 7672 §3.1)";
+    case reason_id::dane_pkix_usage: return "TLSA records at " + d + " with usage PKIX-TA(0) or PKIX-EE(1) are ignored by SMTP senders (RFC 7672 §3.1.3)";
+    case reason_id::dane_malformed: return "TLSA records at " + d + " have unknown parameters or a wrong digest length";
+    case reason_id::dane_tlsa_insecure: return "TLSA records at " + d + " are in a zone that is not signed: ignored";
+    case reason_id::dane_no_rollover:
+      return "only one usable TLSA record at " + d + ": publish the next key's record before the key changes (RFC 7671 §8.1)";
+    case reason_id::dane_full_certificate:
+      return "a TLSA record " + d + " pins the whole certificate: it breaks at every renewal (prefer selector 1)";
+    case reason_id::dane_ta_not_in_chain: return "no DANE-TA record at " + d + " matches a certificate the server sends";
+    case reason_id::dane_digest_trap:
+      return "TLSA " + d + " would match, but a SHA2-512 record for the same usage and selector does not, and senders use only the strongest (RFC 7671 §9)";
+    case reason_id::dane_ee_pkix_fails:
+      return "DANE-EE passes, but senders without DANE do not accept the certificate (" + d + ")";
+    case reason_id::dane_partial: return d + " MX host(s) without TLSA records while others have them";
+    case reason_id::dane_fails_policy: return "with TLS setting " + d + " DANE is not satisfied";
   }
   return to_string(r.id);
 }
@@ -230,7 +254,9 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
     }
     for (const auto& m : f.mx) fmt::format_to(std::back_inserter(out), "  MX {} {}\n", m.preference, m.host);
     for (const auto& h : f.mx_hosts) {
-      for (const auto& a : h.addresses) fmt::format_to(std::back_inserter(out), "  {} {} {}\n", to_string(a.type), h.name, a.address);
+      for (const auto& a : h.addresses)
+        fmt::format_to(std::back_inserter(out), "  {} {} {}{}\n", to_string(a.type), h.name, a.address,
+                       f.dnssec.validating ? fmt::format(" (DNSSEC {})", to_string(a.dnssec)) : "");
       if (h.addresses.empty()) fmt::format_to(std::back_inserter(out), "  {} has no address\n", h.name);
     }
   }
@@ -284,6 +310,10 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
           fmt::format_to(std::back_inserter(out), "  injection check not completed: {}\n", error_words(inj->error));
           break;
       }
+    }
+    if (d.dane) {
+      fmt::format_to(std::back_inserter(out), "\n  DANE      {}\n", to_string(d.dane->status));
+      for (const auto& x : d.dane->reasons) fmt::format_to(std::back_inserter(out), "            {}\n", render_reason(x));
     }
     if (d.lint) {
       out += "\nThe EHLO reply, as received:\n";
@@ -389,6 +419,46 @@ void write_check(json_writer& w, const envelope_facts& e) {
   w.end_object();
 }
 
+std::string hex_of(const std::vector<std::uint8_t>& data) {
+  std::string out;
+  for (auto b : data) out += fmt::format("{:02x}", b);
+  return out;
+}
+
+// "dane" of a host (docs/probe-json.md): the status, the TLSA records, what matched.
+void write_dane(json_writer& w, const dane_facts& f, const address_result& h, const dane_assessment& a) {
+  const starttls_facts* s = h.get<starttls_facts>();
+  const dane_tls_facts* t = s && s->tls.established ? &s->tls.dane : nullptr;
+  w.key("dane").begin_object().member("status", to_string(a.status));
+  w.member("address_dnssec", to_string(f.address_dnssec)).key("tlsa_name").value_or_null(f.tlsa_name);
+  w.key("base_domain").value_or_null(f.base_domain);
+  if (f.looked_up) w.member("tlsa_dnssec", to_string(f.lookup.dnssec));
+  else w.key("tlsa_dnssec").null();
+  w.key("tlsa").begin_array();
+  for (const auto& x : f.records) {
+    w.begin_object().member("usage", x.record.usage).member("selector", x.record.selector).member("mtype", x.record.mtype);
+    w.member("data", hex_of(x.record.data)).member("usable", x.usability == tlsa_usability::usable);
+    w.member("usability", to_string(x.usability)).end_object();
+  }
+  w.end_array();
+  w.key("sni").value_or_null(t && t->enabled ? t->sni : std::string());
+  w.key("matched");
+  if (t && t->matched) {
+    w.begin_object().member("usage", t->matched->usage).member("selector", t->matched->selector);
+    w.member("mtype", t->matched->mtype).member("data", hex_of(t->matched->data)).member("depth", t->matched_depth).end_object();
+  } else {
+    w.null();
+  }
+  w.key("served").begin_array();
+  if (t)
+    for (const auto& c : t->chain_digests)
+      w.begin_object().member("depth", c.depth).member("selector", c.selector).member("mtype", c.mtype).member("data", c.hex).end_object();
+  w.end_array();
+  w.key("senders").begin_array();
+  for (const auto& p : a.senders) w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome)).end_object();
+  w.end_array().end_object();
+}
+
 void write_host(json_writer& w, const probe_report& r, std::size_t i) {
   const address_result& h = r.facts.hosts[i];
   const address_diagnosis& d = r.diagnosis.hosts[i];
@@ -407,6 +477,7 @@ void write_host(json_writer& w, const probe_report& r, std::size_t i) {
   write_predictions(w, d.senders);
   w.key("esa").begin_object().member("policy", to_string(r.facts.policy)).member("sees_starttls", d.esa.sees_starttls);
   w.member("result", to_string(d.esa.result)).end_object();
+  if (d.dane && h.mx_host < r.facts.mx_hosts.size() && r.facts.mx_hosts[h.mx_host].dane) write_dane(w, *r.facts.mx_hosts[h.mx_host].dane, h, *d.dane);
   w.key("checks").begin_object();
   for (const auto& c : h.checks) std::visit([&](const auto& x) { write_check(w, x); }, c);
   w.end_object();
@@ -445,9 +516,20 @@ void write_probe_json(json_writer& w, const probe_report& r, const probe_json_he
   for (const auto& l : f.lookups) {
     w.begin_object().member("name", l.name).member("type", to_string(l.type)).member("status", to_string(l.status));
     w.member("rcode", l.rcode).key("detail").value_or_null(l.detail);
-    w.member("dnssec", to_string(l.dnssec)).member("records", l.records).end_object();
+    w.member("dnssec", to_string(l.dnssec)).key("why_bogus").value_or_null(l.why_bogus);
+    w.member("records", l.records).key("canonical_name").value_or_null(l.canonical_name).end_object();
   }
   w.end_array();
+  if (!f.literal) {
+    // Whether answers could be validated at all (the anchor zone's DNSKEY, like Postfix's dnssec_probe).
+    const dnssec_readiness& v = f.dnssec;
+    w.key("validation").begin_object().member("validating", v.validating).key("anchor").value_or_null(v.anchor_file);
+    w.key("anchor_zones").begin_array();
+    for (const auto& z : v.anchor_zones) w.value(z);
+    w.end_array();
+    w.member("anchor_status", to_string(v.anchor_status)).key("why_bogus").value_or_null(v.why_bogus);
+    w.key("error").value_or_null(v.error).end_object();
+  }
   w.key("mx").begin_array();
   for (const auto& m : f.mx)
     w.begin_object().member("preference", m.preference).member("host", m.host).member("dnssec", to_string(m.dnssec)).end_object();

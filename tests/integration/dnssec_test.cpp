@@ -94,6 +94,7 @@ TEST_F(Dnssec, SignedAnswersAreSecure) {
   auto a = ask("mx.dane.test", mxtls::rr_a);
   EXPECT_EQ(a.dnssec, dnssec_status::secure) << a.why_bogus;
   EXPECT_EQ(a.records, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(a.canonical_name, "") << "no CNAME";
   auto aaaa = ask("mx.dane.test", mxtls::rr_aaaa);
   EXPECT_EQ(aaaa.dnssec, dnssec_status::secure) << aaaa.why_bogus;
   EXPECT_EQ(aaaa.records, std::vector<std::string>{"::1"});

@@ -47,6 +47,19 @@ struct tlsa_record {
   std::vector<std::uint8_t> data;
 };
 
+// Whether the resolver could validate at all: the DNSKEY of the trust anchor's (first) zone
+// asked, like Postfix's dnssec_probe. A forwarder that strips DNSSEC (no signatures, no
+// DNSKEY), or one that cannot reach the anchor's zone, makes it bogus or unanswered; then
+// no answer can be secure and `insecure` or `bogus` answers say nothing about the zone.
+struct dnssec_readiness {
+  bool validating = false;                // a trust anchor is loaded
+  std::string anchor_file;                // as loaded
+  std::vector<std::string> anchor_zones;  // the zones the anchor file names
+  dnssec_status anchor_status = dnssec_status::indeterminate;  // of the DNSKEY answer
+  std::string why_bogus;
+  std::string error;  // the lookup failed: "timeout", "rcode 2", "no DNSKEY records", libunbound's text
+};
+
 struct mx_record {
   int preference = 0;
   std::string host;

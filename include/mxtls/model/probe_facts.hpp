@@ -6,16 +6,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "mxtls/model/checks.hpp"
+#include "mxtls/model/dane.hpp"
 #include "mxtls/model/dns.hpp"
 
 namespace mxtls {
 
 // Cisco ESA's TLS settings (Destination Controls), which the probe's verdict is given for.
-enum class tls_policy : std::uint8_t { none, preferred, required, preferred_verify, required_verify };
+// dane-opportunistic / dane-mandatory: the ESA's DANE settings (AsyncOS 12+); their TLS part
+// is taken as preferred / required, the DANE part is decided per the dane layer.
+enum class tls_policy : std::uint8_t {
+  none, preferred, required, preferred_verify, required_verify, dane_opportunistic, dane_mandatory
+};
 const char* to_string(tls_policy p);
 bool verifies(tls_policy p);  // preferred-verify, required-verify
 bool requires_tls(tls_policy p);
@@ -42,6 +48,7 @@ struct mx_host_facts {
   int preference = 0;
   bool implicit = false;  // no MX records: the domain itself (RFC 5321 §5.1)
   std::vector<address_record> addresses;
+  std::optional<dane_facts> dane;  // check "dane": its TLSA lookup (absent when not run)
 };
 
 struct probe_facts {
@@ -52,6 +59,7 @@ struct probe_facts {
   tls_policy policy = tls_policy::preferred;
   std::string as_client;   // --as: the client model that decided whether to send STARTTLS
   check_set checks;
+  dnssec_readiness dnssec;          // whether answers could be validated (a DNS target only)
   std::vector<dns_lookup> lookups;  // every lookup, in the order made
   std::vector<mx_record> mx;        // as answered, sorted by preference
   std::vector<mx_host_facts> mx_hosts;

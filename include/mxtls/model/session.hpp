@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mxtls/model/dane.hpp"
 #include "mxtls/model/dialogue.hpp"
 
 namespace mxtls {
@@ -90,6 +91,7 @@ struct tls_facts {
   bool name_checked = false;   // a name was given to check
   bool hostname_match = false;
   bool expired = false, not_yet_valid = false;
+  dane_tls_facts dane;  // DANE verification of this handshake (RFC 7672), when records were given
 };
 
 }  // namespace mxtls

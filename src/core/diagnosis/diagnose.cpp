@@ -165,9 +165,14 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
 }
 
 int exit_code_of(probe_outcome outcome, std::span<const reason> reasons) {
+  // DANE that applies and fails: DANE senders do not deliver (RFC 7672 §2.2).
+  bool dane_fails = has_reason(reasons, reason_id::dane_mismatch) || has_reason(reasons, reason_id::dane_no_tls) ||
+                    has_reason(reasons, reason_id::dane_lookup_failed) || has_reason(reasons, reason_id::dnssec_bogus) ||
+                    has_reason(reasons, reason_id::dane_fails_policy);
   switch (outcome) {
-    case probe_outcome::ok: return 0;
-    case probe_outcome::certificate: return has_reason(reasons, reason_id::certificate_fails_policy) ? 1 : 0;
+    case probe_outcome::ok: return dane_fails ? 1 : 0;
+    case probe_outcome::certificate:
+      return has_reason(reasons, reason_id::certificate_fails_policy) || dane_fails ? 1 : 0;
     case probe_outcome::unreachable:
     case probe_outcome::dns_fails: return 3;
     default: return 1;
@@ -185,7 +190,8 @@ diagnosis diagnose(const probe_facts& f) {
             !l.detail.empty()                    ? l.detail
             : l.status == lookup_status::servfail ? "SERVFAIL"  // the rcode's name (RFC 1035 §4.1.1)
                                                   : to_string(l.status));
-    } else if (l.status != lookup_status::ok && l.status != lookup_status::nxdomain) {
+    } else if ((l.type == rr_type::a || l.type == rr_type::aaaa) && l.status != lookup_status::ok &&
+               l.status != lookup_status::nxdomain) {
       add(domain, reason_id::address_lookup_failed, l.rcode, l.name);
     }
   }
@@ -195,7 +201,34 @@ diagnosis diagnose(const probe_facts& f) {
   bool dns_stop = has_reason(domain, reason_id::domain_nxdomain) || has_reason(domain, reason_id::dns_lookup_failed) || has_reason(domain, reason_id::null_mx);
   if (!dns_stop && f.hosts.empty() && !f.literal && !f.interrupted) add(domain, reason_id::no_address, -1, f.host);
 
-  for (const auto& a : f.hosts) out.hosts.push_back(diagnose_address(a, f.policy));
+  // DNSSEC: validation asked for but impossible (the resolver strips DNSSEC or cannot reach
+  // the anchor's zone): no answer can be secure, so DANE cannot apply.
+  if (!f.literal && f.dnssec.validating && f.dnssec.anchor_status != dnssec_status::secure)
+    add(domain, reason_id::dnssec_unavailable, -1, !f.dnssec.why_bogus.empty() ? f.dnssec.why_bogus : f.dnssec.error);
+  for (const auto& m : f.mx)
+    if (m.dnssec == dnssec_status::bogus) {
+      add(domain, reason_id::dnssec_bogus, -1, f.host);
+      break;
+    }
+  // Some MX hosts with usable TLSA records and some securely without: DANE senders
+  // authenticate some hosts only (RFC 7672 §2.2.1 treats each host alone).
+  std::size_t with = 0, without = 0;
+  for (const auto& h : f.mx_hosts) {
+    if (!h.dane) continue;
+    dane_status st = dane_status_of(*h.dane, nullptr);
+    if (st == dane_status::no_tlsa || st == dane_status::insecure) ++without;
+    else if (st == dane_status::no_tls) ++with;
+  }
+  if (with > 0 && without > 0) add(domain, reason_id::dane_partial, -1, std::to_string(without));
+
+  for (const auto& a : f.hosts) {
+    out.hosts.push_back(diagnose_address(a, f.policy));
+    if (a.mx_host != no_index && a.mx_host < f.mx_hosts.size() && f.mx_hosts[a.mx_host].dane) {
+      address_diagnosis& d = out.hosts.back();
+      d.dane = assess_dane(*f.mx_hosts[a.mx_host].dane, a.get<starttls_facts>(), f.policy);
+      d.reasons.insert(d.reasons.end(), d.dane->reasons.begin(), d.dane->reasons.end());
+    }
+  }
   for (std::size_t i = 0; i < out.hosts.size() && out.verdict_host == no_index; ++i)
     if (out.hosts[i].answered) out.verdict_host = i;
   if (out.verdict_host == no_index && !out.hosts.empty()) out.verdict_host = out.hosts.size() - 1;

@@ -126,11 +126,15 @@ const char* to_string(tls_policy p) {
     case tls_policy::required: return "required";
     case tls_policy::preferred_verify: return "preferred-verify";
     case tls_policy::required_verify: return "required-verify";
+    case tls_policy::dane_opportunistic: return "dane-opportunistic";
+    case tls_policy::dane_mandatory: return "dane-mandatory";
   }
   return "?";
 }
 bool verifies(tls_policy p) { return p == tls_policy::preferred_verify || p == tls_policy::required_verify; }
-bool requires_tls(tls_policy p) { return p == tls_policy::required || p == tls_policy::required_verify; }
+bool requires_tls(tls_policy p) {
+  return p == tls_policy::required || p == tls_policy::required_verify || p == tls_policy::dane_mandatory;
+}
 
 const char* to_string(probe_outcome o) {
   switch (o) {
@@ -196,6 +200,23 @@ constexpr std::array<reason_row, reason_count> reasons{{
     {reason_id::rcpt_temporary, "rcpt-temporary", severity::info},
     {reason_id::rcpt_refused, "rcpt-refused", severity::warning},
     {reason_id::mail_refused, "mail-refused", severity::warning},
+    {reason_id::dnssec_unavailable, "dnssec-unavailable", severity::warning},
+    {reason_id::dnssec_bogus, "dnssec-bogus", severity::error},
+    {reason_id::dane_verified, "dane-verified", severity::info},
+    {reason_id::dane_mismatch, "dane-mismatch", severity::error},
+    {reason_id::dane_no_tls, "dane-no-tls", severity::error},
+    {reason_id::dane_lookup_failed, "dane-lookup-failed", severity::error},
+    {reason_id::dane_unusable, "dane-unusable", severity::warning},
+    {reason_id::dane_pkix_usage, "dane-pkix-usage", severity::warning},
+    {reason_id::dane_malformed, "dane-malformed", severity::warning},
+    {reason_id::dane_tlsa_insecure, "dane-tlsa-insecure", severity::warning},
+    {reason_id::dane_no_rollover, "dane-no-rollover", severity::info},
+    {reason_id::dane_full_certificate, "dane-full-certificate", severity::info},
+    {reason_id::dane_ta_not_in_chain, "dane-ta-not-in-chain", severity::error},
+    {reason_id::dane_digest_trap, "dane-digest-trap", severity::error},
+    {reason_id::dane_ee_pkix_fails, "dane-ee-pkix-fails", severity::warning},
+    {reason_id::dane_partial, "dane-partial", severity::warning},
+    {reason_id::dane_fails_policy, "dane-fails-policy", severity::error},
     {reason_id::interrupted, "interrupted", severity::warning},
 }};
 

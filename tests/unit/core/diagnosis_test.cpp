@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+
+#include <fmt/format.h>
 #include <functional>
 #include <set>
 
@@ -245,6 +247,111 @@ std::vector<reason_case> cases() {
                  return f;
                },
                o::starttls_fails, 1});
+  // DNSSEC and DANE: one MX host with its TLSA facts, one address with the handshake's DANE facts.
+  auto record = [](std::uint8_t u, std::uint8_t sel, std::uint8_t m, std::size_t len, std::uint8_t fill) {
+    return tlsa_facts{.record = {.usage = u, .selector = sel, .mtype = m, .data = std::vector<std::uint8_t>(len, fill)},
+                      .usability = usability_of({.usage = u, .selector = sel, .mtype = m, .data = std::vector<std::uint8_t>(len, fill)})};
+  };
+  auto hex_of = [](std::size_t len, std::uint8_t fill) {
+    std::string h;
+    for (std::size_t i = 0; i < len; ++i) h += fmt::format("{:02x}", fill);
+    return h;
+  };
+  auto dane_probe = [](dane_facts d, auto change_session, tls_policy p = tls_policy::preferred) {
+    return [d, change_session, p] {
+      starttls_facts s = good_session();
+      change_session(s);
+      probe_facts f = one_host(std::move(s), p);
+      f.literal = false;
+      f.target = f.host = "example.com";
+      f.mx = {{.preference = 10, .host = "mx.example.com", .dnssec = dnssec_status::secure}};
+      f.mx_hosts.push_back({.name = "mx.example.com", .preference = 10, .dane = d});
+      f.hosts[0].mx_host = 0;
+      return f;
+    };
+  };
+  auto secure_tlsa = [](std::vector<tlsa_facts> records, dnssec_status addresses = dnssec_status::secure) {
+    return dane_facts{.host = "mx.example.com",
+                      .address_dnssec = addresses,
+                      .looked_up = addresses == dnssec_status::secure,
+                      .base_domain = "mx.example.com",
+                      .tlsa_name = "_25._tcp.mx.example.com",
+                      .lookup = {.name = "_25._tcp.mx.example.com", .type = rr_type::tlsa, .dnssec = dnssec_status::secure,
+                                 .records = records.size()},
+                      .records = std::move(records)};
+  };
+  auto verified = [](std::uint8_t usage) {
+    return [usage](starttls_facts& s) {
+      s.tls.dane = {.enabled = true, .records_added = 1, .verified = true, .matched_depth = usage == 3 ? 0 : 1,
+                    .matched = tlsa_record{.usage = usage, .selector = 1, .mtype = 1, .data = std::vector<std::uint8_t>(32, 1)}};
+    };
+  };
+  auto mismatch = [hex_of](starttls_facts& s) {
+    s.tls.dane = {.enabled = true, .records_added = 1, .verified = false, .verify_code = 65, .verify_error = "no matching DANE TLSA records",
+                  .chain_digests = {{.depth = 0, .selector = 1, .mtype = 1, .hex = hex_of(32, 7)},
+                                    {.depth = 0, .selector = 1, .mtype = 2, .hex = hex_of(64, 8)},
+                                    {.depth = 1, .selector = 1, .mtype = 1, .hex = hex_of(32, 9)}}};
+  };
+  auto unchanged = [](starttls_facts&) {};
+  v.push_back({"resolver strips DNSSEC", reason_id::dnssec_unavailable,
+               [] {
+                 auto f = one_host(good_session());
+                 f.literal = false;
+                 f.dnssec = {.validating = true, .anchor_zones = {"."}, .anchor_status = dnssec_status::bogus, .why_bogus = "no signatures"};
+                 return f;
+               },
+               o::ok, 0});
+  v.push_back({"bogus address", reason_id::dnssec_bogus, dane_probe(secure_tlsa({}, dnssec_status::bogus), unchanged), o::ok, 1});
+  v.push_back({"DANE-EE verified", reason_id::dane_verified, dane_probe(secure_tlsa({record(3, 1, 1, 32, 1)}), verified(3)), o::ok, 0});
+  v.push_back({"stale TLSA", reason_id::dane_mismatch, dane_probe(secure_tlsa({record(3, 1, 1, 32, 1)}), mismatch), o::ok, 1});
+  v.push_back({"TLSA without TLS", reason_id::dane_no_tls, dane_probe(secure_tlsa({record(3, 1, 1, 32, 1)}), unchanged), o::ok, 1});
+  v.push_back({"TLSA servfail", reason_id::dane_lookup_failed,
+               dane_probe(
+                   [&] {
+                     auto d = secure_tlsa({});
+                     d.lookup.status = lookup_status::servfail;
+                     d.lookup.rcode = 2;
+                     d.lookup.dnssec = dnssec_status::insecure;
+                     return d;
+                   }(),
+                   unchanged),
+               o::ok, 1});
+  v.push_back({"only PKIX-EE", reason_id::dane_unusable, dane_probe(secure_tlsa({record(1, 1, 1, 32, 1)}), unchanged), o::ok, 0});
+  v.push_back({"PKIX-TA beside DANE-EE", reason_id::dane_pkix_usage,
+               dane_probe(secure_tlsa({record(0, 1, 1, 32, 1), record(3, 1, 1, 32, 1)}), verified(3)), o::ok, 0});
+  v.push_back({"short digest", reason_id::dane_malformed,
+               dane_probe(secure_tlsa({record(3, 1, 1, 5, 1), record(3, 1, 1, 32, 1)}), verified(3)), o::ok, 0});
+  v.push_back({"TLSA in an unsigned zone", reason_id::dane_tlsa_insecure,
+               dane_probe(
+                   [&] {
+                     auto d = secure_tlsa({record(3, 1, 1, 32, 1)});
+                     d.lookup.dnssec = dnssec_status::insecure;
+                     return d;
+                   }(),
+                   unchanged),
+               o::ok, 0});
+  v.push_back({"one record only", reason_id::dane_no_rollover, dane_probe(secure_tlsa({record(3, 1, 1, 32, 1)}), verified(3)), o::ok, 0});
+  v.push_back({"3 0 1", reason_id::dane_full_certificate, dane_probe(secure_tlsa({record(3, 0, 1, 32, 1)}), verified(3)), o::ok, 0});
+  v.push_back({"DANE-TA not sent", reason_id::dane_ta_not_in_chain, dane_probe(secure_tlsa({record(2, 1, 1, 32, 1)}), mismatch), o::ok, 1});
+  v.push_back({"wrong 3 1 2 hides a right 3 1 1", reason_id::dane_digest_trap,
+               dane_probe(secure_tlsa({record(3, 1, 1, 32, 7), record(3, 1, 2, 64, 1)}), mismatch), o::ok, 1});
+  v.push_back({"DANE-EE on a self-signed certificate", reason_id::dane_ee_pkix_fails,
+               dane_probe(secure_tlsa({record(3, 1, 1, 32, 1), record(3, 1, 1, 32, 2)}),
+                          [verified](starttls_facts& s) {
+                            verified(3)(s);
+                            s.tls.chain_verified = false;
+                            s.tls.verify_error = "self-signed certificate";
+                          }),
+               o::certificate, 0});
+  v.push_back({"one MX host without TLSA", reason_id::dane_partial,
+               [=] {
+                 auto f = dane_probe(secure_tlsa({record(3, 1, 1, 32, 1), record(3, 1, 1, 32, 2)}), verified(3))();
+                 f.mx_hosts.push_back({.name = "mx2.example.com", .preference = 20, .dane = secure_tlsa({})});
+                 return f;
+               },
+               o::ok, 0});
+  v.push_back({"dane-mandatory without TLSA", reason_id::dane_fails_policy,
+               dane_probe(secure_tlsa({}), unchanged, tls_policy::dane_mandatory), o::ok, 1});
   return v;
 }
 

@@ -1,0 +1,436 @@
+// DANE end to end: a zone signed at test time and served by NSD on loopback (dns-zone/),
+// MX hosts served by `mxtls serve` with certificates made here for each case, and
+// `mxtls probe --resolver --trust-anchor` validating against the zone's own anchor.
+#include <arpa/inet.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "dns-zone/signed_zone.hpp"
+#include "served.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+namespace t = mxtls::test;
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  std::string out;
+  char b[3];
+  for (std::size_t i = 0; i < n; ++i) {
+    std::snprintf(b, sizeof b, "%02x", p[i]);
+    out += b;
+  }
+  return out;
+}
+
+X509* load_cert(const fs::path& pem) {
+  FILE* f = std::fopen(pem.c_str(), "r");
+  if (!f) return nullptr;
+  X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  return x;
+}
+
+// The TLSA association data of a certificate file: selector 0 (certificate) or 1 (SPKI),
+// matching type 1 (SHA2-256) or 2 (SHA2-512).
+std::string tlsa_data(const fs::path& pem, int selector, int mtype) {
+  X509* x = load_cert(pem);
+  if (!x) return "missing-" + pem.string();
+  unsigned char* der = nullptr;
+  int len = selector == 0 ? i2d_X509(x, &der) : i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(der, static_cast<std::size_t>(len), md, &n, mtype == 1 ? EVP_sha256() : EVP_sha512(), nullptr);
+  OPENSSL_free(der);
+  X509_free(x);
+  return hex(md, n);
+}
+
+// A port free on every loopback address the test listens on.
+unsigned short free_port(const std::vector<std::string>& addresses) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    inet_pton(AF_INET, addresses.front().c_str(), &sa.sin_addr);
+    socklen_t len = sizeof sa;
+    bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len);
+    unsigned short port = ntohs(sa.sin_port);
+    close(s);
+    bool all = true;
+    for (const auto& a : addresses) {
+      int u = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in b{};
+      b.sin_family = AF_INET;
+      b.sin_port = htons(port);
+      inet_pton(AF_INET, a.c_str(), &b.sin_addr);
+      all = all && bind(u, reinterpret_cast<sockaddr*>(&b), sizeof b) == 0;
+      close(u);
+    }
+    if (all) return port;
+  }
+  return 0;
+}
+
+// `mxtls serve --scenario compliant --cert --key` on ADDRESS:PORT, until destroyed.
+class mock_mx {
+ public:
+  mock_mx(const fs::path& dir, const std::string& address, unsigned short port, const fs::path& chain, const fs::path& key) {
+    out_ = dir / ("serve-" + address + ".out");
+    int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::string listen = address + ":" + std::to_string(port);
+    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", "compliant", "--listen", listen, "--cert", chain.string(), "--key",
+                     key.string()},
+                    "", fd, fd);
+    close(fd);
+    for (int i = 0; i < 500 && !ready_; ++i) {
+      ready_ = t::slurp(out_).find("listening on " + listen) != std::string::npos;
+      if (!ready_) std::this_thread::sleep_for(10ms);
+    }
+  }
+  ~mock_mx() {
+    kill(pid_, SIGTERM);
+    t::wait_for(pid_, 5s);
+  }
+  bool ready() const { return ready_; }
+  std::string output() const { return t::slurp(out_); }
+
+ private:
+  fs::path out_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+struct dane_case {
+  std::string name;     // the label under dane.test.; the MX host is mx.<name>.dane.test
+  std::string address;  // where its server listens
+  std::string chain;    // the served chain file (relative to the test directory)
+  std::vector<std::string> tlsa;  // zone lines after "_PORT._tcp.mx.NAME IN TLSA"
+};
+
+class Dane : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("mxtls-dane-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // Certificates: a CA, a leaf it issued for every MX host of the tree, and a key of
+    // nobody's (the "stale" record of a renewal done without the TLSA update).
+    std::string sans = "subjectAltName=DNS:mx.ee.dane.test,DNS:mx.ta.dane.test,DNS:mx.stale.dane.test,DNS:mx.trap.dane.test,"
+                       "DNS:mx.pkix.dane.test,DNS:mx.none.dane.test,DNS:mx.plain.dane.test,DNS:mx.forged.dane.test,"
+                       "DNS:mx.full.dane.test";
+    std::ofstream(dir_ / "leaf.ext") << sans << "\nbasicConstraints=CA:FALSE\n";
+    std::string ssl = "/usr/bin/openssl";
+    std::vector<std::vector<std::string>> steps = {
+        {ssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+         "-days", "30", "-subj", "/CN=mxtls DANE test CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+         "keyUsage=critical,keyCertSign,cRLSign"},
+        {ssl, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr",
+         "-subj", "/CN=mx.ee.dane.test"},
+        {ssl, "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem",
+         "-days", "30", "-extfile", "leaf.ext"},
+        {ssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key", "-out",
+         "other.pem", "-days", "30", "-subj", "/CN=someone else"},
+    };
+    for (const auto& s : steps) {
+      std::vector<std::string> argv = {"/bin/sh", "-c", "cd '" + dir_.string() + "' && \"$@\" >>openssl.log 2>&1", "sh"};
+      argv.insert(argv.end(), s.begin(), s.end());
+      auto w = t::wait_for(t::spawn(argv), 30s);
+      ASSERT_EQ(w.exit_code, 0) << t::slurp(dir_ / "openssl.log");
+    }
+    std::ofstream(dir_ / "chain.pem") << t::slurp(dir_ / "leaf.pem") << t::slurp(dir_ / "ca.pem");
+
+    std::string leaf311 = tlsa_data(dir_ / "leaf.pem", 1, 1), leaf312 = tlsa_data(dir_ / "leaf.pem", 1, 2);
+    std::string ca211 = tlsa_data(dir_ / "ca.pem", 1, 1), leaf301 = tlsa_data(dir_ / "leaf.pem", 0, 1);
+    std::string other311 = tlsa_data(dir_ / "other.pem", 1, 1), other312 = tlsa_data(dir_ / "other.pem", 1, 2);
+    cases_ = {
+        {.name = "ee", .address = "127.0.0.11", .chain = "chain.pem",
+         .tlsa = {"3 1 1 " + leaf311, "3 1 1 " + other311}},
+        {.name = "ta", .address = "127.0.0.12", .chain = "chain.pem", .tlsa = {"2 1 1 " + ca211}},
+        {.name = "stale", .address = "127.0.0.13", .chain = "chain.pem", .tlsa = {"3 1 1 " + other311}},
+        {.name = "trap", .address = "127.0.0.14", .chain = "chain.pem", .tlsa = {"3 1 1 " + leaf311, "3 1 2 " + other312}},
+        {.name = "pkix", .address = "127.0.0.15", .chain = "chain.pem", .tlsa = {"1 1 1 " + leaf311}},
+        {.name = "none", .address = "127.0.0.16", .chain = "chain.pem", .tlsa = {}},
+        {.name = "full", .address = "127.0.0.17", .chain = "chain.pem", .tlsa = {"3 0 1 " + leaf301}},
+    };
+    std::vector<std::string> addresses;
+    for (const auto& c : cases_) addresses.push_back(c.address);
+    addresses.push_back("127.0.0.18");  // plain
+    addresses.push_back("127.0.0.19");  // forged
+    port_ = free_port(addresses);
+    ASSERT_NE(port_, 0);
+    std::string tlsa_owner = "_" + std::to_string(port_) + "._tcp.";
+    t::zone_spec top{.name = "dane.test."};
+    for (const auto& c : cases_) {
+      top.records.push_back(c.name + " IN MX 10 mx." + c.name);
+      top.records.push_back("mx." + c.name + " IN A " + c.address);
+      for (const auto& r : c.tlsa) top.records.push_back(tlsa_owner + "mx." + c.name + " IN TLSA " + r);
+    }
+    // An MX host whose address is in an unsigned child zone: DANE does not apply.
+    // An MX host whose address record carries no signature: bogus.
+    top.records.push_back("forged IN MX 10 mx.forged");
+    top.unsigned_records.push_back("mx.forged IN A 127.0.0.19");
+    top.records.push_back(tlsa_owner + "mx.forged IN TLSA 3 1 1 " + leaf311);
+    t::zone_spec plain{.name = "plain.dane.test.", .sign = false,
+                       .records = {"@ IN MX 10 mx", "mx IN A 127.0.0.18", tlsa_owner + "mx IN TLSA 3 1 1 " + leaf311}};
+    zones_ = new t::zone_server(dir_ / "dns", {top, plain});
+    for (const auto& c : cases_) servers_.push_back(new mock_mx(dir_, c.address, port_, dir_ / c.chain, dir_ / "leaf.key"));
+    servers_.push_back(new mock_mx(dir_, "127.0.0.18", port_, dir_ / "chain.pem", dir_ / "leaf.key"));
+    servers_.push_back(new mock_mx(dir_, "127.0.0.19", port_, dir_ / "chain.pem", dir_ / "leaf.key"));
+  }
+  static void TearDownTestSuite() {
+    for (auto* s : servers_) delete s;
+    servers_.clear();
+    delete zones_;
+    zones_ = nullptr;
+  }
+
+  static json probe(const std::string& domain, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{MXTLS_BINARY, "probe", domain, "--port", std::to_string(port_), "--resolver", zones_->resolver(),
+                                  "--trust-anchor", zones_->trust_anchor(), "--no-injection-test", "--json",
+                                  "--ca", (dir_ / "ca.pem").string(), "--timeout", "5"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto r = t::run(dir_, argv, 60s);
+    last_output_ = r.output;
+    last_exit_ = r.exit_code;
+    try {
+      return json::parse(r.output);
+    } catch (const std::exception&) {
+      ADD_FAILURE() << domain << ": " << r.output;
+      return json::object();
+    }
+  }
+
+  static std::set<std::string> reason_ids(const json& j) {
+    std::set<std::string> ids;
+    for (const auto& r : j["reasons"]) ids.insert(r["id"].get<std::string>());
+    return ids;
+  }
+
+  static std::string sender(const json& dane, const std::string& id) {
+    for (const auto& s : dane["senders"])
+      if (s["id"] == id) return s["outcome"];
+    return "?";
+  }
+
+  static fs::path dir_;
+  static unsigned short port_;
+  static std::vector<dane_case> cases_;
+  static t::zone_server* zones_;
+  static std::vector<mock_mx*> servers_;
+  static std::string last_output_;
+  static int last_exit_;
+};
+
+fs::path Dane::dir_;
+unsigned short Dane::port_ = 0;
+std::vector<dane_case> Dane::cases_;
+t::zone_server* Dane::zones_ = nullptr;
+std::vector<mock_mx*> Dane::servers_;
+std::string Dane::last_output_;
+int Dane::last_exit_ = -1;
+
+TEST_F(Dane, ServersAreUp) {
+  for (auto* s : servers_) EXPECT_TRUE(s->ready()) << s->output();
+}
+
+TEST_F(Dane, DaneEeRecordVerifies) {
+  json j = probe("ee.dane.test");
+  ASSERT_TRUE(j.contains("hosts")) << last_output_;
+  EXPECT_EQ(j["dns"]["validation"]["anchor_status"], "secure") << last_output_;
+  EXPECT_EQ(j["dns"]["lookups"][0]["dnssec"], "secure") << last_output_;
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "verified") << last_output_;
+  EXPECT_EQ(d["address_dnssec"], "secure");
+  EXPECT_EQ(d["tlsa_dnssec"], "secure");
+  EXPECT_EQ(d["sni"], "mx.ee.dane.test") << "SNI is the TLSA base domain (RFC 7672 §8.1)";
+  ASSERT_TRUE(d["matched"].is_object()) << last_output_;
+  EXPECT_EQ(d["matched"]["usage"], 3);
+  EXPECT_EQ(d["matched"]["selector"], 1);
+  EXPECT_EQ(d["matched"]["mtype"], 1);
+  EXPECT_EQ(d["matched"]["depth"], 0);
+  EXPECT_EQ(d["tlsa"].size(), 2u);
+  EXPECT_TRUE(reason_ids(j).count("dane-verified")) << last_output_;
+  EXPECT_EQ(sender(d, "postfix-dane"), "dane-verified");
+  EXPECT_EQ(j["exit_code"], 0) << last_output_;
+}
+
+TEST_F(Dane, DaneTaRecordVerifiesAtTheIssuer) {
+  json j = probe("ta.dane.test");
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "verified") << last_output_;
+  ASSERT_TRUE(d["matched"].is_object()) << last_output_;
+  EXPECT_EQ(d["matched"]["usage"], 2);
+  EXPECT_EQ(d["matched"]["depth"], 1);
+  EXPECT_TRUE(reason_ids(j).count("dane-no-rollover")) << last_output_;
+}
+
+TEST_F(Dane, StaleRecordIsAMismatchWithTheDigestThatWouldMatch) {
+  json j = probe("stale.dane.test");
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "mismatch") << last_output_;
+  EXPECT_TRUE(d["matched"].is_null());
+  std::string leaf311 = tlsa_data(dir_ / "leaf.pem", 1, 1);
+  bool served = false;
+  for (const auto& c : d["served"])
+    served = served || (c["depth"] == 0 && c["selector"] == 1 && c["mtype"] == 1 && c["data"] == leaf311);
+  EXPECT_TRUE(served) << last_output_;
+  auto ids = reason_ids(j);
+  EXPECT_TRUE(ids.count("dane-mismatch")) << last_output_;
+  EXPECT_EQ(sender(d, "postfix-dane"), "defer");
+  EXPECT_EQ(sender(d, "exim-try-dane"), "defer");
+  EXPECT_EQ(j["exit_code"], 1) << last_output_;
+  // PKIX senders still verify the chain (the CA given with --ca).
+  EXPECT_EQ(j["hosts"][0]["checks"]["starttls"]["tls"]["verified"], true) << last_output_;
+}
+
+TEST_F(Dane, WrongStrongerDigestHidesTheRightOne) {
+  json j = probe("trap.dane.test");
+  EXPECT_EQ(j["hosts"][0]["dane"]["status"], "mismatch") << last_output_;
+  EXPECT_TRUE(reason_ids(j).count("dane-digest-trap")) << last_output_;
+}
+
+TEST_F(Dane, PkixUsagesAreUnusable) {
+  json j = probe("pkix.dane.test");
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "unusable") << last_output_;
+  EXPECT_EQ(d["tlsa"][0]["usable"], false);
+  EXPECT_EQ(d["tlsa"][0]["usability"], "pkix-usage");
+  auto ids = reason_ids(j);
+  EXPECT_TRUE(ids.count("dane-unusable") && ids.count("dane-pkix-usage")) << last_output_;
+  EXPECT_EQ(sender(d, "postfix-dane"), "encrypt");
+  EXPECT_EQ(sender(d, "postfix-dane-only"), "defer");
+}
+
+TEST_F(Dane, SecureDenialIsNoTlsa) {
+  json j = probe("none.dane.test");
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "no-tlsa") << last_output_;
+  EXPECT_EQ(sender(d, "postfix-dane"), "not-applied");
+  EXPECT_EQ(sender(d, "exim-require-dane"), "defer");
+}
+
+TEST_F(Dane, FullCertificateRecordIsFragile) {
+  json j = probe("full.dane.test");
+  EXPECT_EQ(j["hosts"][0]["dane"]["status"], "verified") << last_output_;
+  EXPECT_TRUE(reason_ids(j).count("dane-full-certificate")) << last_output_;
+}
+
+TEST_F(Dane, UnsignedZoneIsInsecure) {
+  json j = probe("plain.dane.test");
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "insecure") << last_output_;
+  EXPECT_EQ(d["address_dnssec"], "insecure");
+  EXPECT_EQ(j["exit_code"], 0) << last_output_;
+}
+
+TEST_F(Dane, UnsignedAddressIsBogus) {
+  json j = probe("forged.dane.test");
+  ASSERT_FALSE(j["hosts"].empty()) << "the bogus address is still probed (senders that do not validate use it): " << last_output_;
+  const json& d = j["hosts"][0]["dane"];
+  EXPECT_EQ(d["status"], "bogus") << last_output_;
+  EXPECT_TRUE(reason_ids(j).count("dnssec-bogus")) << last_output_;
+  EXPECT_EQ(j["exit_code"], 1) << last_output_;
+}
+
+TEST_F(Dane, MandatoryPolicyWantsDane) {
+  json j = probe("none.dane.test", {"--policy", "dane-mandatory"});
+  EXPECT_EQ(j["policy"], "dane-mandatory");
+  EXPECT_TRUE(reason_ids(j).count("dane-fails-policy")) << last_output_;
+  EXPECT_EQ(j["exit_code"], 1) << last_output_;
+  json ok = probe("ee.dane.test", {"--policy", "dane-opportunistic"});
+  EXPECT_FALSE(reason_ids(ok).count("dane-fails-policy")) << last_output_;
+}
+
+TEST_F(Dane, WithoutAnchorNothingIsSecure) {
+  auto r = t::run(dir_, {MXTLS_BINARY, "probe", "ee.dane.test", "--port", std::to_string(port_), "--resolver", zones_->resolver(),
+                         "--no-injection-test", "--json"}, 60s);
+  // test. is a special-use name: without the anchor's zone made resolvable, it does not exist.
+  EXPECT_NE(r.output.find("\"nxdomain\""), std::string::npos) << r.output;
+}
+
+// posttls-finger -l dane as the differential peer. It asks the system's resolver and trusts
+// its AD bit, so it runs in a private mount namespace whose /etc/resolv.conf names a
+// validating unbound on 127.0.0.2:53 (the zone's anchor, a stub zone to NSD, test. opened)
+// with "options trust-ad" (glibc passes the AD bit on only then); -o dnssec_probe points at
+// a name inside the private tree.
+TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
+  fs::path ub = dir_ / "unbound";
+  fs::create_directories(ub);
+  std::ofstream(ub / "unbound.conf") << "server:\n  interface: 127.0.0.2\n  port: 53\n  do-daemonize: no\n  chroot: \"\"\n"
+                                     << "  username: \"\"\n  pidfile: \"\"\n  directory: \"" << ub.string() << "\"\n"
+                                     << "  use-syslog: no\n  verbosity: 1\n  access-control: 127.0.0.0/8 allow\n"
+                                     << "  do-not-query-localhost: no\n  module-config: \"validator iterator\"\n"
+                                     << "  trust-anchor-file: \"" << zones_->trust_anchor() << "\"\n"
+                                     << "  local-zone: \"dane.test.\" transparent\n"
+                                     << "stub-zone:\n  name: \"dane.test.\"\n  stub-addr: 127.0.0.1@" << zones_->port() << "\n";
+  int fd = open((ub / "unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t unbound = t::spawn({"/usr/sbin/unbound", "-d", "-c", (ub / "unbound.conf").string()}, "", fd, fd);
+  close(fd);
+  for (int i = 0; i < 500 && t::slurp(ub / "unbound.log").find("start of service") == std::string::npos; ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_NE(t::slurp(ub / "unbound.log").find("start of service"), std::string::npos) << t::slurp(ub / "unbound.log");
+  std::ofstream(ub / "resolv.conf") << "nameserver 127.0.0.2\noptions trust-ad\n";
+  fs::path pf = dir_ / "postfix";
+  fs::create_directories(pf);
+  std::ofstream(pf / "main.cf") << "compatibility_level = 3.6\n";
+
+  struct expectation {
+    std::string domain;
+    std::string mxtls_status;  // hosts[0].dane.status
+    bool verified;             // posttls-finger reports a verified connection
+  };
+  // no-tlsa, insecure, unusable: posttls-finger falls back to its secure level, where the
+  // CA given with -F verifies the chain and the name (mx.NAME.dane.test under NAME.dane.test).
+  std::vector<expectation> cases = {{"ee.dane.test", "verified", true},     {"ta.dane.test", "verified", true},
+                                    {"stale.dane.test", "mismatch", false}, {"trap.dane.test", "mismatch", false},
+                                    {"pkix.dane.test", "unusable", true},   {"none.dane.test", "no-tlsa", true},
+                                    {"full.dane.test", "verified", true},   {"plain.dane.test", "insecure", true},
+                                    {"forged.dane.test", "bogus", false}};
+  for (const auto& c : cases) {
+    json j = probe(c.domain);
+    const json& d = j["hosts"].empty() ? json() : j["hosts"][0]["dane"];
+    EXPECT_EQ(d.value("status", "?"), c.mxtls_status) << c.domain << ": " << last_output_;
+    std::string predicted = sender(d, "posttls-finger");
+    std::string script = "mount --bind '" + (ub / "resolv.conf").string() + "' /etc/resolv.conf && MAIL_CONFIG='" + pf.string() +
+                         "' exec /usr/sbin/posttls-finger -c -l dane -o dnssec_probe=ns:dane.test -F '" + (dir_ / "ca.pem").string() +
+                         "' '" + c.domain + ":" + std::to_string(port_) + "'";
+    auto r = t::run(dir_, {"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, 60s);
+    bool verified = r.output.find("Verified TLS connection established") != std::string::npos;
+    EXPECT_EQ(verified, c.verified) << c.domain << ": posttls-finger said\n" << r.output;
+    // The prediction: dane-verified, or not-applied with the PKIX chain verified, is a verified connection.
+    bool pkix = !j["hosts"].empty() && j["hosts"][0]["checks"]["starttls"]["tls"].value("verified", false);
+    bool predicted_verified = predicted == "dane-verified" || (predicted == "not-applied" && pkix);
+    EXPECT_EQ(verified, predicted_verified) << c.domain << ": mxtls predicts " << predicted << ", posttls-finger said\n" << r.output;
+  }
+  kill(unbound, SIGTERM);
+  t::wait_for(unbound, 5s);
+}
+
+TEST_F(Dane, EveryDocumentMatchesTheSchema) {
+  fs::path out = dir_ / "json";
+  fs::create_directories(out);
+  for (const std::string d : {"ee", "ta", "stale", "trap", "pkix", "none", "full", "plain", "forged"}) {
+    probe(d + ".dane.test");
+    std::ofstream(out / (d + ".json")) << last_output_;
+  }
+  auto r = t::run(dir_, {"/usr/bin/python3", MXTLS_SOURCE_DIR "/tests/schema/validate.py", MXTLS_SOURCE_DIR "/docs/probe-json.schema.json",
+                         out.string()}, 60s);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+}  // namespace
