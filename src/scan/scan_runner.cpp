@@ -220,6 +220,9 @@ scan_summary scan_runner::run() {
         tick();
       });
     };
+    // The line is there from the start (0/N done), not only after the first interval: a
+    // scan shorter than one interval still shows it.
+    asio::post(main_io, [&] { on_progress_(e.feed->progress(), std::chrono::steady_clock::now() - start); });
     tick();
   }
 
