@@ -5,8 +5,11 @@ target_sources(mxtls_core PRIVATE
   src/core/mta_sts_findings.cpp
   src/core/mta_sts_txt.cpp
   src/core/mta_sts_policy.cpp
-  src/core/mta_sts_eval.cpp)
+  src/core/mta_sts_eval.cpp
+  src/core/mta_sts_probe.cpp
+  src/core/diagnosis/mta_sts.cpp)
 target_sources(mxtls_report PRIVATE src/report/mta_sts_report.cpp)
+target_sources(mxtls_probe_report PRIVATE src/report/mta_sts_probe_report.cpp)
 
 # TLS-RPT reports: the reader (JSON, gzip, mail) and its summary, and their renderers.
 find_package(ZLIB REQUIRED)
@@ -18,5 +21,5 @@ target_link_libraries(mxtls PRIVATE mxtls_tlsrpt)
 
 # The policy fetch (RFC 8461 §3.3): libcurl's multi socket interface on the engine's Asio loop.
 find_package(CURL REQUIRED)
-target_sources(mxtls_net PRIVATE src/net/mta_sts_fetch.cpp)
+target_sources(mxtls_net PRIVATE src/net/mta_sts_fetch.cpp src/net/mta_sts_check.cpp)
 target_link_libraries(mxtls_net PUBLIC CURL::libcurl)

@@ -14,3 +14,14 @@ add_executable(mxtls_mta_sts_fetch_tests integration/mta_sts_fetch_test.cpp)
 target_include_directories(mxtls_mta_sts_fetch_tests PRIVATE integration)
 target_link_libraries(mxtls_mta_sts_fetch_tests PRIVATE mxtls_net GTest::gtest_main)
 gtest_discover_tests(mxtls_mta_sts_fetch_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120 LABELS integration)
+
+# MTA-STS end to end (signed zone on NSD, nginx policy hosts, `mxtls serve` MX host, `mxtls
+# probe`), with postfix-mta-sts-resolver's mta-sts-query as the differential peer.
+add_executable(mxtls_mta_sts_probe_tests integration/mta_sts_probe_test.cpp)
+target_include_directories(mxtls_mta_sts_probe_tests PRIVATE integration)
+target_link_libraries(mxtls_mta_sts_probe_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_mta_sts_probe_tests PRIVATE MXTLS_BINARY="$<TARGET_FILE:mxtls>" MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(mxtls_mta_sts_probe_tests mxtls)
+if(NOT MXTLS_SANITIZE)
+  gtest_discover_tests(mxtls_mta_sts_probe_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 LABELS integration)
+endif()

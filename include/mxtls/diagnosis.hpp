@@ -15,6 +15,7 @@
 #include "mxtls/dane.hpp"
 #include "mxtls/lint.hpp"
 #include "mxtls/model/probe_facts.hpp"
+#include "mxtls/mta_sts_eval.hpp"
 
 namespace mxtls {
 
@@ -58,6 +59,9 @@ enum class reason_id : std::uint8_t {
   dnssec_unavailable, dnssec_bogus, dane_verified, dane_mismatch, dane_no_tls, dane_lookup_failed, dane_unusable,
   dane_pkix_usage, dane_malformed, dane_tlsa_insecure, dane_no_rollover, dane_full_certificate, dane_ta_not_in_chain,
   dane_digest_trap, dane_ee_pkix_fails, dane_partial, dane_fails_policy,
+  // domain and MX host: MTA-STS (RFC 8461) and TLS-RPT (RFC 8460)
+  mta_sts_txt_invalid, mta_sts_fetch_failed, mta_sts_policy_invalid, mta_sts_testing, mta_sts_mx_not_listed,
+  mta_sts_certificate_fails, tls_rpt_invalid, tls_rpt_missing,
   // the probe itself
   interrupted,
 };
@@ -144,6 +148,7 @@ struct address_diagnosis {
   probe_outcome outcome = probe_outcome::unreachable;
   bool answered = false;                      // connected and greeted with 220
   esa_decision esa;                           // for the probe's --policy
+  std::optional<mta_sts_host> mta_sts;        // an address of an MX host with check "mta-sts"
   std::optional<dane_assessment> dane;        // an address of an MX host with check "dane"
 };
 
@@ -153,10 +158,14 @@ struct diagnosis {
   std::size_t verdict_host = no_index;   // which address the verdict is about
   std::vector<address_diagnosis> hosts;  // one per probe_facts::hosts entry
   sender_groups groups;                  // the verdict host's
+  std::optional<mta_sts_assessment> mta_sts;  // check "mta-sts"
   int exit_code = 3;
 };
 
 address_diagnosis diagnose_address(const address_result& a, tls_policy policy);
+// Check "mta-sts" (src/core/diagnosis/mta_sts.cpp): out.mta_sts, each MX address's
+// mta_sts and reasons; the domain's reasons appended to `domain`.
+void diagnose_mta_sts(const probe_facts& facts, diagnosis& out, std::vector<reason>& domain);
 diagnosis diagnose(const probe_facts& facts);
 
 // The ESA's decision for one address.

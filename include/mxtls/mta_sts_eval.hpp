@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mxtls/model/mta_sts.hpp"
 #include "mxtls/mta_sts.hpp"
 
 namespace mxtls {
@@ -48,5 +49,31 @@ struct sts_sender_prediction {
 // For one MX host, every modelled sender. `status` and `policy` as above.
 std::vector<sts_sender_prediction> predict_mta_sts(mta_sts_status status, const std::optional<sts_policy>& policy,
                                                    const sts_mx_verdict& mx);
+
+// ---- The probe's check "mta-sts": its facts read and judged ----
+
+// The domain's MTA-STS and TLS-RPT records and policy, as core reads the check's facts.
+struct mta_sts_assessment {
+  mta_sts_status status = mta_sts_status::none;
+  sts_txt txt;
+  std::optional<sts_policy> policy;  // the fetched body parsed (a 200 text/plain within the limit)
+  tls_rpt_record tls_rpt;
+  bool cached = false;
+};
+mta_sts_assessment assess_mta_sts(const mta_sts_facts& f);
+
+// "tls_rpt" status of the probe JSON: "valid", "none", "invalid".
+const char* tls_rpt_status_word(const tls_rpt_record& r);
+
+// One address of an MX host against the domain's policy. certificate_known: the session
+// reached a point where a sender has decided (TLS established, or STARTTLS missing, refused,
+// or the handshake failed: then there is no certificate that verifies).
+struct mta_sts_host {
+  sts_mx_verdict verdict;
+  std::vector<sts_sender_prediction> senders;  // one per predict_mta_sts() row
+  bool refused = false;  // an RFC 8461 sender in mode enforce does not deliver to this address
+};
+mta_sts_host assess_mta_sts_host(const mta_sts_assessment& a, std::string_view mx_host, bool certificate_known,
+                                 bool certificate_ok);
 
 }  // namespace mxtls

@@ -12,6 +12,8 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 
+#include "mxtls/model/mta_sts.hpp"  // fetch_error, policy_fetch_result
+
 namespace mxtls {
 
 struct policy_fetch_options {
@@ -22,37 +24,6 @@ struct policy_fetch_options {
   // Octets of the body read at most (RFC 8461 §3.3: 64 KiB SHOULD be the limit).
   std::size_t max_body_octets = 64 * 1024;
   unsigned short port = 443;                  // RFC 8461 §3.3: port 443; other values for tests only
-};
-
-// Why a fetch gave no policy body to parse.
-enum class fetch_error : std::uint8_t {
-  none,
-  no_address,    // the policy host has no address (the caller's DNS said so)
-  connect,       // TCP connection failed or refused
-  tls,           // the TLS handshake failed
-  tls_verify,    // the certificate does not verify for mta-sts.<domain> (PKIX, RFC 8461 §3.3)
-  timeout,
-  http_status,   // a status other than 200
-  redirect,      // a 3xx: RFC 8461 §3.3 says redirects MUST NOT be followed
-  content_type,  // not text/plain (RFC 8461 §3.2)
-  too_large,     // body over max_body_octets
-  other,
-};
-const char* to_string(fetch_error e);
-
-struct policy_fetch_result {
-  std::string url;
-  std::string host;                 // mta-sts.<domain>
-  std::vector<std::string> addresses;  // as pinned
-  std::string address_used;         // the address libcurl connected to
-  long http_status = 0;             // 0: no HTTP answer
-  std::string content_type;         // as sent
-  std::string location;             // of a redirect
-  std::string body;                 // at most max_body_octets
-  fetch_error error = fetch_error::none;
-  std::string detail;               // libcurl's message
-  std::int64_t elapsed_ms = 0;
-  bool ok() const { return error == fetch_error::none; }
 };
 
 // "text/plain" with or without parameters, any case.

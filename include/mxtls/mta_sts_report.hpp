@@ -22,4 +22,15 @@ void write_sts_findings(json_writer& w, std::span<const sts_finding> findings);
 // {"mode", "max_age", "mx": [...]} of a policy (null members when not known).
 void write_sts_policy_values(json_writer& w, const sts_policy& p);
 
+struct probe_report;  // probe.hpp
+struct reason;        // diagnosis.hpp
+
+// The probe's check "mta-sts" (src/report/mta_sts_probe_report.cpp): top-level "mta_sts" and
+// "tls_rpt" members; host i's "mta_sts_match" and "mta_sts" members; the text section; the
+// words of the mta-sts-* and tls-rpt-* reasons.
+void write_probe_mta_sts(json_writer& w, const probe_report& r);
+void write_host_mta_sts(json_writer& w, const probe_report& r, std::size_t i);
+std::string render_probe_mta_sts_text(const probe_report& r);
+std::string render_mta_sts_reason(const reason& r);
+
 }  // namespace mxtls

@@ -14,6 +14,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include "mxtls/diagnosis.hpp"
@@ -22,6 +23,9 @@
 #include "mxtls/model/probe_facts.hpp"
 
 namespace mxtls {
+
+class policy_fetcher;  // mta_sts_fetch.hpp
+class mta_sts_cache;   // mta_sts_check.hpp
 
 std::optional<tls_policy> parse_policy(const std::string& s);
 
@@ -50,6 +54,9 @@ struct probe_options {
   bool dnssec = true;     // false: no validation at all (--no-dnssec)
   bool all_hosts = false; // probe every MX host and address, not only up to the first that answers
   std::chrono::milliseconds dns_timeout{10'000};
+  // Check "mta-sts": the policies fetched by this run, by domain and TXT id (a scan shares
+  // one among its threads); null: each probe context keeps its own.
+  std::shared_ptr<mta_sts_cache> sts_cache;
 };
 
 // A probe's result: the facts, and what core decided about them.
@@ -101,8 +108,15 @@ class probe_context {
   dns_resolver& resolver();
   const std::shared_ptr<asio::ssl::context>& tls() const { return tls_; }
   connection_gate* gate = nullptr;
+  // Check "mta-sts": the HTTPS fetcher on this context's io_context (made on first use) and
+  // this context's policy cache (used when probe_options::sts_cache is null). Defined in
+  // src/net/mta_sts_check.cpp.
+  policy_fetcher& fetcher(asio::io_context& io);
+  mta_sts_cache& sts_cache();
 
  private:
+  std::shared_ptr<policy_fetcher> fetcher_;
+  std::shared_ptr<mta_sts_cache> sts_cache_;
   resolver_options resolver_options_;
   std::unique_ptr<dns_resolver> resolver_;
   std::shared_ptr<asio::ssl::context> tls_;

@@ -42,6 +42,15 @@ constexpr std::array<check_info, check_count> registry{{
      .connections = 0,
      .by_default = true,
      .summary = "DANE (RFC 7672): TLSA at _25._tcp.<MX host> where its addresses are DNSSEC-secure, verified in the handshake"},
+    // RFC 8461, RFC 8460 §3: the domain's policy, judged per MX host with the starttls
+    // session's certificate (when it ran); an HTTPS connection of its own, no SMTP one.
+    {.id = check_id::mta_sts,
+     .name = "mta-sts",
+     .scope = check_scope::domain,
+     .needs = {},
+     .connections = 0,
+     .by_default = true,
+     .summary = "MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): _mta-sts and _smtp._tls TXT, the HTTPS policy, each MX host against it"},
 }};
 
 }  // namespace

@@ -20,23 +20,6 @@
 
 namespace mxtls {
 
-const char* to_string(fetch_error e) {
-  switch (e) {
-    case fetch_error::none: return "none";
-    case fetch_error::no_address: return "no-address";
-    case fetch_error::connect: return "connect";
-    case fetch_error::tls: return "tls";
-    case fetch_error::tls_verify: return "tls-verify";
-    case fetch_error::timeout: return "timeout";
-    case fetch_error::http_status: return "http-status";
-    case fetch_error::redirect: return "redirect";
-    case fetch_error::content_type: return "content-type";
-    case fetch_error::too_large: return "too-large";
-    case fetch_error::other: return "other";
-  }
-  return "?";
-}
-
 bool is_text_plain(std::string_view ct) {
   std::string_view t = ct.substr(0, ct.find(';'));
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);

@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "mxtls/dns.hpp"
+#include "mxtls/mta_sts_check.hpp"
 
 namespace mxtls {
 
@@ -329,6 +330,9 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
   f.policy = opt.policy;
   f.as_client = opt.as_client;
   f.checks = opt.checks;
+  // MTA-STS is a domain's policy (RFC 8461 §3): an address target has none to look up.
+  if (target.literal) f.checks.set(check_id::mta_sts, false);
+  std::shared_ptr<mta_sts_pending> sts;
   // DANE needs a TLSA base domain: an MX host (an address target has none).
   if (target.literal) f.checks.set(check_id::dane, false);
 
@@ -339,6 +343,9 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
     // RFC 5321 §5.1: the MX records in preference order; without any, the domain itself
     // (implicit MX); RFC 7505: a single MX of "." means the domain accepts no mail.
     dns_resolver& res = ctx.resolver();
+    // Check "mta-sts" beside the MX lookup and the sessions (its lookups and fetch overlap them).
+    auto sts_start = start_mta_sts_check(target.host, opt, ctx);
+    sts = co_await std::move(sts_start);
     // Whether validation works at all (the anchor zone's DNSKEY), beside the MX lookup.
     auto ready = res.readiness(opt.dns_timeout);
     auto mx_lookup = res.lookup(target.host, rr_mx, opt.dns_timeout);
@@ -348,6 +355,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
     f.lookups.push_back(lookup_fact(target.host, rr_type::mx, mx));
     dnssec_status mx_sec = f.lookups.back().dnssec;
     if (f.lookups.back().status != lookup_status::ok) {
+      auto sts_end = finish_mta_sts_check(sts, f, stopped(opt));
+      co_await std::move(sts_end);
       rep.diagnosis = diagnose(f);
       co_return rep;
     }
@@ -358,6 +367,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
     }
     std::stable_sort(f.mx.begin(), f.mx.end(), [](const mx_record& a, const mx_record& b) { return a.preference < b.preference; });
     if (f.mx.size() == 1 && f.mx.front().host == ".") {
+      auto sts_end = finish_mta_sts_check(sts, f, stopped(opt));
+      co_await std::move(sts_end);
       rep.diagnosis = diagnose(f);
       co_return rep;
     }
@@ -394,6 +405,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
       }
     }
   }
+  auto sts_end = finish_mta_sts_check(sts, f, stopped(opt));
+  co_await std::move(sts_end);
   f.interrupted = stopped(opt);
   rep.diagnosis = diagnose(f);
   co_return rep;
@@ -420,6 +433,7 @@ probe_report run_probe(const probe_target& target, const probe_options& options,
     out = std::move(r);
     std::error_code ignored;
     sigs.cancel(ignored);
+    io.stop();  // a stopped probe leaves an unfinished MTA-STS fetch behind: not waited for
   });
   io.run();
   if (failure) std::rethrow_exception(failure);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "mxtls/esa_lines.hpp"
+#include "mxtls/mta_sts_report.hpp"
 #include "mxtls/report.hpp"
 
 namespace mxtls {
@@ -158,6 +159,14 @@ std::string render_reason(const reason& r) {
       return fmt::format("RCPT answered {}: greylisting or another temporary refusal, not a TLS problem ({})", r.code, d);
     case reason_id::rcpt_refused: return fmt::format("RCPT refused with {} ({})", r.code, d);
     case reason_id::mail_refused: return fmt::format("MAIL FROM:<> answered {} ({})", r.code, d);
+    case reason_id::mta_sts_txt_invalid:
+    case reason_id::mta_sts_fetch_failed:
+    case reason_id::mta_sts_policy_invalid:
+    case reason_id::mta_sts_testing:
+    case reason_id::mta_sts_mx_not_listed:
+    case reason_id::mta_sts_certificate_fails:
+    case reason_id::tls_rpt_invalid:
+    case reason_id::tls_rpt_missing: return render_mta_sts_reason(r);
     case reason_id::interrupted:
       return d.empty() ? "interrupted before the probe ended" : "interrupted while waiting in phase " + d;
     case reason_id::dnssec_unavailable:
@@ -260,6 +269,7 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
       if (h.addresses.empty()) fmt::format_to(std::back_inserter(out), "  {} has no address\n", h.name);
     }
   }
+  out += render_probe_mta_sts_text(r);
   for (std::size_t i = 0; i < f.hosts.size(); ++i) {
     const auto& h = f.hosts[i];
     const auto& d = r.diagnosis.hosts[i];
@@ -477,6 +487,7 @@ void write_host(json_writer& w, const probe_report& r, std::size_t i) {
   write_predictions(w, d.senders);
   w.key("esa").begin_object().member("policy", to_string(r.facts.policy)).member("sees_starttls", d.esa.sees_starttls);
   w.member("result", to_string(d.esa.result)).end_object();
+  write_host_mta_sts(w, r, i);
   if (d.dane && h.mx_host < r.facts.mx_hosts.size() && r.facts.mx_hosts[h.mx_host].dane) write_dane(w, *r.facts.mx_hosts[h.mx_host].dane, h, *d.dane);
   w.key("checks").begin_object();
   for (const auto& c : h.checks) std::visit([&](const auto& x) { write_check(w, x); }, c);
@@ -544,6 +555,7 @@ void write_probe_json(json_writer& w, const probe_report& r, const probe_json_he
   }
   w.end_array();
   w.end_object();
+  write_probe_mta_sts(w, r);
   w.key("hosts").begin_array();
   for (std::size_t i = 0; i < f.hosts.size(); ++i) write_host(w, r, i);
   w.end_array();

@@ -19,8 +19,8 @@
 
 namespace mxtls {
 
-enum class check_id : std::uint8_t { starttls, injection, envelope, dane };
-inline constexpr std::size_t check_count = 4;
+enum class check_id : std::uint8_t { starttls, injection, envelope, dane, mta_sts };
+inline constexpr std::size_t check_count = 5;
 
 enum class check_scope : std::uint8_t { domain, mx_host, address };
 const char* to_string(check_scope s);

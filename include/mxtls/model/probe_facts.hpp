@@ -13,6 +13,7 @@
 #include "mxtls/model/checks.hpp"
 #include "mxtls/model/dane.hpp"
 #include "mxtls/model/dns.hpp"
+#include "mxtls/model/mta_sts.hpp"
 
 namespace mxtls {
 
@@ -64,6 +65,7 @@ struct probe_facts {
   std::vector<mx_record> mx;        // as answered, sorted by preference
   std::vector<mx_host_facts> mx_hosts;
   std::vector<address_result> hosts;  // each address probed, in order
+  std::optional<mta_sts_facts> mta_sts;  // check "mta-sts" (a domain target)
   bool interrupted = false;           // stopped (SIGINT) before it ended
 };
 

@@ -229,6 +229,7 @@ diagnosis diagnose(const probe_facts& f) {
       d.reasons.insert(d.reasons.end(), d.dane->reasons.begin(), d.dane->reasons.end());
     }
   }
+  if (f.mta_sts) diagnose_mta_sts(f, out, domain);
   for (std::size_t i = 0; i < out.hosts.size() && out.verdict_host == no_index; ++i)
     if (out.hosts[i].answered) out.verdict_host = i;
   if (out.verdict_host == no_index && !out.hosts.empty()) out.verdict_host = out.hosts.size() - 1;
@@ -244,6 +245,10 @@ diagnosis diagnose(const probe_facts& f) {
   }
   if (f.interrupted && !has_reason(out.reasons, reason_id::interrupted)) add(out.reasons, reason_id::interrupted);
   out.exit_code = exit_code_of(out.outcome, out.reasons);
+  // MTA-STS enforce refuses the verdict host: Gmail and Microsoft 365 do not deliver to it.
+  if (out.exit_code == 0 && out.verdict_host != no_index && out.hosts[out.verdict_host].mta_sts &&
+      out.hosts[out.verdict_host].mta_sts->refused)
+    out.exit_code = 1;
   return out;
 }
 

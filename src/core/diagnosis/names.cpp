@@ -217,6 +217,14 @@ constexpr std::array<reason_row, reason_count> reasons{{
     {reason_id::dane_ee_pkix_fails, "dane-ee-pkix-fails", severity::warning},
     {reason_id::dane_partial, "dane-partial", severity::warning},
     {reason_id::dane_fails_policy, "dane-fails-policy", severity::error},
+    {reason_id::mta_sts_txt_invalid, "mta-sts-txt-invalid", severity::warning},
+    {reason_id::mta_sts_fetch_failed, "mta-sts-fetch-failed", severity::warning},
+    {reason_id::mta_sts_policy_invalid, "mta-sts-policy-invalid", severity::warning},
+    {reason_id::mta_sts_testing, "mta-sts-testing", severity::info},
+    {reason_id::mta_sts_mx_not_listed, "mta-sts-mx-not-listed", severity::error},
+    {reason_id::mta_sts_certificate_fails, "mta-sts-certificate-fails", severity::error},
+    {reason_id::tls_rpt_invalid, "tls-rpt-invalid", severity::warning},
+    {reason_id::tls_rpt_missing, "tls-rpt-missing", severity::info},
     {reason_id::interrupted, "interrupted", severity::warning},
 }};
 

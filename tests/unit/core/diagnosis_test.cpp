@@ -352,6 +352,55 @@ std::vector<reason_case> cases() {
                o::ok, 0});
   v.push_back({"dane-mandatory without TLSA", reason_id::dane_fails_policy,
                dane_probe(secure_tlsa({}), unchanged, tls_policy::dane_mandatory), o::ok, 1});
+  // Check "mta-sts": example.com with one MX host, mx.example.com, and its policy's facts.
+  auto sts = [](std::vector<std::string> txt, std::string body, std::vector<std::string> rpt,
+                std::function<void(starttls_facts&)> session = {}, fetch_error error = fetch_error::none) {
+    return [=] {
+      probe_facts f;
+      f.target = f.host = "example.com";
+      f.mx = {{.preference = 10, .host = "mx.example.com", .dnssec = dnssec_status::indeterminate}};
+      f.mx_hosts = {{.name = "mx.example.com", .preference = 10}};
+      address_result a;
+      a.mx_host = 0;
+      a.address = "192.0.2.25";
+      a.name = "mx.example.com";
+      starttls_facts st = good_session();
+      if (session) session(st);
+      a.checks.emplace_back(std::move(st));
+      f.hosts.push_back(std::move(a));
+      mta_sts_facts m;
+      m.domain = "example.com";
+      m.txt = txt;
+      m.tls_rpt = rpt;
+      m.fetched = parse_sts_txt(txt).status == txt_status::valid;
+      m.fetch.url = "https://mta-sts.example.com/.well-known/mta-sts.txt";
+      m.fetch.error = error;
+      m.fetch.http_status = error == fetch_error::none ? 200 : 404;
+      m.fetch.content_type = "text/plain";
+      m.fetch.body = body;
+      f.mta_sts = std::move(m);
+      return f;
+    };
+  };
+  const std::vector<std::string> sts_txt = {"v=STSv1; id=20240101"}, rpt = {"v=TLSRPTv1; rua=mailto:tlsrpt@example.com"};
+  const std::string enforce = "version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 604800\n";
+  v.push_back({"_mta-sts with a bad id", reason_id::mta_sts_txt_invalid, sts({"v=STSv1; id=no-dashes!"}, "", rpt), o::ok, 0});
+  v.push_back({"policy 404", reason_id::mta_sts_fetch_failed, sts(sts_txt, "", rpt, {}, fetch_error::http_status), o::ok, 0});
+  v.push_back({"policy mode bogus", reason_id::mta_sts_policy_invalid,
+               sts(sts_txt, "version: STSv1\nmode: bogus\nmx: mx.example.com\nmax_age: 604800\n", rpt), o::ok, 0});
+  v.push_back({"policy in testing", reason_id::mta_sts_testing,
+               sts(sts_txt, "version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 604800\n", rpt), o::ok, 0});
+  v.push_back({"MX not in an enforce policy", reason_id::mta_sts_mx_not_listed,
+               sts(sts_txt, "version: STSv1\nmode: enforce\nmx: *.example.net\nmax_age: 604800\n", rpt), o::ok, 1});
+  v.push_back({"enforce and an untrusted certificate", reason_id::mta_sts_certificate_fails,
+               sts(sts_txt, enforce, rpt,
+                   [](starttls_facts& s) {
+                     s.tls.chain_verified = false;
+                     s.tls.verify_error = "self-signed certificate";
+                   }),
+               o::certificate, 1});
+  v.push_back({"_smtp._tls without rua", reason_id::tls_rpt_invalid, sts(sts_txt, enforce, {"v=TLSRPTv1;"}), o::ok, 0});
+  v.push_back({"MTA-STS without TLS-RPT", reason_id::tls_rpt_missing, sts(sts_txt, enforce, {}), o::ok, 0});
   return v;
 }
 
