@@ -49,7 +49,7 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/include/mxtls/all_headers.hp
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(MXTLS_LIBRARIES mxtls_core mxtls_report mxtls_net mxtls_logs mxtls_probe_report mxtls_scan)
+set(MXTLS_LIBRARIES mxtls_core mxtls_report mxtls_net mxtls_logs mxtls_tlsrpt mxtls_probe_report mxtls_scan)
 foreach(lib IN LISTS MXTLS_LIBRARIES)
   string(REPLACE "mxtls_" "" short ${lib})
   set_target_properties(${lib} PROPERTIES EXPORT_NAME ${short})

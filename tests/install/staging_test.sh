@@ -21,7 +21,7 @@ for f in bin/mxtls share/man/man1/mxtls.1.gz share/man/man1/mxtls-probe.1.gz sha
          share/man/man1/mxtls-serve.1.gz share/man/man1/mxtls-scan.1.gz share/man/man1/mxtls-demo.1.gz \
          share/bash-completion/completions/mxtls share/zsh/vendor-completions/_mxtls \
          include/mxtls/mxtls.hpp include/mxtls/version.hpp include/mxtls/all_headers.hpp include/mxtls/scan.hpp \
-         "$libdir/libmxtls_core.a" "$libdir/libmxtls_scan.a" "$libdir/pkgconfig/mxtls.pc" \
+         "$libdir/libmxtls_core.a" "$libdir/libmxtls_scan.a" "$libdir/libmxtls_logs.a" "$libdir/libmxtls_tlsrpt.a" "$libdir/pkgconfig/mxtls.pc" \
          "$libdir/cmake/mxtls/mxtlsConfig.cmake" "$libdir/cmake/mxtls/mxtlsTargets.cmake"; do
   [ -e "$usr/$f" ] || fail "not installed: /usr/$f"
 done
