@@ -10,6 +10,8 @@
 #pragma once
 
 #include <array>
+#include <chrono>
+#include <functional>
 #include <cstdint>
 #include <istream>
 #include <map>
@@ -73,6 +75,21 @@ struct destination_key {
   auto operator<=>(const destination_key&) const = default;
 };
 
+// What the probe (through the scan engine) found at a destination's scan_target, in the
+// probe's own words and ids (mxtls logs --probe; docs/probe-json.md for the fields).
+struct probe_attachment {
+  std::string target;   // the scan line probed
+  std::string outcome;  // probe_outcome id
+  std::string verdict;  // the probe's verdict line
+  int exit_code = 0;    // the probe's exit code
+  std::string esa;      // what an ESA with the probe's --policy does (esa_result id), when known
+  struct reason_words {
+    std::string id, text;
+  };
+  std::vector<reason_words> reasons;
+  std::string error;    // the probe itself failed (then the rest is empty)
+};
+
 struct destination_summary {
   destination_key key;
   std::uint64_t attempts = 0;
@@ -84,6 +101,7 @@ struct destination_summary {
   std::optional<log_time> first, last;
   std::vector<evidence_line> samples;  // the worst attempts' lines first
   int worst = 0;                       // rank of the worst class seen (for the order)
+  std::optional<probe_attachment> probe;  // set by the caller (mxtls logs --probe)
 
   std::uint64_t count(attempt_class c) const { return classes[static_cast<std::size_t>(c)]; }
   std::uint64_t failed() const { return count(attempt_class::tls_failed) + count(attempt_class::other_failure); }
@@ -144,9 +162,39 @@ std::string read_stream(std::istream& in, log_reader& reader, std::size_t file);
 // The same for a file name ("-": standard input).
 std::string read_file(const std::string& path, log_reader& reader, std::size_t file);
 
-// The destinations that lost TLS (some attempt not tls), as scan-list lines (domain, else
-// the address), each once, worst first.
-std::vector<std::string> lost_tls_targets(const log_summary& s);
+struct read_options {
+  // Several inputs merged in time order: always the input whose current line is earliest
+  // (the first given on a tie); a line without a time stays after the one before it in its
+  // input. Syslog lines carry no year: each input counts years from its first line (a
+  // December-to-January turn inside an input is seen, one between inputs is not). False:
+  // one input after the other, in the order given.
+  bool merge = true;
+  // Called now and then while reading (at most every `progress_interval`): octets read of
+  // the inputs as stored (compressed for gzip), their total size (0 when unknown: standard
+  // input), lines read.
+  std::function<void(std::uint64_t octets, std::uint64_t total, std::uint64_t lines)> progress;
+  std::chrono::milliseconds progress_interval{250};
+};
+struct read_result {
+  std::string error;             // empty: every input read to its end
+  std::size_t failed_input = 0;  // which input the error is about
+};
+// Every input ("-": standard input) into the reader, merged by time unless options.merge is false.
+read_result read_inputs(const std::vector<std::string>& paths, log_reader& reader, const read_options& options = {});
+
+// Whether some attempt to the destination lost TLS: plaintext, plaintext after a TLS
+// failure, or failed for a TLS reason.
+bool lost_tls(const destination_summary& d);
+
+// What a scan probes for a destination: the server the MTA connected to, "[address]:port"
+// (what the log's evidence is about; the domain's MX may since point elsewhere, or the MTA
+// may route it by its own table), else the domain; or, with target_form::domain, the
+// recipient domain (its MX as DNS gives it now), else the address.
+enum class target_form : std::uint8_t { address, domain };
+std::string scan_target(const destination_key& k, target_form form = target_form::address);
+
+// The destinations that lost TLS, as scan-list lines (scan_target), each once, worst first.
+std::vector<std::string> lost_tls_targets(const log_summary& s, target_form form = target_form::address);
 
 std::string render_logs_text(const log_summary& s, const std::vector<std::string>& inputs);
 inline constexpr int logs_json_version = 1;

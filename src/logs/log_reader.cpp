@@ -1,11 +1,12 @@
 // Reading MTA logs into delivery attempts and per-destination counts (include/mxtls/logs.hpp).
 //
 // Postfix: the smtp(8) client's lines, as written with smtp_tls_loglevel = 1 by Postfix 3.7
-// (tests/integration/logs/postfix-logs.sh records them from a real instance; the forms are
+// (the logs.postfix test, tests/integration/logs/postfix_logs_test.cpp, records them from a real instance; the forms are
 // those of src/smtp/smtp_proto.c, smtp_connect.c and src/tls/tls_client.c, tls_verify.c):
 //   "<Kind> TLS connection established to H[A]:P: V with cipher C (...)"  Kind: Anonymous,
 //       Untrusted, Trusted, Verified
 //   "certificate verification failed for H[A]:P: TEXT"
+//   "server certificate verification failed for H[A]:P: num=N:TEXT"
 //   "SSL_connect error to H[A]:P: N"
 //   "connect to H[A]:P: TEXT"
 //   "QUEUEID: to=<R>, [orig_to=<O>, ]relay=H[A]:P|none, delay=…, delays=…, dsn=D, status=S (TEXT)"
@@ -172,6 +173,7 @@ std::optional<relay> parse_relay(std::string_view& s) {
   relay r;
   r.host = std::string(s.substr(0, open));
   r.address = std::string(s.substr(open + 1, close - open - 1));
+  if (r.address.find(':') != std::string::npos) r.address = "[" + r.address + "]";  // IPv6: bracketed before its port
   s.remove_prefix(close + 1);
   if (s.starts_with(":")) {
     std::size_t end = 1;
@@ -180,6 +182,10 @@ std::optional<relay> parse_relay(std::string_view& s) {
     s.remove_prefix(end);
   }
   return r;
+}
+
+std::string bracketed(const std::string& address) {
+  return address.find(':') != std::string::npos ? "[" + address + "]" : address;
 }
 
 std::string lower(std::string_view s) {
@@ -319,10 +325,15 @@ struct log_reader::state {
       c = std::move(fresh);
       return true;
     }
-    bool vf = m.starts_with(verify_failed), se = m.starts_with(ssl_error);
+    // tls_verify.c writes "certificate verification failed for …" for the errors it words itself
+    // (self-signed, untrusted issuer, chain too long) and "server certificate verification
+    // failed for …: num=N:TEXT" with OpenSSL's text for the others (hostname mismatch,
+    // expired, not yet valid).
+    std::string_view vm = m.starts_with("server ") ? m.substr(7) : m;
+    bool vf = vm.starts_with(verify_failed), se = m.starts_with(ssl_error);
     if (vf || se) {
       ++sum.tls_lines;
-      std::string_view rest = m.substr(vf ? verify_failed.size() : ssl_error.size());
+      std::string_view rest = vf ? vm.substr(verify_failed.size()) : m.substr(ssl_error.size());
       auto r = parse_relay(rest);
       if (!r) return false;
       postfix_connection& c = *conn();
@@ -465,14 +476,14 @@ struct log_reader::state {
     if (auto* x = std::get_if<esa::new_connection>(&*parsed)) {
       esa_connection& c = get();
       c = esa_connection{};
-      c.address = x->address + (x->port ? ":" + std::to_string(x->port) : std::string());
+      c.address = bracketed(x->address) + (x->port ? ":" + std::to_string(x->port) : std::string());
       c.opened = t;
       c.lines.push_back(std::move(ev));
       return true;
     }
     if (auto* x = std::get_if<esa::connection_error>(&*parsed)) {
       esa_connection& c = get();
-      if (c.address.empty()) c.address = x->ip + (x->port ? ":" + std::to_string(x->port) : std::string()), c.opened = t;
+      if (c.address.empty()) c.address = bracketed(x->ip) + (x->port ? ":" + std::to_string(x->port) : std::string()), c.opened = t;
       if (!x->domain.empty()) c.domain = lower(x->domain);
       c.lines.push_back(std::move(ev));
       finish_attempt(c, false, attempt_class::other_failure, result_type::connection_failed);
@@ -567,7 +578,8 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     }
     s.sum.format = *f;
   }
-  evidence_line ev{file, n, std::string(line)};
+  // The line as evidence, copied only for the lines a rule may keep.
+  auto ev = [&] { return evidence_line{file, n, std::string(line)}; };
   if (s.sum.format == log_format::esa) {
     // File form: "Www Mmm dd hh:mm:ss yyyy Info: …"; syslog form: "Mmm dd hh:mm:ss host prog: Info: …".
     log_time t;
@@ -597,7 +609,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     bool delivery_form = msg.starts_with("New SMTP DCID") || msg.starts_with("DCID ") || msg.starts_with("Connection Error: DCID") ||
                          msg.starts_with("Delivery start DCID") || msg.starts_with("Message done DCID") ||
                          msg.starts_with("Delayed: DCID") || msg.starts_with("Bounced: DCID");
-    if (!s.esa_message(msg, t, std::move(ev))) {
+    if (!s.esa_message(msg, t, ev())) {
       if (delivery_form) s.not_understood(line, file, n);
       else ++s.sum.lines_other;
     }
@@ -614,7 +626,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     ++s.sum.lines_other;  // qmgr, cleanup, pickup, smtpd, other programs: not about outbound TLS
     return;
   }
-  if (!s.postfix_message(b->message, b->pid, h->time, std::move(ev))) {
+  if (!s.postfix_message(b->message, b->pid, h->time, ev())) {
     // smtp lines no rule reads: warnings and others that do not describe a delivery's TLS.
     if (b->message.starts_with("warning: ") || b->message.starts_with("fatal: ")) ++s.sum.lines_other;
     else s.not_understood(line, file, n);
@@ -651,11 +663,25 @@ log_summary log_reader::finish() {
   return out;
 }
 
-std::vector<std::string> lost_tls_targets(const log_summary& s) {
+bool lost_tls(const destination_summary& d) {
+  return d.count(attempt_class::plaintext) || d.count(attempt_class::plaintext_after_tls_failure) ||
+         d.count(attempt_class::tls_failed);
+}
+
+std::string scan_target(const destination_key& k, target_form form) {
+  if (form == target_form::domain && !k.domain.empty()) return k.domain;
+  if (k.address.empty()) return k.domain;
+  if (k.address.front() == '[') return k.address;  // "[v6]" or "[v6]:port"
+  std::size_t colon = k.address.find(':');
+  if (colon == std::string::npos) return "[" + k.address + "]";
+  return "[" + k.address.substr(0, colon) + "]" + k.address.substr(colon);
+}
+
+std::vector<std::string> lost_tls_targets(const log_summary& s, target_form form) {
   std::vector<std::string> out;
   for (const auto& d : s.destinations) {
-    if (d.attempts == d.count(attempt_class::tls) + d.count(attempt_class::other_failure) + d.count(attempt_class::unknown)) continue;
-    std::string t = !d.key.domain.empty() ? d.key.domain : d.key.address;
+    if (!lost_tls(d)) continue;
+    std::string t = scan_target(d.key, form);
     if (t.empty() || std::find(out.begin(), out.end(), t) != out.end()) continue;
     out.push_back(t);
   }
@@ -667,8 +693,7 @@ int logs_exit_code(const log_summary& s) {
   bool lost = false;
   for (const auto& d : s.destinations) {
     attempts += d.attempts;
-    lost = lost || d.count(attempt_class::plaintext) || d.count(attempt_class::plaintext_after_tls_failure) ||
-           d.count(attempt_class::tls_failed);
+    lost = lost || lost_tls(d);
   }
   if (attempts == 0) return 3;
   return lost ? 1 : 0;

@@ -81,6 +81,15 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
       fmt::format_to(std::back_inserter(out), "         {} plaintext after TLS failed\n", d.count(attempt_class::plaintext_after_tls_failure));
     for (const auto& [v, n] : d.tls_versions) fmt::format_to(std::back_inserter(out), "         tls: {} ({})\n", v, n);
     if (d.first) fmt::format_to(std::back_inserter(out), "         first {}  last {}\n", time_text(d.first), time_text(d.last));
+    if (d.probe) {
+      const probe_attachment& p = *d.probe;
+      if (!p.error.empty()) {
+        fmt::format_to(std::back_inserter(out), "         probe {}: failed: {}\n", p.target, p.error);
+      } else {
+        fmt::format_to(std::back_inserter(out), "         probe {}: {} ({})\n", p.target, p.verdict, p.outcome);
+        for (const auto& r : p.reasons) fmt::format_to(std::back_inserter(out), "           {}: {}\n", r.id, r.text);
+      }
+    }
     if (worst != attempt_class::tls)
       for (const auto& l : d.samples)
         fmt::format_to(std::back_inserter(out), "         {}:{}: {}\n", l.file < inputs.size() ? inputs[l.file] : "-", l.line, l.text);
@@ -130,6 +139,23 @@ std::string render_logs_json(const log_summary& s, const std::vector<std::string
     w.key("samples").begin_array();
     for (const auto& l : d.samples) line_obj(l);
     w.end_array();
+    w.key("probe");
+    if (!d.probe) {
+      w.null();
+    } else {
+      const probe_attachment& p = *d.probe;
+      w.begin_object().member("target", p.target);
+      if (!p.error.empty()) {
+        w.member("error", p.error);
+      } else {
+        w.member("outcome", p.outcome).member("verdict", p.verdict).member("exit_code", p.exit_code);
+        w.key("esa").value_or_null(p.esa);
+        w.key("reasons").begin_array();
+        for (const auto& r : p.reasons) w.begin_object().member("id", r.id).member("text", r.text).end_object();
+        w.end_array();
+      }
+      w.end_object();
+    }
     w.end_object();
   }
   w.end_array();

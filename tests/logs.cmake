@@ -1,0 +1,29 @@
+# mxtls logs: the log reader's own tests, and the logs of real MTAs delivering to `mxtls serve`.
+
+# A real Postfix delivering to every scenario of integration/logs/postfix-scenarios.json, its
+# log read by `mxtls logs` and by pflogsumm. One ctest test: the Postfix run is shared by all
+# the cases of the program (release build only: it tests behaviour, not memory).
+add_executable(mxtls_logs_postfix_tests integration/logs/postfix_logs_test.cpp)
+target_link_libraries(mxtls_logs_postfix_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_logs_postfix_tests PRIVATE
+  MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  MXTLS_BINARY="$<TARGET_FILE:mxtls>")
+add_dependencies(mxtls_logs_postfix_tests mxtls)
+if(NOT MXTLS_SANITIZE)
+  add_test(NAME logs.postfix COMMAND mxtls_logs_postfix_tests)
+  set_tests_properties(logs.postfix PROPERTIES TIMEOUT 300 LABELS integration)
+endif()
+
+# The ESA line grammar both ways, the reader on lines written with it, the input (merge, gzip).
+add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp)
+target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
+gtest_discover_tests(mxtls_logs_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+
+# `mxtls probe --log esa` against `mxtls serve` scenarios, read back by `mxtls logs`.
+add_executable(mxtls_logs_esa_probe_tests integration/logs/esa_probe_test.cpp)
+target_link_libraries(mxtls_logs_esa_probe_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_logs_esa_probe_tests PRIVATE
+  MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  MXTLS_BINARY="$<TARGET_FILE:mxtls>")
+add_dependencies(mxtls_logs_esa_probe_tests mxtls)
+gtest_discover_tests(mxtls_logs_esa_probe_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
