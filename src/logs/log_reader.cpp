@@ -207,6 +207,13 @@ result_type certificate_reason(std::string_view text) {
   return result_type::validation_failure;
 }
 
+struct key_hash {
+  std::size_t operator()(const destination_key& k) const {
+    std::hash<std::string_view> h;
+    return h(k.domain) ^ (h(k.mx_host) * 31) ^ (h(k.address) * 1000003);
+  }
+};
+
 struct attempt {
   destination_key key;
   attempt_class cls = attempt_class::plaintext;
@@ -215,6 +222,7 @@ struct attempt {
   bool verified = false;
   std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
   log_time time;
+  const std::vector<evidence_line>* connection_lines = nullptr;  // the connection's, before `lines`
   std::vector<evidence_line> lines;
 };
 
@@ -244,7 +252,7 @@ struct log_reader::state {
   log_limits limits;
   std::optional<log_format> forced;
   log_summary sum;
-  std::map<destination_key, destination_summary> dest;
+  std::unordered_map<destination_key, destination_summary, key_hash> dest;
   std::unordered_map<std::uint64_t, postfix_connection> pf;
   std::unordered_map<std::uint64_t, esa_connection> esa_conns;
   std::uint64_t no_tls_line_deliveries = 0;
@@ -277,8 +285,12 @@ struct log_reader::state {
     if (!d.last || d.last->t < a.time.t) d.last = a.time;
     int r = rank_of(a.cls);
     // Samples: the worst attempt's lines replace better ones.
+    // (The connection's lines are copied only then.)
     if (d.samples.empty() || r > d.worst) {
       d.samples.clear();
+      if (a.connection_lines)
+        for (const auto& l : *a.connection_lines)
+          if (d.samples.size() < limits.samples_per_destination) d.samples.push_back(l);
       for (auto& l : a.lines)
         if (d.samples.size() < limits.samples_per_destination) d.samples.push_back(std::move(l));
     }
@@ -400,7 +412,7 @@ struct log_reader::state {
         pf.erase(it);
       if (c) {
         c->queue_id = std::string(qid);
-        a.lines = c->lines;
+        a.connection_lines = &c->lines;
       }
       a.lines.push_back(std::move(ev));
       if (status_word == "sent") {
@@ -463,7 +475,7 @@ struct log_reader::state {
       a.reason = why;
       a.delivered = delivered;
       a.tls = c.tls_text;
-      a.lines = c.lines;
+      a.connection_lines = &c.lines;
       c.attempted = true;
       record(std::move(a));
     };
