@@ -410,15 +410,63 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
                          "' exec /usr/sbin/posttls-finger -c -l dane -o dnssec_probe=ns:dane.test -F '" + (dir_ / "ca.pem").string() +
                          "' '" + c.domain + ":" + std::to_string(port_) + "'";
     auto r = t::run(dir_, {"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, 60s);
+    std::ofstream(dir_ / ("posttls-finger-" + c.domain + ".txt")) << r.output;
+    // It ran and reached the destination's DNS (not a failure to start it).
+    EXPECT_NE(r.output.find("posttls-finger: "), std::string::npos) << c.domain << ": " << r.output;
     bool verified = r.output.find("Verified TLS connection established") != std::string::npos;
     EXPECT_EQ(verified, c.verified) << c.domain << ": posttls-finger said\n" << r.output;
     // The prediction: dane-verified, or not-applied with the PKIX chain verified, is a verified connection.
     bool pkix = !j["hosts"].empty() && j["hosts"][0]["checks"]["starttls"]["tls"].value("verified", false);
     bool predicted_verified = predicted == "dane-verified" || (predicted == "not-applied" && pkix);
     EXPECT_EQ(verified, predicted_verified) << c.domain << ": mxtls predicts " << predicted << ", posttls-finger said\n" << r.output;
+    // Where both matched a record: the same usage and chain depth.
+    std::smatch m;
+    std::regex matched("Matched DANE (EE|TA) (?:certificate|public key) at depth ([0-9]+)");
+    if (std::regex_search(r.output, m, matched) && d.contains("matched") && d["matched"].is_object()) {
+      EXPECT_EQ(d["matched"]["usage"].get<int>(), m[1] == "EE" ? 3 : 2) << c.domain << ": " << r.output;
+      EXPECT_EQ(d["matched"]["depth"].get<int>(), std::stoi(m[2])) << c.domain << ": " << r.output;
+    }
   }
   kill(unbound, SIGTERM);
   t::wait_for(unbound, 5s);
+}
+
+// mxtls tlsa against a second implementation (GnuTLS's danetool) for the records to publish,
+// danetool's own zone lines read back as the record set, and a live check by OpenSSL.
+TEST_F(Dane, TlsaCommandAgreesWithDanetool) {
+  auto danetool = [&](const std::string& cert, bool ca) {
+    std::vector<std::string> argv{"/usr/bin/danetool", "--tlsa-rr", "--load-certificate", (dir_ / cert).string(), "--host",
+                                  "mx.ee.dane.test", "--port", "25"};
+    if (ca) argv.push_back("--ca");
+    return t::run(dir_, argv, 30s).output;
+  };
+  std::string theirs = danetool("leaf.pem", false) + danetool("ca.pem", true);
+  std::ofstream(dir_ / "danetool.zone") << theirs;
+  auto mine = t::run(dir_, {MXTLS_BINARY, "tlsa", (dir_ / "chain.pem").string()}, 30s);
+  EXPECT_EQ(mine.exit_code, 0) << mine.output;
+  std::regex rr("IN TLSA \\( 0([23]) 01 01 ([0-9a-f]+) \\)");
+  int compared = 0;
+  for (std::sregex_iterator it(theirs.begin(), theirs.end(), rr), end; it != end; ++it, ++compared) {
+    std::string line = "_25._tcp.mx.ee.dane.test. IN TLSA " + (*it)[1].str() + " 1 1 " + (*it)[2].str();
+    EXPECT_NE(mine.output.find(line), std::string::npos) << "danetool: " << it->str() << "\nmxtls tlsa:\n" << mine.output;
+  }
+  EXPECT_EQ(compared, 2) << theirs;
+  auto check = t::run(dir_, {MXTLS_BINARY, "tlsa", (dir_ / "chain.pem").string(), "--records", (dir_ / "danetool.zone").string()}, 30s);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("matches at depth 0"), std::string::npos) << check.output;
+  EXPECT_NE(check.output.find("matches at depth 1"), std::string::npos) << check.output;
+  // Live: the stale record fails in OpenSSL's verification, the right one passes; the next key.
+  std::string target = "[127.0.0.11]:" + std::to_string(port_);
+  auto stale = t::run(dir_, {MXTLS_BINARY, "tlsa", target, "--sni", "mx.ee.dane.test", "--record",
+                             "3 1 1 " + tlsa_data(dir_ / "other.pem", 1, 1)}, 30s);
+  EXPECT_EQ(stale.exit_code, 1) << stale.output;
+  EXPECT_NE(stale.output.find("verification of the live handshake: failed"), std::string::npos) << stale.output;
+  auto good = t::run(dir_, {MXTLS_BINARY, "tlsa", target, "--sni", "mx.ee.dane.test", "--record",
+                            "3 1 1 " + tlsa_data(dir_ / "leaf.pem", 1, 1), "--next-key", (dir_ / "other.key").string()}, 30s);
+  EXPECT_EQ(good.exit_code, 1) << "the next key is not published: " << good.output;
+  EXPECT_NE(good.output.find("verification of the live handshake: verified (depth 0)"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("3 1 1 " + tlsa_data(dir_ / "other.pem", 1, 1)), std::string::npos)
+      << "the next key's record, from its private key: " << good.output;
 }
 
 TEST_F(Dane, EveryDocumentMatchesTheSchema) {
