@@ -383,7 +383,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
       std::string tlsa_name = "_" + std::to_string(target.port) + "._tcp." + host;
       auto a4 = res.lookup(host, rr_a, opt.dns_timeout);
       auto a6 = res.lookup(host, rr_aaaa, opt.dns_timeout);
-      auto t = dane ? res.lookup_tlsa(tlsa_name, opt.dns_timeout) : no_tlsa_lookup();
+      // (Without validation no answer is secure: the TLSA query would only add load.)
+      auto t = dane && res.validating() ? res.lookup_tlsa(tlsa_name, opt.dns_timeout) : no_tlsa_lookup();
       auto all = std::move(a4) && std::move(a6) && std::move(t);
       auto [v4, v6, tlsa] = co_await std::move(all);
       for (auto [type, a] : {std::pair<rr_type, const dns_answer*>{rr_type::a, &v4}, {rr_type::aaaa, &v6}}) {
