@@ -5,12 +5,14 @@
 
 #include <CLI/Version.hpp>
 #include <asio/version.hpp>
+#include <curl/curl.h>
 #include <fmt/format.h>
 #include <idn2.h>
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 #include <unbound.h>
+#include <zlib.h>
 
 #include "mxtls/build_info.hpp"
 #include "mxtls/scenario.hpp"
@@ -30,6 +32,10 @@ std::string version_text() {
   if (runtime == built) row("OpenSSL", runtime);
   else row("OpenSSL", fmt::format("{} (running; built with {}: they differ)", runtime, built));
   row("libunbound", ub_version());
+  // libcurl fetches MTA-STS policies; its TLS library is named, as it verifies the policy host.
+  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+  row("libcurl", fmt::format("{} ({})", curl->version, curl->ssl_version ? curl->ssl_version : "no TLS"));
+  row("zlib", zlibVersion());
   row("libidn2", idn2_check_version(nullptr) ? idn2_check_version(nullptr) : IDN2_VERSION);
   row("yaml-cpp", build_info::yaml_cpp_version);
   row("fmt", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100));

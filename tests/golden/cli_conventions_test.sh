@@ -22,7 +22,8 @@ version_text=$out
 expect "version" 0 "$mxtls" version
 [ "$out" = "$version_text" ] || fail "mxtls version and mxtls --version differ"
 for field in '^mxtls [0-9]+\.[0-9]+\.[0-9]+$' '^  commit +[^ ]' '^  build type +[A-Za-z]' '^  OpenSSL +OpenSSL [0-9]' \
-             '^  libunbound +[0-9]' '^  yaml-cpp +[0-9]' '^  fmt +[0-9]' '^  libidn2 +[0-9]'; do
+             '^  libunbound +[0-9]' '^  yaml-cpp +[0-9]' '^  fmt +[0-9]' '^  libidn2 +[0-9]' \
+             '^  libcurl +[0-9]+\.[0-9]+.* \(OpenSSL/' '^  zlib +[0-9]'; do
   has "$out" "$field" "mxtls version"
 done
 
