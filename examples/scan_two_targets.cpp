@@ -28,7 +28,7 @@ std::unique_ptr<mxtls::mock_server> serve(asio::io_context& io, const std::strin
   mxtls::scenario_error error;
   auto sc = mxtls::builtin(name, error);
   if (!sc) throw std::runtime_error(error.what());
-  auto server = std::make_unique<mxtls::mock_server>(io, *sc, mxtls::make_identity(sc->host, sc->certificate),
+  auto server = std::make_unique<mxtls::mock_server>(io, *sc, mxtls::make_identity(*sc),
                                                      mxtls::server_options{});
   server->listen(mxtls::parse_listen_address("127.0.0.1:0"));
   return server;

@@ -31,7 +31,7 @@ int run_demo(const demo_args& a) {
   if (!sc) return exit_usage;
   // The mock server runs on its own thread; the probe meets it from this one.
   asio::io_context io;
-  mock_server server(io, *sc, make_identity(sc->host, sc->certificate), {});
+  mock_server server(io, *sc, make_identity(*sc), {});
   server.listen(parse_listen_address("127.0.0.1:0"));
   auto at = server.local_endpoint();
   auto guard = asio::make_work_guard(io);

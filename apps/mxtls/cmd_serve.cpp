@@ -115,7 +115,7 @@ int run_serve(const serve_args& a) {
   }
   tls_identity id;
   try {
-    id = a.cert.empty() ? make_identity(sc->host, sc->certificate) : load_identity(a.cert, a.key);
+    id = a.cert.empty() ? make_identity(*sc) : load_identity(a.cert, a.key);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mxtls serve: %s\n", e.what());
     return exit_usage;

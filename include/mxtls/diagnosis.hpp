@@ -49,7 +49,7 @@ enum class reason_id : std::uint8_t {
   ehlo_incomplete, ehlo_refused, starttls_not_offered, starttls_on_greeting, ehlo_breaks_rfc5321,
   starttls_after_final_line,
   // address: STARTTLS and TLS
-  starttls_not_sent, starttls_refused, starttls_unanswered, handshake_failed,
+  starttls_not_sent, starttls_refused, starttls_unanswered, handshake_failed, sender_handshake_failed,
   certificate_untrusted, certificate_name_mismatch, certificate_expired, certificate_not_yet_valid,
   certificate_name_not_checked, certificate_fails_policy,
   response_injection, command_injection, injection_check_incomplete, starttls_after_tls,
@@ -109,8 +109,9 @@ struct sender_groups {
   bool any_lose() const { return !plaintext.empty() || !fail.empty() || !hang.empty(); }
 };
 
+// `replays`: check tls-senders, each sender's own ClientHello (null: not run).
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
-                                               const tls_facts* tls = nullptr);
+                                               const tls_facts* tls = nullptr, const tls_senders_facts* replays = nullptr);
 sender_groups group_senders(std::span<const sender_prediction> senders);
 // Short names, for words ("Cisco ESA, Postfix and Go"), in catalogue order.
 std::vector<std::string_view> short_names(std::span<const sender_prediction> senders, std::span<const std::string_view> ids);

@@ -44,6 +44,10 @@ struct scenario {
   std::string tls_ciphers;       // OpenSSL cipher list for TLS 1.2 and below
   std::string tls_groups;        // OpenSSL key exchange group list ("X25519:P-256"); empty: library default
   certificate_kind certificate = certificate_kind::self_signed;
+  // The certificates' key and signature hash, and the DHE parameters (weak servers).
+  std::string certificate_key = "ecdsa-p256";  // ecdsa-p256, ecdsa-p384, rsa-1024, rsa-2048, rsa-3072, rsa-4096
+  std::string certificate_digest = "sha256";    // the signatures' hash: sha256 or sha1
+  int dh_bits = 0;                              // DHE parameters: 1024, 2048, 3072, 4096; 0: none (no DHE suite)
   // Timing
   std::map<std::string, std::chrono::milliseconds> delays;  // per command (or "banner")
   std::chrono::microseconds drip{0};                        // pause before each octet of a reply

@@ -33,8 +33,15 @@ struct tls_identity {
   std::string sha256;           // leaf fingerprint, "AB:CD:..."
 };
 
+// The key and signature hash of generated certificates.
+struct key_spec {
+  std::string key = "ecdsa-p256";  // ecdsa-p256, ecdsa-p384, rsa-BITS
+  std::string digest = "sha256";   // sha256 or sha1
+};
 // A fresh identity of the given kind for `host`.
-tls_identity make_identity(const std::string& host, certificate_kind kind);
+tls_identity make_identity(const std::string& host, certificate_kind kind, const key_spec& key = {});
+// The scenario's: its host, certificate kind, key and digest.
+tls_identity make_identity(const scenario& s);
 // An identity from PEM files (certificate chain file and private key file); throws
 // std::runtime_error naming the file on failure.
 tls_identity load_identity(const std::string& cert_file, const std::string& key_file);

@@ -51,6 +51,15 @@ constexpr std::array<check_info, check_count> registry{{
      .connections = 0,
      .by_default = true,
      .summary = "MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): _mta-sts and _smtp._tls TXT, the HTTPS policy, each MX host against it"},
+    // One connection per distinct sender TLS profile the probe's handshake does not already
+    // decide (sender_tls.hpp), after the starttls session, within the per-address limit.
+    {.id = check_id::tls_senders,
+     .name = "tls-senders",
+     .scope = check_scope::address,
+     .needs = after_starttls,
+     .connections = 9,
+     .by_default = true,
+     .summary = "each sender's own ClientHello (its TLS library and settings) where the probe's handshake does not decide it"},
 }};
 
 }  // namespace

@@ -30,6 +30,48 @@ bool same_file(const char* a, const char* b) {
   return ::stat(a, &sa) == 0 && ::stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+// The probe's ClientHello offers everything OpenSSL 3.0 can, so that its own settings never
+// cause a failure it reports as the server's (senders' narrower offers are replayed by the
+// "tls-senders" check). Set after SSL_CTX_new has applied the system's openssl.cnf
+// (MinProtocol, CipherString, Options), so none of that narrows it.
+//  - TLS 1.0 to 1.3. SSLv3 is not built into Debian's OpenSSL 3.0.
+//  - Security level 0: at level 1 and above OpenSSL 3.0 refuses SHA-1 and MD5+SHA-1
+//    signatures, which TLS 1.0 and 1.1 use in every ServerKeyExchange ("legacy sigalg
+//    disallowed"), and keys, DH groups and certificates below 80 bits.
+//  - Every cipher suite of ALL, anonymous (aNULL) ones moved last: a server that honours
+//    the client's order then still shows its certificate. eNULL (no encryption) is left
+//    out: no modelled sender offers it (OpenSSL's DEFAULT and ALL and GnuTLS's NORMAL all
+//    exclude it), and a server choosing it for the probe would describe a session no
+//    sender gets, while a server that has only NULL suites is one no sender can use.
+//  - Every TLS 1.3 suite, including the CCM ones OpenSSL leaves out by default.
+//  - Every group OpenSSL 3.0 knows, X25519 first (the key share sent at once; a server
+//    wanting another asks with HelloRetryRequest), the finite-field and legacy curves last.
+//  - Signature algorithms: OpenSSL's built-in list already holds every algorithm it
+//    implements, SHA-1 and SHA-224 ones included; level 0 keeps them in the hello.
+//  - SSL_OP_LEGACY_SERVER_CONNECT: servers without RFC 5746 secure renegotiation are met
+//    (OpenSSL 3.0 refuses them by default; many old MTAs lack it).
+// One ClientHello suffices for the probe: it offers a superset of every modelled sender's
+// offer, so a server that accepts any sender accepts it. The exceptions are servers that
+// choke on the hello itself (its size, an extension): they are not the probe's
+// configuration but real, and a sender with a smaller hello may pass them; the per-sender
+// handshakes replay each sender's own hello, so no second probe hello is made here.
+void offer_everything(SSL_CTX* c) {
+  SSL_CTX_set_min_proto_version(c, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(c, TLS1_3_VERSION);
+  SSL_CTX_clear_options(c, SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_TLSv1_2 | SSL_OP_NO_TLSv1_3);
+  SSL_CTX_set_options(c, SSL_OP_LEGACY_SERVER_CONNECT);
+  SSL_CTX_set_security_level(c, 0);
+  if (SSL_CTX_set_cipher_list(c, "ALL:+aNULL:@SECLEVEL=0") != 1 ||
+      SSL_CTX_set_ciphersuites(c, "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:"
+                                  "TLS_AES_128_CCM_SHA256:TLS_AES_128_CCM_8_SHA256") != 1 ||
+      SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384:P-521:X448:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192:"
+                                  "brainpoolP256r1:brainpoolP384r1:brainpoolP512r1:secp256k1:secp224r1:secp224k1:"
+                                  "secp192r1:secp192k1:secp160r1:secp160r2:secp160k1:sect571r1:sect571k1:sect409r1:"
+                                  "sect409k1:sect283r1:sect283k1:sect239k1:sect233r1:sect233k1:sect193r1:sect193r2:"
+                                  "sect163r1:sect163r2:sect163k1") != 1)
+    throw std::runtime_error("OpenSSL refuses the probe's TLS offer");
+}
+
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_options& opt, bool preload) {
@@ -38,6 +80,7 @@ std::shared_ptr<asio::ssl::context> make_client_tls_context(const session_option
   ctx->set_verify_mode(asio::ssl::verify_none);  // verified after the handshake, to report, not to refuse
   SSL_CTX_dane_enable(ctx->native_handle());  // once here (a shared context); used only where TLSA records are given
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  offer_everything(c);
   // Read what the socket holds in one call instead of a record header and then its body
   // (a handshake flight is six records); tls_socket asks OpenSSL before it waits on
   // the socket, so records read ahead are never left waiting.

@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "mxtls/dns.hpp"
+#include "net/tls_senders.hpp"
 #include "mxtls/mta_sts_check.hpp"
 
 namespace mxtls {
@@ -215,6 +216,15 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
     a.checks.emplace_back(co_await std::move(inj));
   }
   if (envelope) a.checks.emplace_back(std::move(env));
+  // Each sender's own ClientHello, after the probe's handshake was established (a failed
+  // one fails every sender's: its hello offered a superset of theirs).
+  if (opt.checks.has(check_id::tls_senders)) {
+    const starttls_facts* st = a.get<starttls_facts>();
+    if (st && st->tls.established && !(opt.session.stop && opt.session.stop->requested())) {
+      auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
+      a.checks.emplace_back(co_await std::move(replays));
+    }
+  }
   co_return a;
 }
 

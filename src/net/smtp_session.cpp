@@ -81,6 +81,14 @@ void record_tls(SSL* ssl, const std::string& verify_name, tls_facts& t) {
   t.cipher = SSL_get_cipher_name(ssl);
   int nid = SSL_get_negotiated_group(ssl);
   if (nid > 0) t.group = OBJ_nid2sn(nid & ~TLSEXT_nid_unknown);
+  int md = NID_undef;
+  if (SSL_get_peer_signature_nid(ssl, &md) == 1 && md != NID_undef) t.signature_digest = OBJ_nid2sn(md);
+  EVP_PKEY* temp = nullptr;
+  if (SSL_get_peer_tmp_key(ssl, &temp) == 1) {
+    t.temp_key_bits = EVP_PKEY_get_bits(temp);
+    if (t.group.empty()) t.group = EVP_PKEY_get0_type_name(temp);  // "DH": a group without a name (TLS 1.2 DHE)
+    EVP_PKEY_free(temp);
+  }
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
     for (int i = 0; i < sk_X509_num(chain); ++i) t.chain.push_back(describe(sk_X509_value(chain, i)));
   long verdict = SSL_get_verify_result(ssl);

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -20,11 +21,16 @@ namespace {
 
 constexpr long day = 24 * 3600;
 
-pkey_ptr new_key() {
-  pkey_ptr k(EVP_EC_gen("P-256"));
-  if (!k) throw std::runtime_error("cannot generate an ECDSA P-256 key");
+pkey_ptr new_key(const std::string& spec = "ecdsa-p256") {
+  pkey_ptr k;
+  if (spec == "ecdsa-p256") k.reset(EVP_EC_gen("P-256"));
+  else if (spec == "ecdsa-p384") k.reset(EVP_EC_gen("P-384"));
+  else if (spec.rfind("rsa-", 0) == 0) k.reset(EVP_RSA_gen(static_cast<unsigned>(std::stoul(spec.substr(4)))));
+  if (!k) throw std::runtime_error("cannot generate a " + spec + " key");
   return k;
 }
+
+const EVP_MD* digest_of(const std::string& d) { return d == "sha1" ? EVP_sha1() : EVP_sha256(); }
 
 void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
@@ -39,7 +45,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 // A certificate for `cn` with `key`, issued by `issuer` (or itself), valid from
 // now + not_before to now + not_after seconds.
 x509_ptr issue(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca, long not_before,
-               long not_after, long serial) {
+               long not_after, long serial, const EVP_MD* md = EVP_sha256()) {
   x509_ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
@@ -60,7 +66,7 @@ x509_ptr issue(const std::string& cn, EVP_PKEY* key, X509* issuer, EVP_PKEY* iss
     add_ext(cert.get(), signer, NID_subject_alt_name, ("DNS:" + cn).c_str());
   }
   add_ext(cert.get(), signer, NID_subject_key_identifier, "hash");
-  if (!X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()))
+  if (!X509_sign(cert.get(), issuer_key ? issuer_key : key, md))
     throw std::runtime_error("cannot sign a certificate");
   return cert;
 }
@@ -100,35 +106,41 @@ std::string asn1_time_text(const ASN1_TIME* t) {
   return through_memory_bio([&](BIO* b) { ASN1_TIME_print(b, t); });
 }
 
-tls_identity make_identity(const std::string& host, certificate_kind kind) {
+tls_identity make_identity(const std::string& host, certificate_kind kind, const key_spec& spec) {
   tls_identity id;
-  id.key = new_key();
+  id.key = new_key(spec.key);
+  const EVP_MD* md = digest_of(spec.digest);
   switch (kind) {
     case certificate_kind::self_signed:
-      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 1);
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 1, md);
       break;
     case certificate_kind::expired:
-      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -30 * day, -day, 2);
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, -30 * day, -day, 2, md);
       break;
     case certificate_kind::not_yet_valid:
-      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, day, 30 * day, 3);
+      id.leaf = issue(host, id.key.get(), nullptr, nullptr, false, day, 30 * day, 3, md);
       break;
     case certificate_kind::wrong_host:
-      id.leaf = issue("wrong-host.mxtls.test", id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 4);
+      id.leaf = issue("wrong-host.mxtls.test", id.key.get(), nullptr, nullptr, false, -3600, 365 * day, 4, md);
       break;
     case certificate_kind::ca_chain:
     case certificate_kind::missing_intermediate: {
-      pkey_ptr root_key = new_key(), mid_key = new_key();
-      id.root = issue("mxtls test root CA", root_key.get(), nullptr, nullptr, true, -3600, 3650 * day, 10);
+      // The CAs' keys are the leaf's kind too: a server with an RSA 1024 leaf has one chain of them.
+      pkey_ptr root_key = new_key(spec.key), mid_key = new_key(spec.key);
+      id.root = issue("mxtls test root CA", root_key.get(), nullptr, nullptr, true, -3600, 3650 * day, 10, md);
       x509_ptr mid = issue("mxtls test intermediate CA", mid_key.get(), id.root.get(), root_key.get(), true, -3600,
-                           1825 * day, 11);
-      id.leaf = issue(host, id.key.get(), mid.get(), mid_key.get(), false, -3600, 365 * day, 12);
+                           1825 * day, 11, md);
+      id.leaf = issue(host, id.key.get(), mid.get(), mid_key.get(), false, -3600, 365 * day, 12, md);
       if (kind == certificate_kind::ca_chain) id.chain.push_back(std::move(mid));
       break;
     }
   }
   id.sha256 = fingerprint_sha256(id.leaf.get());
   return id;
+}
+
+tls_identity make_identity(const scenario& s) {
+  return make_identity(s.host, s.certificate, {.key = s.certificate_key, .digest = s.certificate_digest});
 }
 
 tls_identity load_identity(const std::string& cert_file, const std::string& key_file) {

@@ -77,7 +77,10 @@ std::string host_verdict(const address_result& h, const address_diagnosis& d, co
       }
       std::string why = has_reason(d.reasons, reason_id::starttls_on_greeting)        ? "it is listed before the greeting"
                         : has_reason(d.reasons, reason_id::starttls_after_final_line) ? "the reply's final line comes too early"
-                                                                               : "the EHLO reply breaks RFC 5321";
+                        : has_reason(d.reasons, reason_id::ehlo_breaks_rfc5321)       ? "the EHLO reply breaks RFC 5321"
+                        : has_reason(d.reasons, reason_id::sender_handshake_failed)
+                            ? "some senders' own TLS settings fail the handshake"
+                            : "the EHLO reply breaks RFC 5321";
       v = s && s->tls.established ? fmt::format("STARTTLS works ({}), but {}: {}", tls_words(*s), why, lose)
                                   : fmt::format("STARTTLS is offered, but {}: {}", why, lose);
       break;
@@ -143,6 +146,8 @@ std::string render_reason(const reason& r) {
     case reason_id::starttls_refused: return fmt::format("STARTTLS is offered but refused with {}", r.code);
     case reason_id::starttls_unanswered: return "STARTTLS is offered but never answered: " + d;
     case reason_id::handshake_failed: return "STARTTLS is accepted but the TLS handshake fails: " + d;
+    case reason_id::sender_handshake_failed:
+      return "the probe's handshake succeeds, but the handshake of some senders' own TLS settings fails (" + d + ")";
     case reason_id::certificate_untrusted: return fmt::format("certificate does not verify ({})", d);
     case reason_id::certificate_name_mismatch: return fmt::format("certificate does not match {}", d);
     case reason_id::certificate_expired: return fmt::format("certificate expired ({})", d);
@@ -371,6 +376,8 @@ void write_tls(json_writer& w, const tls_facts& t) {
   w.member_if("protocol", tls, t.protocol);
   w.member_if("cipher", tls, t.cipher);
   w.key("group").value_or_null(t.group);
+  w.key("signature_digest").value_or_null(t.signature_digest);
+  w.member_if("temp_key_bits", tls && t.temp_key_bits > 0, t.temp_key_bits);
   w.member_if("verified", tls, t.chain_verified);
   w.member_if("verify_code", tls && !t.chain_verified, t.verify_code);
   w.key("verify_error").value_or_null(t.verify_error);
@@ -408,6 +415,19 @@ void write_check(json_writer& w, const starttls_facts& s) {
   w.key("error");
   write_error(w, s.error);
   w.end_object();
+}
+
+void write_check(json_writer& w, const tls_senders_facts& t) {
+  w.key("tls_senders").begin_object().key("handshakes").begin_array();
+  for (const auto& h : t.handshakes) {
+    w.begin_object().member("profile", h.profile).member("replayed", h.replayed).member("established", h.established);
+    w.member_if("protocol", h.established, h.protocol).member_if("cipher", h.established, h.cipher);
+    w.key("group").value_or_null(h.group);
+    w.key("error");
+    write_error(w, h.error);
+    w.end_object();
+  }
+  w.end_array().end_object();
 }
 
 void write_check(json_writer& w, const injection_facts& i) {

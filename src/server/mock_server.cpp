@@ -1,5 +1,8 @@
 #include "mxtls/mock_server.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -57,6 +60,22 @@ int tls_version(const std::string& v) {
   return 0;
 }
 
+// DHE parameters of the size asked for: RFC 7919 ffdhe groups, and for 1024 bits the RFC 5114
+// group (OpenSSL names it dh_1024_160), as old servers had.
+void use_dh_parameters(SSL_CTX* ctx, int bits) {
+  std::string name = bits == 1024 ? "dh_1024_160" : fmt::format("ffdhe{}", bits);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+  EVP_PKEY* params = nullptr;
+  OSSL_PARAM p[] = {OSSL_PARAM_construct_utf8_string("group", name.data(), 0), OSSL_PARAM_construct_end()};
+  bool ok = pctx && EVP_PKEY_paramgen_init(pctx) == 1 && EVP_PKEY_CTX_set_params(pctx, p) == 1 &&
+            EVP_PKEY_paramgen(pctx, &params) == 1;
+  EVP_PKEY_CTX_free(pctx);
+  if (!ok || SSL_CTX_set0_tmp_dh_pkey(ctx, params) != 1) {
+    EVP_PKEY_free(params);
+    throw std::runtime_error(fmt::format("cannot set up {}-bit DH parameters ({})", bits, name));
+  }
+}
+
 }  // namespace
 
 struct mock_server::impl : std::enable_shared_from_this<impl> {
@@ -72,7 +91,6 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   impl(asio::io_context& io_, scenario s, tls_identity i, server_options o)
       : io(io_), sc(std::move(s)), id(std::move(i)), opt(std::move(o)), acceptor(io_) {
     SSL_CTX* ctx = tls_ctx.native_handle();
-    use_identity(ctx, id);
     // No session tickets and no session cache: nothing resumes a session with a mock
     // server, and each TLS 1.3 ticket costs an encryption per handshake (and a parse on
     // the client's side). Idle buffers are released: ten thousand sessions stay small.
@@ -80,11 +98,15 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-    // TLS 1.0 and 1.1 need security level 0 in OpenSSL 3 when a scenario asks for them.
-    if (!sc.tls_min_version.empty()) {
-      if (tls_version(sc.tls_min_version) < TLS1_2_VERSION) SSL_CTX_set_security_level(ctx, 0);
-      SSL_CTX_set_min_proto_version(ctx, tls_version(sc.tls_min_version));
-    }
+    // TLS 1.0 and 1.1 (SHA-1 signatures), RSA 1024, SHA-1 certificates and 1024-bit DH need
+    // security level 0 in OpenSSL 3 when a scenario asks for them.
+    if ((!sc.tls_min_version.empty() && tls_version(sc.tls_min_version) < TLS1_2_VERSION) ||
+        sc.certificate_key == "rsa-1024" || sc.certificate_digest == "sha1" || (sc.dh_bits > 0 && sc.dh_bits < 2048))
+      SSL_CTX_set_security_level(ctx, 0);
+    // The identity after the level: OpenSSL checks the certificate's key against it.
+    use_identity(ctx, id);
+    if (!sc.tls_min_version.empty()) SSL_CTX_set_min_proto_version(ctx, tls_version(sc.tls_min_version));
+    if (sc.dh_bits > 0) use_dh_parameters(ctx, sc.dh_bits);
     if (!sc.tls_max_version.empty()) SSL_CTX_set_max_proto_version(ctx, tls_version(sc.tls_max_version));
     if (!sc.tls_groups.empty() && SSL_CTX_set1_groups_list(ctx, sc.tls_groups.c_str()) != 1)
       throw std::invalid_argument(fmt::format("scenario {}: tls.groups: OpenSSL refuses \"{}\"", sc.name, sc.tls_groups));

@@ -138,6 +138,31 @@ std::string first_unknown(const std::string& list, Accepts accepts) {
   return "";
 }
 
+// Why no suite of the scenario's cipher list can be negotiated at TLS 1.2 or below with its
+// certificate key, versions and DH parameters ("" when one can).
+std::string unusable_cipher_list(const scenario& s) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  if (!ctx) return "";
+  SSL_CTX_set_security_level(ctx.get(), 0);
+  if (SSL_CTX_set_cipher_list(ctx.get(), s.tls_ciphers.c_str()) != 1) return "OpenSSL accepts no suite of this list";
+  bool rsa = s.certificate_key.rfind("rsa-", 0) == 0;
+  int highest = s.tls_max_version.empty() ? 3 : version_rank(s.tls_max_version);
+  STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx.get());
+  for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
+    const SSL_CIPHER* c = sk_SSL_CIPHER_value(list, i);
+    int auth = SSL_CIPHER_get_auth_nid(c), kx = SSL_CIPHER_get_kx_nid(c);
+    bool key_fits = auth == NID_auth_null || (rsa ? auth == NID_auth_rsa : auth == NID_auth_ecdsa);
+    bool kx_fits = (kx != NID_kx_dhe && kx != NID_kx_dhe_psk) || s.dh_bits > 0;
+    bool psk = kx == NID_kx_psk || kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe_psk || kx == NID_kx_rsa_psk || kx == NID_kx_srp;
+    int since = std::max(0, version_rank(SSL_CIPHER_get_version(c)));  // "SSLv3": from the lowest
+    if (key_fits && kx_fits && !psk && since <= highest) return "";
+  }
+  return fmt::format("no suite of the list can be used with a {} certificate{} at {} to {} (the key, the versions or DHE "
+                     "without tls.dh_bits rule each out)",
+                     s.certificate_key, s.dh_bits ? fmt::format(" and {}-bit DH", s.dh_bits) : "",
+                     s.tls_min_version.empty() ? "TLSv1" : s.tls_min_version, s.tls_max_version);
+}
+
 const std::set<std::string> commands{"banner", "EHLO", "HELO", "STARTTLS", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "DOT"};
 
 }  // namespace
@@ -232,7 +257,8 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       rd.fail(tls, "tls", "must be a mapping (min_version, max_version, ciphers, certificate)");
       return std::nullopt;
     }
-    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "groups", "certificate"})) return std::nullopt;
+    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "groups", "certificate", "key", "signature", "dh_bits"}))
+      return std::nullopt;
     for (auto [key, out] : {std::pair{"min_version", &s.tls_min_version}, std::pair{"max_version", &s.tls_max_version}}) {
       if (!tls[key]) continue;
       if (!rd.text(tls[key], std::string("tls.") + key, *out)) return std::nullopt;
@@ -283,6 +309,46 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       if (!found) {
         rd.fail(tls["certificate"], "tls.certificate",
                 "must be self-signed, expired, not-yet-valid, wrong-host, ca-chain or missing-intermediate");
+        return std::nullopt;
+      }
+    }
+    if (tls["key"]) {
+      static const std::set<std::string> keys{"ecdsa-p256", "ecdsa-p384", "rsa-1024", "rsa-2048", "rsa-3072", "rsa-4096"};
+      if (!rd.text(tls["key"], "tls.key", s.certificate_key)) return std::nullopt;
+      if (!keys.count(s.certificate_key)) {
+        rd.fail(tls["key"], "tls.key", "must be ecdsa-p256, ecdsa-p384, rsa-1024, rsa-2048, rsa-3072 or rsa-4096");
+        return std::nullopt;
+      }
+    }
+    if (tls["signature"]) {
+      if (!rd.text(tls["signature"], "tls.signature", s.certificate_digest)) return std::nullopt;
+      if (s.certificate_digest != "sha256" && s.certificate_digest != "sha1") {
+        rd.fail(tls["signature"], "tls.signature", "must be sha256 or sha1 (the hash the certificates are signed with)");
+        return std::nullopt;
+      }
+    }
+    if (tls["dh_bits"]) {
+      try {
+        s.dh_bits = tls["dh_bits"].as<int>();
+      } catch (const YAML::Exception&) {
+        s.dh_bits = -1;
+      }
+      if (s.dh_bits != 1024 && s.dh_bits != 2048 && s.dh_bits != 3072 && s.dh_bits != 4096) {
+        rd.fail(tls["dh_bits"], "tls.dh_bits", "must be 1024, 2048, 3072 or 4096");
+        return std::nullopt;
+      }
+      if (s.tls_min_version == "TLSv1.3") {
+        rd.fail(tls["dh_bits"], "tls.dh_bits",
+                "sets the DHE parameters of TLS 1.2 and below, and min_version is TLSv1.3 (TLS 1.3 takes ffdhe groups in tls.groups)");
+        return std::nullopt;
+      }
+    }
+    // A cipher list none of whose suites this server could use (the certificate's key, the
+    // versions, DHE without parameters) leaves TLS 1.2 and below with nothing: refused.
+    if (tls["ciphers"] && version_rank(s.tls_max_version.empty() ? "TLSv1.3" : s.tls_max_version) < 3) {
+      std::string why = unusable_cipher_list(s);
+      if (!why.empty()) {
+        rd.fail(tls["ciphers"], "tls.ciphers", why);
         return std::nullopt;
       }
     }

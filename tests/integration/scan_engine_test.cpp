@@ -31,7 +31,7 @@ struct served {
     scenario_error e;
     auto s = builtin(name, e);
     if (!s) throw std::runtime_error(e.what());
-    server = std::make_unique<mock_server>(io, *s, make_identity(s->host, s->certificate), opt);
+    server = std::make_unique<mock_server>(io, *s, make_identity(*s), opt);
     server->listen(parse_listen_address("127.0.0.1:0"));
   }
   std::string target() const { return "[127.0.0.1]:" + std::to_string(server->local_endpoint().port()); }

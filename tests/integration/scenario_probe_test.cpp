@@ -54,7 +54,7 @@ run probe_scenario(const std::string& name) {
   auto sc = builtin(name, e);
   if (!sc) throw std::runtime_error(e.what());
   asio::io_context io;
-  mock_server server(io, *sc, make_identity(sc->host, sc->certificate), {});
+  mock_server server(io, *sc, make_identity(*sc), {});
   server.listen(parse_listen_address("127.0.0.1:0"));
   auto guard = asio::make_work_guard(io);
   std::thread t([&] { io.run(); });
@@ -85,7 +85,7 @@ std::string mask(std::string s, unsigned short port) {
   s = std::regex_replace(s, std::regex("([0-9A-F]{2}:){31}[0-9A-F]{2}"), "SHA256");
   s = std::regex_replace(s, std::regex("[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4} GMT"), "DATE");
   // ctime's form, as the ESA log lines begin: "Fri Sep  8 05:22:23 2023 ".
-  s = std::regex_replace(s, std::regex("(^|\\n)[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4} "), "$1CTIME ");
+  s = std::regex_replace(s, std::regex("(^|\n)[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4} "), "$1CTIME ");
   return s;
 }
 

@@ -52,7 +52,7 @@ struct harness {
   explicit harness(const std::string& sc, server_options opt = {}) {
     opt.log = [this](std::size_t n, const std::string& line) { log.push_back(std::to_string(n) + " " + line); };
     scenario s = load(sc);
-    server = std::make_unique<mock_server>(io, s, make_identity(s.host, s.certificate), opt);
+    server = std::make_unique<mock_server>(io, s, make_identity(s), opt);
     server->listen(parse_listen_address("127.0.0.1:0"));
   }
 

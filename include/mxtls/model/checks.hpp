@@ -19,8 +19,8 @@
 
 namespace mxtls {
 
-enum class check_id : std::uint8_t { starttls, injection, envelope, dane, mta_sts };
-inline constexpr std::size_t check_count = 5;
+enum class check_id : std::uint8_t { starttls, injection, envelope, dane, mta_sts, tls_senders };
+inline constexpr std::size_t check_count = 6;
 
 enum class check_scope : std::uint8_t { domain, mx_host, address };
 const char* to_string(check_scope s);
@@ -82,7 +82,27 @@ struct envelope_facts {
   session_error error;
 };
 
-using check_result = std::variant<starttls_facts, injection_facts, envelope_facts>;
+// check "tls-senders": each sender TLS profile's own ClientHello (sender_tls.hpp), one
+// STARTTLS session per profile, when the probe's own handshake was established. A profile
+// whose acceptance the probe's handshake already shows is not replayed (`replayed` false:
+// the facts are the probe's).
+struct profile_handshake {
+  std::string profile;         // tls_profile id
+  bool replayed = false;
+  bool established = false;
+  std::string protocol, cipher, group;
+  session_error error;         // why the session ended early (handshake-failed: OpenSSL's reason)
+};
+struct tls_senders_facts {
+  std::vector<profile_handshake> handshakes;  // in tls_profiles() order
+  const profile_handshake* find(std::string_view profile) const {
+    for (const auto& h : handshakes)
+      if (h.profile == profile) return &h;
+    return nullptr;
+  }
+};
+
+using check_result = std::variant<starttls_facts, injection_facts, envelope_facts, tls_senders_facts>;
 
 struct check_info {
   check_id id;

@@ -84,6 +84,8 @@ struct certificate_facts {
 struct tls_facts {
   bool established = false;
   std::string protocol, cipher, group;
+  std::string signature_digest;  // the hash of the server's handshake signature ("SHA256", "SHA1", "MD5-SHA1"); empty: none
+  int temp_key_bits = 0;         // the server's ephemeral key exchange key (ECDHE curve or DH group), in bits
   std::vector<certificate_facts> chain;
   bool chain_verified = false;
   int verify_code = 0;         // X509_V_ERR_* (0: verified)

@@ -83,7 +83,7 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   d.lint = lint_octets(s->ehlo, true);
   d.lint_after_tls = lint_octets(s->ehlo_after_tls, false);
   if (d.lint) {
-    d.senders = predict_senders(d.lint->clients, s->dialogue, &s->tls);
+    d.senders = predict_senders(d.lint->clients, s->dialogue, &s->tls, a.get<tls_senders_facts>());
     d.groups = group_senders(d.senders);
   }
 
@@ -134,8 +134,20 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
     d.outcome = probe_outcome::ok;
   }
 
+  // Senders whose own ClientHello fails where the probe's succeeded (check tls-senders).
+  std::string tls_losers;
+  for (const auto& p : d.senders)
+    if (p.dialogue_reason == reason_id::sender_handshake_failed || p.dialogue_reason_required == reason_id::sender_handshake_failed)
+      tls_losers += (tls_losers.empty() ? "" : ", ") + std::string(p.id);
+  bool lost_at_smtp = std::any_of(d.senders.begin(), d.senders.end(), [](const sender_prediction& p) {
+    return p.layer == decided_at::smtp && p.outcome != tls_outcome::tls && (p.tls_by_default || p.dialogue_reason);
+  });
+  if (!tls_losers.empty()) {
+    add(r, reason_id::sender_handshake_failed, -1, tls_losers);
+    if (d.outcome == probe_outcome::ok && d.groups.any_lose()) d.outcome = probe_outcome::senders_lose_tls;
+  }
   // Senders that lose TLS to the EHLO reply itself (the seed case and its relatives).
-  if (d.lint && d.lint->ehlo.code == 250 && d.groups.any_lose() && s->starttls_offered) {
+  if (d.lint && d.lint->ehlo.code == 250 && lost_at_smtp && s->starttls_offered) {
     if (has_finding(*d.lint, finding_id::keyword_as_greeting)) add(r, reason_id::starttls_on_greeting);
     else if (has_finding(*d.lint, finding_id::final_line_not_last)) add(r, reason_id::starttls_after_final_line);
     else if (d.outcome == probe_outcome::ok) add(r, reason_id::ehlo_breaks_rfc5321);

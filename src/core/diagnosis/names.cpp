@@ -187,6 +187,7 @@ constexpr std::array<reason_row, reason_count> reasons{{
     {reason_id::starttls_refused, "starttls-refused", severity::error},
     {reason_id::starttls_unanswered, "starttls-unanswered", severity::error},
     {reason_id::handshake_failed, "handshake-failed", severity::error},
+    {reason_id::sender_handshake_failed, "sender-handshake-failed", severity::error},
     {reason_id::certificate_untrusted, "certificate-untrusted", severity::warning},
     {reason_id::certificate_name_mismatch, "certificate-name-mismatch", severity::warning},
     {reason_id::certificate_expired, "certificate-expired", severity::warning},

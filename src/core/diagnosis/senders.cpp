@@ -5,19 +5,29 @@
 #include <optional>
 
 #include "mxtls/diagnosis.hpp"
+#include "mxtls/sender_tls.hpp"
 
 namespace mxtls {
 
 namespace {
 
+// What the sender does after its handshake failed (sender_tls.hpp): a sender whose TLS
+// layer is not modelled gives the attempt up.
+tls_outcome after_failed_handshake(const sender_tls_rule* rule, bool required) {
+  tls_failure_action a = !rule ? tls_failure_action::give_up : required ? rule->on_failure_required : rule->on_failure;
+  return a == tls_failure_action::plaintext_retry ? tls_outcome::plaintext : tls_outcome::fail;
+}
+
 // A sender that sends STARTTLS (its EHLO-layer outcome is tls) meets the server's answer.
 // RFC 3207 §4.1: after a refusal the client decides whether to go on; an opportunistic
-// setting goes on without TLS, a required one cannot deliver. A handshake that fails, or a
-// STARTTLS that is never answered, ends the attempt in both settings: this attempt delivers
-// nothing (how each sender retries is the TLS layer's model, not yet this one's).
+// setting goes on without TLS, a required one cannot deliver. A STARTTLS that is never
+// answered ends the attempt in both settings. After the 220, the TLS layer decides: the
+// sender's own ClientHello (check tls-senders) where it was replayed, else the probe's
+// handshake (its hello offers a superset of every sender's: a failure there fails them
+// all); after a failed handshake, what the sender does then (sender_tls.hpp).
 // Returns the reason when the dialogue, not the EHLO reply, decided `out`.
 std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const dialogue_facts& d, const tls_facts* tls,
-                                       sender_prediction& p) {
+                                       const tls_senders_facts* replays, sender_prediction& p) {
   if (out != tls_outcome::tls) return std::nullopt;
   switch (d.starttls) {
     case starttls_answer::not_sent:
@@ -35,15 +45,27 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
       break;
   }
   switch (d.handshake) {
-    case handshake_state::established:
+    case handshake_state::established: {
       p.layer = decided_at::tls;
-      if (tls && tls->established) {
+      const sender_tls_rule* rule = find_sender_tls_rule(p.id);
+      const profile_handshake* h = rule && replays ? replays->find(rule->profile) : nullptr;
+      // A replay that ended before its handshake (no connection, a greeting refused) says
+      // nothing about TLS: the probe's handshake stands for it.
+      if (h && !h->established && h->error.phase == session_phase::tls) {
+        out = after_failed_handshake(rule, required);
+        return reason_id::sender_handshake_failed;
+      }
+      if (h && h->established) {
+        p.tls_version = h->protocol;
+        p.tls_cipher = h->cipher;
+      } else if (tls && tls->established) {
         p.tls_version = tls->protocol;
         p.tls_cipher = tls->cipher;
       }
       return std::nullopt;
+    }
     case handshake_state::failed:
-      out = tls_outcome::fail;
+      out = after_failed_handshake(find_sender_tls_rule(p.id), required);
       p.layer = decided_at::tls;
       return reason_id::handshake_failed;
     case handshake_state::not_started:
@@ -57,7 +79,7 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
 }  // namespace
 
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
-                                               const tls_facts* tls) {
+                                               const tls_facts* tls, const tls_senders_facts* replays) {
   std::vector<sender_prediction> out;
   out.reserve(ehlo.size());
   for (const auto& c : ehlo) {
@@ -67,8 +89,8 @@ std::vector<sender_prediction> predict_senders(std::span<const client_prediction
                         .outcome = c.outcome,
                         .outcome_required = c.outcome_required,
                         .ehlo_reason = c.reason};
-    p.dialogue_reason = meet_dialogue(p.outcome, false, dialogue, tls, p);
-    auto required = meet_dialogue(p.outcome_required, true, dialogue, tls, p);
+    p.dialogue_reason = meet_dialogue(p.outcome, false, dialogue, tls, replays, p);
+    auto required = meet_dialogue(p.outcome_required, true, dialogue, tls, replays, p);
     if (!p.dialogue_reason) p.dialogue_reason_required = required;
     out.push_back(std::move(p));
   }

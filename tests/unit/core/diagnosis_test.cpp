@@ -188,6 +188,19 @@ std::vector<reason_case> cases() {
                  s.error = {session_phase::tls, session_error_code::handshake_failed, "unsupported protocol"};
                }),
                o::starttls_fails, 1});
+  v.push_back({"a sender's own hello refused", reason_id::sender_handshake_failed,
+               [] {
+                 auto f = one_host(good_session());
+                 tls_senders_facts t;
+                 profile_handshake h;
+                 h.profile = "openssl-default";
+                 h.replayed = true;
+                 h.error = {session_phase::tls, session_error_code::handshake_failed, "legacy sigalg disallowed"};
+                 t.handshakes.push_back(h);
+                 f.hosts[0].checks.emplace_back(std::move(t));
+                 return f;
+               },
+               o::senders_lose_tls, 1});
   v.push_back({"self-signed", reason_id::certificate_untrusted, with([](starttls_facts& s) {
                  s.tls.chain_verified = false;
                  s.tls.verify_code = 18;

@@ -61,6 +61,14 @@ TEST(Scenario, ErrorsNameFileLineAndField) {
       {"description: no name\n", 1, "name"},
       {"name: x\nline_ending: crcr\n", 2, "line_ending"},
       {"name: x\ndrip_us: lots\n", 2, "drip_us"},
+      {"name: x\ntls:\n  key: dsa-1024\n", 3, "tls.key"},
+      {"name: x\ntls:\n  signature: md5\n", 3, "tls.signature"},
+      {"name: x\ntls:\n  dh_bits: 512\n", 3, "tls.dh_bits"},
+      // Combinations with nothing left to negotiate are refused at the field that empties it.
+      {"name: x\ntls:\n  min_version: TLSv1.3\n  dh_bits: 1024\n", 4, "tls.dh_bits"},
+      {"name: x\ntls:\n  max_version: TLSv1.2\n  ciphers: \"ECDHE-RSA-AES128-GCM-SHA256\"\n", 4, "tls.ciphers"},
+      {"name: x\ntls:\n  max_version: TLSv1.2\n  key: rsa-2048\n  ciphers: \"DHE-RSA-AES128-GCM-SHA256\"\n", 5, "tls.ciphers"},
+      {"name: x\ntls:\n  max_version: TLSv1\n  key: rsa-2048\n  ciphers: \"AES128-GCM-SHA256\"\n", 5, "tls.ciphers"},
   };
   for (const auto& r : rows) {
     scenario_error e;
@@ -70,6 +78,22 @@ TEST(Scenario, ErrorsNameFileLineAndField) {
     EXPECT_EQ(e.field, r.field) << r.yaml << " -> " << e.what();
     EXPECT_FALSE(e.message.empty());
   }
+}
+
+TEST(Scenario, TlsKeySignatureAndDhParameters) {
+  scenario_error e;
+  auto s = parse("name: x\ntls:\n  max_version: TLSv1.2\n  key: rsa-2048\n  signature: sha1\n  dh_bits: 1024\n"
+                 "  ciphers: \"DHE-RSA-AES128-GCM-SHA256\"\n",
+                 e);
+  ASSERT_TRUE(s) << e.what();
+  EXPECT_EQ(s->certificate_key, "rsa-2048");
+  EXPECT_EQ(s->certificate_digest, "sha1");
+  EXPECT_EQ(s->dh_bits, 1024);
+  auto d = parse("name: x\n", e);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->certificate_key, "ecdsa-p256");
+  EXPECT_EQ(d->certificate_digest, "sha256");
+  EXPECT_EQ(d->dh_bits, 0);
 }
 
 TEST(Scenario, YamlSyntaxErrorsHaveALine) {

@@ -1,0 +1,51 @@
+// The TLS layer of each sender, as rule data: what its TLS library offers (a profile the
+// probe replays as a ClientHello of its own) and what the sender does when the handshake
+// fails, in its opportunistic and its required setting. Each row cites its source.
+// Pure data (src/core/sender_tls.cpp); the engine turns a profile into a TLS context, the
+// diagnosis combines the replayed handshakes with the EHLO layer.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace mxtls {
+
+// What a sender does after a failed TLS handshake (the STARTTLS was answered with 220).
+enum class tls_failure_action : std::uint8_t {
+  plaintext_retry,  // reconnects and delivers without TLS (Exim's tls_tempfail_tryclear, when modelled)
+  give_up,          // this attempt delivers nothing (an MTA defers and retries later, a library reports an error)
+};
+const char* to_string(tls_failure_action a);
+
+// A ClientHello as an OpenSSL 3.0 context makes it. Senders on OpenSSL are their own
+// settings; senders on another TLS stack (Go's crypto/tls, GnuTLS) are the nearest OpenSSL
+// settings, and the differential suite (tests/integration/tls_senders_test.cpp) checks them
+// against the real client on every restricted scenario.
+struct tls_profile {
+  std::string_view id;
+  std::string_view library;        // the TLS stack and version it stands for
+  std::string_view min_version;    // "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"; "" OpenSSL's lowest
+  std::string_view max_version;    // "" the highest
+  int security_level = 2;          // OpenSSL's security level (Debian 12 builds OpenSSL with 2 as default)
+  std::string_view ciphers;        // OpenSSL cipher string for TLS 1.2 and below; "" OpenSSL's DEFAULT
+  std::string_view ciphersuites;   // TLS 1.3 suites; "" OpenSSL's default three
+  std::string_view groups;         // key exchange groups; "" OpenSSL's default list
+  std::string_view source;         // where the settings come from
+};
+
+// One sender's TLS layer. profile "" : not modelled (the handshake the probe saw stands for it).
+struct sender_tls_rule {
+  std::string_view sender;   // client model id (client_model.cpp)
+  std::string_view profile;  // tls_profile id, or ""
+  tls_failure_action on_failure = tls_failure_action::give_up;           // default or opportunistic setting
+  tls_failure_action on_failure_required = tls_failure_action::give_up;  // TLS required
+  std::string_view source;   // for the profile choice and the failure actions
+};
+
+std::span<const tls_profile> tls_profiles();
+const tls_profile* find_tls_profile(std::string_view id);
+std::span<const sender_tls_rule> sender_tls_rules();
+const sender_tls_rule* find_sender_tls_rule(std::string_view sender);
+
+}  // namespace mxtls

@@ -1,0 +1,265 @@
+// The TLS layer per sender, against the real senders: every restricted scenario is served by
+// `mxtls serve` (the CLI) and probed by `mxtls probe --json`; then each real client delivers
+// to it once with its default or "TLS when offered" setting and once with TLS required. What
+// the client did, read from the server's log (a message delivered inside TLS, in plaintext, a
+// handshake only, nothing), must equal the probe's prediction for that sender; any mismatch
+// fails. gnutls-cli has no sender model: it is compared with the probe's replay of the GnuTLS
+// profile. The rows go to build/tls-matrix/; the report test writes docs/tls-matrix.md.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "mxtls/sender_tls.hpp"
+#include "process.hpp"
+#include "served.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+namespace t = mxtls::test;
+
+const fs::path source_dir = MXTLS_SOURCE_DIR;
+const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "tls-matrix";
+constexpr int serve_port = 48727;  // fixed: the private Postfix instance relays to one port
+const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-tls-pf-" + std::to_string(getpid()));
+
+// The restricted scenarios, and one that restricts nothing.
+const std::vector<std::string> scenarios = {"compliant",    "tls10-only",       "tls11-only",          "tls13-only",
+                                            "tls12-rsa-kx", "dh1024",           "rsa1024-cert",        "sha1-cert",
+                                            "tls13-ffdhe-only", "tls12-brainpool-only"};
+
+std::string src(const char* rel) { return (source_dir / rel).string(); }
+
+struct real_client {
+  std::string id;     // the sender id (client model), or the profile id for a client without one
+  bool by_profile;    // compared with the probe's handshake of profile `id`, not a prediction
+  std::string needs;  // a file that must exist
+  std::vector<std::string> (*argv)(const std::string& mode, const std::string& port, const fs::path& dir);
+  std::string stdin_file;
+  bool opportunistic = true;  // has an opportunistic run (msmtp's TLS is off by default: plaintext, nothing to learn)
+};
+
+std::vector<real_client> real_clients() {
+  static const std::string msg = src("tests/integration/clients/message.eml");
+  return {
+      {"python-smtplib", false, "/usr/bin/python3",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/python3", src("tests/integration/clients/python_smtplib.py"), m, p};
+       }, ""},
+      {"perl-net-smtp", false, "/usr/share/perl5/IO/Socket/SSL.pm",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/perl", src("tests/integration/clients/perl_net_smtp.pl"), m, p};
+       }, ""},
+      {"ruby-net-smtp", false, "/usr/bin/ruby",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/ruby", src("tests/integration/clients/ruby_net_smtp.rb"), m, p};
+       }, ""},
+      {"phpmailer", false, "/usr/share/php/libphp-phpmailer/autoload.php",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/php", src("tests/integration/clients/phpmailer.php"), m, p};
+       }, ""},
+      {"nodemailer", false, src("tests/integration/peers/node_modules/nodemailer/package.json"),
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/env", "node", src("tests/integration/clients/nodemailer.js"), m, p};
+       }, ""},
+      {"go-net-smtp", false, MXTLS_GO_CLIENT,
+       [](const std::string& m, const std::string& p, const fs::path&) { return std::vector<std::string>{MXTLS_GO_CLIENT, m, p}; },
+       ""},
+      {"curl", false, "/usr/bin/curl",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/curl", "-sS", "--max-time", "10", "-k", m == "required" ? "--ssl-reqd" : "--ssl",
+                                         "smtp://127.0.0.1:" + p, "--mail-from", "a@client.mxtls.test", "--mail-rcpt",
+                                         "b@mx.mxtls.test", "-T", msg};
+       }, ""},
+      {"swaks", false, "/usr/bin/swaks",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/swaks", "--server", "127.0.0.1:" + p, "--from", "a@client.mxtls.test", "--to",
+                                         "b@mx.mxtls.test", "--helo", "client.mxtls.test", "--timeout", "10",
+                                         m == "required" ? "--tls" : "--tls-optional"};
+       }, ""},
+      {"msmtp", false, "/usr/bin/msmtp",
+       [](const std::string&, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/msmtp", "--host=127.0.0.1", "--port=" + p, "--from=a@client.mxtls.test",
+                                         "--domain=client.mxtls.test", "--timeout=10", "--tls=on", "--tls-starttls=on",
+                                         "--tls-certcheck=off", "b@mx.mxtls.test"};
+       }, msg, false},
+      {"openssl-s-client", false, "/usr/bin/openssl",
+       [](const std::string&, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p, "-brief"};
+       }, "/dev/null"},
+      {"posttls-finger", false, "/usr/sbin/posttls-finger",
+       [](const std::string& m, const std::string& p, const fs::path& dir) {
+         fs::create_directories(dir / "postfix-config");
+         std::ofstream(dir / "postfix-config" / "main.cf") << "compatibility_level = 3.6\n";
+         return std::vector<std::string>{"/usr/bin/env", "MAIL_CONFIG=" + (dir / "postfix-config").string(),
+                                         "/usr/sbin/posttls-finger", "-c", "-l", m == "required" ? "encrypt" : "may",
+                                         "[127.0.0.1]:" + p};
+       }, ""},
+      {"postfix", false, "/usr/sbin/postfix",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + postfix_dir.string(),
+                                         src("tests/integration/clients/postfix_relay.sh"), m, p};
+       }, ""},
+      {"gnutls-normal", true, "/usr/bin/gnutls-cli",
+       [](const std::string&, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/gnutls-cli", "--starttls-proto=smtp", "--insecure", "--port", p, "127.0.0.1"};
+       }, "/dev/null", false},
+  };
+}
+
+// What one client run did, from the server's log lines added during the run: a message
+// delivered inside TLS or in plaintext, a handshake without a message (a client that only
+// looks), or nothing.
+std::string observed(const std::string& log_delta, bool timed_out) {
+  std::map<std::string, std::pair<bool, bool>> sessions;  // number -> (tls, message)
+  std::istringstream in(log_delta);
+  std::string line;
+  std::regex numbered(R"(^\[(\d+)\] (.*)$)");
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, numbered)) continue;
+    auto& s = sessions[m[1]];
+    std::string text = m[2];
+    if (text.rfind("-- TLS established", 0) == 0) s.first = true;
+    if (text.rfind("C: <message of", 0) == 0) s.second = true;
+  }
+  bool tls_message = false, plain_message = false, handshake = false;
+  for (const auto& [n, s] : sessions) {
+    if (s.first && s.second) tls_message = true;
+    if (!s.first && s.second) plain_message = true;
+    if (s.first) handshake = true;
+  }
+  if (tls_message) return "tls";
+  if (plain_message) return "plaintext";
+  if (handshake) return "tls";
+  return timed_out ? "hang" : "fail";
+}
+
+struct postfix_instance {
+  postfix_instance() {
+    std::system((src("tests/integration/postfix-instance") + " start " + postfix_dir.string() + " " + std::to_string(serve_port))
+                    .c_str());
+  }
+  ~postfix_instance() { std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str()); }
+};
+
+class TlsSenders : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
+  const std::string& name = GetParam();
+  fs::path dir = t::temp_dir();
+  for (const auto& c : real_clients())
+    if (!fs::exists(c.needs)) GTEST_FAIL() << c.id << " is not installed here (" << c.needs << "); scripts/install-deps installs it";
+  postfix_instance pf;
+  t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
+  ASSERT_EQ(s.port(), serve_port) << s.output();
+  std::string port = std::to_string(serve_port);
+
+  auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "[127.0.0.1]:" + port}, 60s);
+  json doc = json::parse(probe.output, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << probe.output;
+  const json& host = doc["hosts"][0];
+  std::map<std::string, json> predictions;
+  for (const auto& p : host["predictions"]) predictions[p["id"].get<std::string>()] = p;
+  std::map<std::string, bool> profile_ok;
+  if (host["checks"].contains("tls_senders"))
+    for (const auto& h : host["checks"]["tls_senders"]["handshakes"]) profile_ok[h["profile"]] = h["established"].get<bool>();
+
+  json rows = json::array();
+  for (const auto& c : real_clients()) {
+    json row{{"client", c.id}};
+    for (const std::string mode : {"opportunistic", "required"}) {
+      if (mode == "opportunistic" && !c.opportunistic) continue;
+      std::string before = s.log();
+      auto r = t::run(dir, c.argv(mode, port, dir), 25s, c.stdin_file);
+      std::string after = s.log();
+      std::string got = observed(after.substr(std::min(before.size(), after.size())), r.timed_out);
+      std::string want;
+      if (c.by_profile) {
+        // No prediction for this client: the probe's handshake of its profile (tls if
+        // the probe's own was established and decided it, else the replay's).
+        want = profile_ok.count(c.id) ? (profile_ok[c.id] ? "tls" : "fail") : "tls";
+      } else {
+        ASSERT_TRUE(predictions.count(c.id)) << c.id;
+        want = predictions[c.id][mode == "required" ? "outcome_required" : "outcome"].get<std::string>();
+      }
+      EXPECT_EQ(got, want) << name << " / " << c.id << " (" << mode << "): the probe predicts " << want << ", the client did "
+                           << got << "\n  exit " << r.exit_code << (r.timed_out ? " (timed out)" : "") << ": "
+                           << r.output.substr(0, 600);
+      row[mode] = {{"observed", got}, {"predicted", want}};
+    }
+    rows.push_back(row);
+  }
+  fs::create_directories(matrix_dir);
+  std::ofstream(matrix_dir / (name + ".json")) << json{{"scenario", name}, {"rows", rows}}.dump(1);
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, TlsSenders, ::testing::ValuesIn(scenarios),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           std::string n = i.param;
+                           for (char& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
+
+// docs/tls-matrix.md from the rows the scenario tests left in the build tree.
+TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
+  std::vector<json> runs;
+  for (const auto& n : scenarios) {
+    fs::path f = matrix_dir / (n + ".json");
+    if (fs::exists(f)) runs.push_back(json::parse(t::slurp(f)));
+  }
+  if (runs.size() != scenarios.size()) GTEST_FAIL() << "not every scenario has run (" << runs.size() << " of " << scenarios.size() << ")";
+  std::ostringstream md;
+  md << "# TLS matrix: what real senders did with each restricted TLS server\n\n"
+     << "Generated by `tests/integration/tls_senders_test.cpp` from real runs: `mxtls serve` serves each\n"
+     << "scenario (scenarios/*.yaml, the `tls:` block), `mxtls probe --json` predicts each sender, then\n"
+     << "each real client delivers to it with its default or \"TLS when offered\" setting and with TLS\n"
+     << "required. Each cell is *observed default / observed required*; a cell marked **≠** disagreed\n"
+     << "with the prediction (which follows it). `tls` message delivered inside TLS (for clients that\n"
+     << "only look, a handshake); `plaintext` delivered without TLS (Postfix retries so after a failed\n"
+     << "handshake); `fail` nothing delivered; `-` not run (msmtp's TLS is off unless configured).\n"
+     << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n\n";
+  md << "| client |";
+  for (const auto& r : runs) md << " " << r["scenario"].get<std::string>() << " |";
+  md << "\n|---|";
+  for (std::size_t i = 0; i < runs.size(); ++i) md << "---|";
+  md << "\n";
+  const auto& first = runs.front()["rows"];
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    md << "| " << first[i]["client"].get<std::string>() << " |";
+    for (const auto& r : runs) {
+      const json& row = r["rows"][i];
+      auto cell = [&](const char* mode, const char* what) {
+        return row.contains(mode) ? row[mode][what].get<std::string>() : std::string("-");
+      };
+      std::string obs = cell("opportunistic", "observed") + " / " + cell("required", "observed");
+      std::string pred = cell("opportunistic", "predicted") + " / " + cell("required", "predicted");
+      md << " " << (obs == pred ? obs : "**≠** " + obs + " (predicted " + pred + ")") << " |";
+    }
+    md << "\n";
+  }
+  md << "\n## The profiles\n\n| profile | library | versions | security level | source |\n|---|---|---|---|---|\n";
+  for (const auto& p : mxtls::tls_profiles()) {
+    std::string versions = std::string(p.min_version.empty() ? "TLSv1" : p.min_version) + " to " +
+                           std::string(p.max_version.empty() ? "TLSv1.3" : p.max_version);
+    md << "| `" << p.id << "` | " << p.library << " | " << versions << " | " << p.security_level << " | " << p.source << " |\n";
+  }
+  md << "\n## The senders\n\n| sender | profile | after a failed handshake (default / required) | source |\n|---|---|---|---|\n";
+  for (const auto& r : mxtls::sender_tls_rules())
+    md << "| `" << r.sender << "` | " << (r.profile.empty() ? std::string("not modelled") : "`" + std::string(r.profile) + "`")
+       << " | " << mxtls::to_string(r.on_failure) << " / " << mxtls::to_string(r.on_failure_required) << " | " << r.source << " |\n";
+  std::ofstream(source_dir / "docs" / "tls-matrix.md") << md.str();
+}
+
+}  // namespace

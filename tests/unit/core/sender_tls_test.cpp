@@ -1,0 +1,76 @@
+// The TLS layer per sender: the rule data (every row names a known sender and profile and
+// cites a source) and how the diagnosis combines it with the EHLO layer.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "mxtls/client_model.hpp"
+#include "mxtls/diagnosis.hpp"
+#include "mxtls/sender_tls.hpp"
+
+namespace mxtls {
+namespace {
+
+TEST(SenderTls, EveryRowNamesAKnownSenderAndProfileAndCitesASource) {
+  std::set<std::string_view> seen;
+  for (const auto& r : sender_tls_rules()) {
+    EXPECT_NE(find_client_model(r.sender), nullptr) << r.sender;
+    EXPECT_TRUE(seen.insert(r.sender).second) << r.sender << " twice";
+    EXPECT_TRUE(r.profile.empty() || find_tls_profile(r.profile)) << r.sender << ": " << r.profile;
+    EXPECT_FALSE(r.source.empty()) << r.sender;
+  }
+  for (const auto& p : tls_profiles()) {
+    EXPECT_FALSE(p.source.empty()) << p.id;
+    EXPECT_FALSE(p.library.empty()) << p.id;
+  }
+  EXPECT_EQ(find_sender_tls_rule("exim"), nullptr) << "not modelled: no rule to apply";
+}
+
+// An EHLO reply every client reads as offering STARTTLS, answered with 220.
+std::vector<sender_prediction> predict_with(handshake_state hs, const tls_senders_facts* replays) {
+  auto turn = ehlo_turn_from_raw("250-mx.example\r\n250 STARTTLS\r\n", {});
+  auto ehlo = predict_all(turn);
+  dialogue_facts d{.starttls = starttls_answer::accepted, .starttls_code = 220, .handshake = hs};
+  tls_facts t;
+  t.established = hs == handshake_state::established;
+  t.protocol = "TLSv1";
+  t.cipher = "ECDHE-ECDSA-AES128-SHA";
+  return predict_senders(ehlo, d, &t, replays);
+}
+
+const sender_prediction& of(const std::vector<sender_prediction>& v, std::string_view id) {
+  for (const auto& p : v)
+    if (p.id == id) return p;
+  throw std::runtime_error("no sender " + std::string(id));
+}
+
+TEST(SenderTls, AFailedReplayFailsThatSenderOnly) {
+  tls_senders_facts r;
+  profile_handshake ok{.profile = "openssl-seclevel0", .replayed = false, .established = true, .protocol = "TLSv1",
+                       .cipher = "ECDHE-ECDSA-AES128-SHA", .group = "X25519", .error = {}};
+  profile_handshake refused{.profile = "openssl-default", .replayed = true, .established = false, .protocol = "", .cipher = "",
+                            .group = "", .error = {session_phase::tls, session_error_code::handshake_failed, "protocol version"}};
+  // A replay that never reached its handshake says nothing about TLS.
+  profile_handshake busy{.profile = "go-1.19", .replayed = true, .established = false, .protocol = "", .cipher = "", .group = "",
+                         .error = {session_phase::banner, session_error_code::bad_banner, "421"}};
+  r.handshakes = {ok, refused, busy};
+  auto s = predict_with(handshake_state::established, &r);
+  EXPECT_EQ(of(s, "python-smtplib").outcome, tls_outcome::fail);
+  EXPECT_EQ(of(s, "python-smtplib").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(s, "python-smtplib").dialogue_reason, reason_id::sender_handshake_failed);
+  EXPECT_EQ(of(s, "python-smtplib").layer, decided_at::tls);
+  EXPECT_EQ(of(s, "postfix").outcome, tls_outcome::tls);
+  EXPECT_EQ(of(s, "postfix").tls_version, "TLSv1");
+  EXPECT_EQ(of(s, "go-net-smtp").outcome, tls_outcome::tls) << "the probe's handshake stands for it";
+  EXPECT_EQ(of(s, "exim").outcome, tls_outcome::tls) << "not modelled: the probe's handshake";
+
+  // The probe's own handshake failed: every sender's fails; Postfix 3.7 defers (observed).
+  auto f = predict_with(handshake_state::failed, nullptr);
+  EXPECT_EQ(of(f, "postfix").outcome, tls_outcome::fail);
+  EXPECT_EQ(of(f, "postfix").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(f, "python-smtplib").outcome, tls_outcome::fail);
+  EXPECT_EQ(of(f, "postfix").dialogue_reason, reason_id::handshake_failed);
+}
+
+}  // namespace
+}  // namespace mxtls
