@@ -227,8 +227,9 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "each real client delivers to it with its default or \"TLS when offered\" setting and with TLS\n"
      << "required. Each cell is *observed default / observed required*; a cell marked **≠** disagreed\n"
      << "with the prediction (which follows it). `tls` message delivered inside TLS (for clients that\n"
-     << "only look, a handshake); `plaintext` delivered without TLS (Postfix retries so after a failed\n"
-     << "handshake); `fail` nothing delivered; `-` not run (msmtp's TLS is off unless configured).\n"
+     << "only look, a handshake); `plaintext` delivered without TLS; `fail` nothing delivered this\n"
+     << "attempt (Postfix defers); `-` not run (msmtp's TLS is off unless configured; gnutls-cli has\n"
+     << "one setting).\n"
      << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n\n";
   md << "| client |";
   for (const auto& r : runs) md << " " << r["scenario"].get<std::string>() << " |";
