@@ -181,9 +181,10 @@ class Dane : public ::testing::Test {
       for (const auto& r : c.tlsa) top.records.push_back(tlsa_owner + "mx." + c.name + " IN TLSA " + r);
     }
     // An MX host whose address is in an unsigned child zone: DANE does not apply.
-    // An MX host whose address record carries no signature: bogus.
+    // An MX host whose address record was changed after signing: bogus.
     top.records.push_back("forged IN MX 10 mx.forged");
-    top.unsigned_records.push_back("mx.forged IN A 127.0.0.19");
+    top.records.push_back("mx.forged IN A 127.0.0.99");
+    top.tampered.push_back({"mx.forged.dane.test.\t300\tIN\tA\t127.0.0.99", "mx.forged.dane.test.\t300\tIN\tA\t127.0.0.19"});
     top.records.push_back(tlsa_owner + "mx.forged IN TLSA 3 1 1 " + leaf311);
     t::zone_spec plain{.name = "plain.dane.test.", .sign = false,
                        .records = {"@ IN MX 10 mx", "mx IN A 127.0.0.18", tlsa_owner + "mx IN TLSA 3 1 1 " + leaf311}};
@@ -222,6 +223,7 @@ class Dane : public ::testing::Test {
   }
 
   static std::string sender(const json& dane, const std::string& id) {
+    if (!dane.is_object() || !dane.contains("senders")) return "?";
     for (const auto& s : dane["senders"])
       if (s["id"] == id) return s["outcome"];
     return "?";
@@ -374,6 +376,7 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
   std::ofstream(ub / "unbound.conf") << "server:\n  interface: 127.0.0.2\n  port: 53\n  do-daemonize: no\n  chroot: \"\"\n"
                                      << "  username: \"\"\n  pidfile: \"\"\n  directory: \"" << ub.string() << "\"\n"
                                      << "  use-syslog: no\n  verbosity: 1\n  access-control: 127.0.0.0/8 allow\n"
+                                     << "  so-reuseport: no\n"
                                      << "  do-not-query-localhost: no\n  module-config: \"validator iterator\"\n"
                                      << "  trust-anchor-file: \"" << zones_->trust_anchor() << "\"\n"
                                      << "  local-zone: \"dane.test.\" transparent\n"
@@ -381,6 +384,14 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
   int fd = open((ub / "unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t unbound = t::spawn({"/usr/sbin/unbound", "-d", "-c", (ub / "unbound.conf").string()}, "", fd, fd);
   close(fd);
+  // Stopped however the test ends (a leftover would answer the next run's queries).
+  struct stop_unbound {
+    pid_t pid;
+    ~stop_unbound() {
+      kill(pid, SIGTERM);
+      t::wait_for(pid, 5s);
+    }
+  } stop{unbound};
   for (int i = 0; i < 500 && t::slurp(ub / "unbound.log").find("start of service") == std::string::npos; ++i)
     std::this_thread::sleep_for(10ms);
   ASSERT_NE(t::slurp(ub / "unbound.log").find("start of service"), std::string::npos) << t::slurp(ub / "unbound.log");
@@ -403,7 +414,7 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
                                     {"forged.dane.test", "bogus", false}};
   for (const auto& c : cases) {
     json j = probe(c.domain);
-    const json& d = j["hosts"].empty() ? json() : j["hosts"][0]["dane"];
+    json d = j.contains("hosts") && !j["hosts"].empty() ? j["hosts"][0]["dane"] : json::object();
     EXPECT_EQ(d.value("status", "?"), c.mxtls_status) << c.domain << ": " << last_output_;
     std::string predicted = sender(d, "posttls-finger");
     std::string script = "mount --bind '" + (ub / "resolv.conf").string() + "' /etc/resolv.conf && MAIL_CONFIG='" + pf.string() +
@@ -416,7 +427,8 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
     bool verified = r.output.find("Verified TLS connection established") != std::string::npos;
     EXPECT_EQ(verified, c.verified) << c.domain << ": posttls-finger said\n" << r.output;
     // The prediction: dane-verified, or not-applied with the PKIX chain verified, is a verified connection.
-    bool pkix = !j["hosts"].empty() && j["hosts"][0]["checks"]["starttls"]["tls"].value("verified", false);
+    bool pkix = j.contains("hosts") && !j["hosts"].empty() && j["hosts"][0]["checks"]["starttls"]["tls"].is_object() &&
+                j["hosts"][0]["checks"]["starttls"]["tls"].value("verified", false);
     bool predicted_verified = predicted == "dane-verified" || (predicted == "not-applied" && pkix);
     EXPECT_EQ(verified, predicted_verified) << c.domain << ": mxtls predicts " << predicted << ", posttls-finger said\n" << r.output;
     // Where both matched a record: the same usage and chain depth.
@@ -427,8 +439,6 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
       EXPECT_EQ(d["matched"]["depth"].get<int>(), std::stoi(m[2])) << c.domain << ": " << r.output;
     }
   }
-  kill(unbound, SIGTERM);
-  t::wait_for(unbound, 5s);
 }
 
 // mxtls tlsa against a second implementation (GnuTLS's danetool) for the records to publish,

@@ -41,8 +41,9 @@ class Dnssec : public ::testing::Test {
                       "_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@dane.test\"",
                       "_25._tcp.mx IN TLSA 3 1 1 0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20",
                       "_25._tcp.mx IN TLSA 2 0 1 a102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20",
-                      "alias IN CNAME mx"},
-          .unsigned_records = {"forged IN A 127.0.0.9"}},
+                      "alias IN CNAME mx", "altered IN A 127.0.0.98"},
+          .unsigned_records = {"forged IN A 127.0.0.9"},
+          .tampered = {{"altered.dane.test.\t300\tIN\tA\t127.0.0.98", "altered.dane.test.\t300\tIN\tA\t127.0.0.8"}}},
          {.name = "signed.dane.test.", .records = {"mx IN A 127.0.0.2"}},
          {.name = "plain.dane.test.", .sign = false, .records = {"mx IN A 127.0.0.3"}},
          {.name = "expired.dane.test.",
@@ -159,6 +160,13 @@ TEST_F(Dnssec, UnsignedRecordInSignedZoneIsBogusWithReasonAndData) {
   EXPECT_EQ(a.dnssec, dnssec_status::bogus);
   EXPECT_FALSE(a.why_bogus.empty());
   EXPECT_EQ(a.records, std::vector<std::string>{"127.0.0.9"}) << "bogus answers keep their data";
+}
+
+TEST_F(Dnssec, RecordChangedAfterSigningIsBogusWithItsNewData) {
+  auto a = ask("altered.dane.test", mxtls::rr_a);
+  EXPECT_EQ(a.dnssec, dnssec_status::bogus) << a.why_bogus;
+  EXPECT_FALSE(a.why_bogus.empty());
+  EXPECT_EQ(a.records, std::vector<std::string>{"127.0.0.8"});
 }
 
 TEST_F(Dnssec, ExpiredSignaturesAreBogus) {

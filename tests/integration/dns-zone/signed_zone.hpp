@@ -34,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace mxtls::test {
@@ -42,8 +43,13 @@ struct zone_spec {
   std::string name;  // with the final dot, e.g. "dane.test."
   bool sign = true;
   std::vector<std::string> records;
-  // Added after signing, so they carry no signature: a validator finds them bogus.
+  // Added after signing, so they carry no signature: a validator finds them bogus, unless
+  // an NSEC record it has already seen covers the name (RFC 8198 aggressive use of NSEC, on
+  // by default in unbound) and it answers NODATA from that. `tampered` is the robust form.
   std::vector<std::string> unsigned_records;
+  // Text replaced in the signed zone file (FROM, TO): e.g. an A record's address changed after
+  // signing, so its RRSIG no longer verifies (bogus), while the NSEC chain still lists it.
+  std::vector<std::pair<std::string, std::string>> tampered;
   // Signed but not delegated with a DS from its parent (an island of trust: insecure).
   bool no_ds = false;
   // ldns-signzone -e: signatures that expire at this time (YYYYMMDDhhmmss); empty: 4 weeks on.
@@ -87,9 +93,18 @@ class zone_server {
         run(sign);
         ds[i] = read(dir_ / (ksk + ".ds"));
         served += ".signed";
+        if (!z.tampered.empty()) {
+          std::string text = read(dir_ / served);
+          for (const auto& [from, to] : z.tampered) {
+            auto at = text.find(from);
+            if (at == std::string::npos) throw std::runtime_error("tampered: '" + from + "' not in " + served);
+            text.replace(at, from.size(), to);
+          }
+          std::ofstream(dir_ / served) << text;
+        }
         if (!z.unsigned_records.empty()) {
           std::ofstream out(dir_ / served, std::ios::app);
-          out << "$ORIGIN " << z.name << "\n";
+          out << "\n$ORIGIN " << z.name << "\n";
           for (const auto& r : z.unsigned_records) out << r << "\n";
         }
       }
