@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "mxtls/mta_sts_check.hpp"
 #include "mxtls/probe_report.hpp"
 #include "mxtls/scan.hpp"
 #include "mxtls/scan_html.hpp"
@@ -122,6 +123,9 @@ void print_summary(const scan_summary& s, bool color) {
 int run_scan_cmd(scan_args& a) {
   scan_runner_options ro;
   if (!make_probe_options(a.flags, ro.scan.probe, "scan")) return exit_usage;
+  // Check "mta-sts": one policy cache for the whole run, all threads (by domain and TXT id, as a
+  // sender caches a policy, RFC 8461 §5.1), so a domain listed again is not fetched again.
+  ro.scan.probe.sts_cache = std::make_shared<mta_sts_cache>();
   if (a.concurrency < 1 || a.concurrency > 1'000'000) {
     std::fprintf(stderr, "mxtls scan: --concurrency must be 1 to 1000000\n");
     return exit_usage;

@@ -5,11 +5,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/steady_timer.hpp>
@@ -22,17 +26,32 @@
 namespace mxtls {
 
 // Fetched policies of one run, by domain and TXT id. Shared by the probes of every thread.
+// A policy is fetched once per key: the first probe to ask claims the fetch, the others
+// asking while it runs wait for it (find_or_claim), so a list naming a domain many times
+// makes one HTTPS request however many probes run at once.
 class mta_sts_cache {
  public:
+  enum class lookup : std::uint8_t { hit, fetch, wait };
+  // (domain, id) fetched: copied to `out`, hit. Not yet asked, or claimed longer than
+  // `claim_lifetime` ago (its probe was abandoned): the caller fetches and must store(), fetch.
+  // Being fetched: `wake` is kept and called (from the storing thread) once stored, wait.
+  lookup find_or_claim(const std::string& domain, const std::string& id, policy_fetch_result& out,
+                       std::function<void()> wake, std::chrono::steady_clock::duration claim_lifetime);
   // The fetch made for (domain, id), if any.
   bool find(const std::string& domain, const std::string& id, policy_fetch_result& out) const;
+  // Keeps the first result for a key; wakes the probes waiting for it.
   void store(const std::string& domain, const std::string& id, const policy_fetch_result& r);
-  std::size_t size() const;
-  std::size_t hits() const;
+  std::size_t size() const;  // policies stored
+  std::size_t hits() const;  // probes answered from the cache
 
  private:
+  struct entry {
+    std::optional<policy_fetch_result> result;
+    std::chrono::steady_clock::time_point claimed;
+    std::vector<std::function<void()>> waiting;
+  };
   mutable std::mutex m_;
-  std::map<std::string, policy_fetch_result> by_key_;
+  std::map<std::string, entry> by_key_;
   mutable std::size_t hits_ = 0;
 };
 

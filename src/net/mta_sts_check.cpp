@@ -1,6 +1,7 @@
 #include "mxtls/mta_sts_check.hpp"
 
 #include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/this_coro.hpp>
@@ -13,23 +14,51 @@ namespace mxtls {
 
 using namespace asio::experimental::awaitable_operators;
 
+mta_sts_cache::lookup mta_sts_cache::find_or_claim(const std::string& domain, const std::string& id, policy_fetch_result& out,
+                                                   std::function<void()> wake,
+                                                   std::chrono::steady_clock::duration claim_lifetime) {
+  std::lock_guard lock(m_);
+  auto now = std::chrono::steady_clock::now();
+  auto [it, fresh] = by_key_.try_emplace(domain + '\n' + id);
+  entry& e = it->second;
+  if (e.result) {
+    ++hits_;
+    out = *e.result;
+    return lookup::hit;
+  }
+  if (fresh || now - e.claimed > claim_lifetime) {
+    e.claimed = now;
+    return lookup::fetch;
+  }
+  e.waiting.push_back(std::move(wake));
+  return lookup::wait;
+}
+
 bool mta_sts_cache::find(const std::string& domain, const std::string& id, policy_fetch_result& out) const {
   std::lock_guard lock(m_);
   auto it = by_key_.find(domain + '\n' + id);
-  if (it == by_key_.end()) return false;
+  if (it == by_key_.end() || !it->second.result) return false;
   ++hits_;
-  out = it->second;
+  out = *it->second.result;
   return true;
 }
 
 void mta_sts_cache::store(const std::string& domain, const std::string& id, const policy_fetch_result& r) {
-  std::lock_guard lock(m_);
-  by_key_.emplace(domain + '\n' + id, r);
+  std::vector<std::function<void()>> waiting;
+  {
+    std::lock_guard lock(m_);
+    entry& e = by_key_[domain + '\n' + id];
+    if (!e.result) e.result = r;
+    waiting.swap(e.waiting);
+  }
+  for (auto& w : waiting) w();
 }
 
 std::size_t mta_sts_cache::size() const {
   std::lock_guard lock(m_);
-  return by_key_.size();
+  std::size_t n = 0;
+  for (const auto& [key, e] : by_key_) n += e.result.has_value();
+  return n;
 }
 
 std::size_t mta_sts_cache::hits() const {
@@ -93,9 +122,24 @@ asio::awaitable<mta_sts_facts> run_mta_sts_check(std::string domain, dns_resolve
   sts_txt parsed = parse_sts_txt(f.txt);
   if (parsed.status != txt_status::valid) co_return f;
   f.fetched = true;
-  if (cache && cache->find(domain, parsed.id, f.fetch)) {
-    f.cached = true;
-    co_return f;
+  if (cache) {
+    // RFC 8461 §5.1: a policy is cached by TXT id. A probe of this run fetching the same one
+    // is waited for, at most as long as its fetch may take (then this probe fetches itself).
+    // The wake-up is posted to this probe's executor: store() may run on another thread.
+    auto ex = co_await asio::this_coro::executor;
+    auto most = opt.fetch.connect_timeout + opt.fetch.timeout + std::chrono::seconds(1);
+    auto woken = std::make_shared<asio::steady_timer>(ex, most);
+    auto got = cache->find_or_claim(domain, parsed.id, f.fetch, [ex, woken] { asio::post(ex, [woken] { woken->cancel(); }); },
+                                    most);
+    if (got == mta_sts_cache::lookup::wait) {
+      auto wait = woken->async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+      co_await std::move(wait);
+      if (cache->find(domain, parsed.id, f.fetch)) got = mta_sts_cache::lookup::hit;
+    }
+    if (got == mta_sts_cache::lookup::hit) {
+      f.cached = true;
+      co_return f;
+    }
   }
   std::vector<std::string> addresses;
   for (const auto* a : {&v4, &v6})

@@ -15,6 +15,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <regex>
 #include <set>
 #include <thread>
@@ -269,6 +271,51 @@ TEST_F(MtaStsProbe, EveryDocumentMatchesTheSchema) {
   auto r = t::run(dir_, {"/usr/bin/python3", MXTLS_SOURCE_DIR "/tests/schema/validate.py", MXTLS_SOURCE_DIR "/docs/probe-json.schema.json",
                          out.string()}, 60s);
   EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// A scan shares one policy cache among all its probes and threads (RFC 8461 §5.1: a sender
+// caches a domain's policy by TXT id): a domain listed again is fetched once, as nginx's
+// access log shows, even by probes running at the same moment on two threads (one fetches,
+// the others wait for it), and the other records of that domain say "cached": true. (Each
+// thread has its own probe context: with a cache per context, each thread would fetch.)
+TEST_F(MtaStsProbe, ScanFetchesEachPolicyOncePerRun) {
+  auto fetches = [](const std::string& domain) {
+    std::string log = nginx_->access_log(), line = "mta-sts." + domain + " /.well-known/mta-sts.txt 200\n";
+    std::size_t n = 0;
+    for (auto p = log.find(line); p != std::string::npos; p = log.find(line, p + 1)) ++n;
+    return n;
+  };
+  std::size_t good_before = fetches("good.sts.test"), testing_before = fetches("testing.sts.test");
+  const std::vector<std::string> list = {"good.sts.test", "good.sts.test", "testing.sts.test", "good.sts.test",
+                                         "testing.sts.test", "good.sts.test"};
+  std::ofstream lf(dir_ / "again.txt");
+  for (const auto& l : list) lf << l << "\n";
+  lf.close();
+  fs::path out = dir_ / "again.jsonl";
+  fs::remove(out);
+  auto r = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "again.txt").string(), "--out", out.string(), "-q", "--concurrency", "6",
+                         "--threads", "2", "--port", std::to_string(port_), "--resolver", zones_->resolver(), "--trust-anchor",
+                         zones_->trust_anchor(), "--no-injection-test", "--ca", (dir_ / "cas.pem").string(), "--timeout", "5"},
+                  120s);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  std::map<std::string, std::pair<int, int>> fetched_cached;  // domain -> records not cached, cached
+  std::map<std::string, json> policy;
+  std::istringstream lines(t::slurp(out));
+  std::size_t records = 0;
+  for (std::string l; std::getline(lines, l); ++records) {
+    json j = json::parse(l, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << l;
+    std::string d = j["target"];
+    EXPECT_EQ(j["mta_sts"]["status"], "valid") << l;
+    (j["mta_sts"]["cached"] == true ? fetched_cached[d].second : fetched_cached[d].first)++;
+    if (policy.count(d)) EXPECT_EQ(j["mta_sts"]["policy"], policy[d]) << d;
+    policy[d] = j["mta_sts"]["policy"];
+  }
+  ASSERT_EQ(records, list.size()) << t::slurp(out);
+  EXPECT_EQ(fetched_cached["good.sts.test"], std::make_pair(1, 3));
+  EXPECT_EQ(fetched_cached["testing.sts.test"], std::make_pair(1, 1));
+  EXPECT_EQ(fetches("good.sts.test") - good_before, 1u) << nginx_->access_log();
+  EXPECT_EQ(fetches("testing.sts.test") - testing_before, 1u) << nginx_->access_log();
 }
 
 // postfix-mta-sts-resolver (mta-sts-query) as the differential peer. It resolves through the

@@ -44,7 +44,8 @@ class nginx_fixture {
         " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
     run("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=self' -keyout self.key -out self.pem");
     std::string conf = "worker_processes 1;\nuser root;\nerror_log " + dir_ + "/error.log;\npid " + dir_ +
-                       "/nginx.pid;\nevents { worker_connections 512; }\nhttp {\n access_log off;\n"
+                       "/nginx.pid;\nevents { worker_connections 512; }\nhttp {\n log_format fetches '$host $request_uri $status';\n"
+                       " access_log " + dir_ + "/access.log fetches;\n"
                        " client_body_temp_path " + dir_ + "/t1; proxy_temp_path " + dir_ + "/t2; fastcgi_temp_path " + dir_ +
                        "/t3; uwsgi_temp_path " + dir_ + "/t4; scgi_temp_path " + dir_ + "/t5;\n";
     int n = 0;
@@ -96,6 +97,8 @@ class nginx_fixture {
   const std::string& address() const { return address_; }
   std::string ca_file() const { return dir_ + "/ca.pem"; }
   const std::string& dir() const { return dir_; }
+  // One line per request served: "HOST URI STATUS" (written unbuffered, as each request ends).
+  std::string access_log() const { return read_file(dir_ + "/access.log"); }
 
  private:
   void run(const std::string& cmd, const char* what = nullptr) {
