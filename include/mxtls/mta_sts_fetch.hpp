@@ -17,7 +17,9 @@
 namespace mxtls {
 
 struct policy_fetch_options {
-  std::string ca_file;                        // PEM bundle (--ca); "" = the system's store
+  std::string ca_file;                        // PEM bundle (--ca FILE)
+  std::string ca_dir;                         // hashed directory (--ca DIR, c_rehash / openssl rehash)
+                                              // both "": the system's store; else they replace it
   std::chrono::milliseconds connect_timeout{10000};
   // RFC 8461 §3.3: the fetch SHOULD time out after one minute.
   std::chrono::milliseconds timeout{60000};

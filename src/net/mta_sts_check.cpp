@@ -158,6 +158,7 @@ asio::awaitable<std::shared_ptr<mta_sts_pending>> start_mta_sts_check(std::strin
   if (!domain.empty() && domain.back() == '.') domain.pop_back();
   mta_sts_check_options o{.dns_timeout = opt.dns_timeout, .fetch = {}};
   o.fetch.ca_file = opt.session.ca_file;
+  o.fetch.ca_dir = opt.session.ca_dir;
   mta_sts_cache* cache = opt.sts_cache ? opt.sts_cache.get() : &ctx.sts_cache();
   auto p = std::make_shared<mta_sts_pending>(ex);
   asio::co_spawn(ex, run_mta_sts_check(std::move(domain), ctx.resolver(), ctx.fetcher(io), std::move(o), cache),

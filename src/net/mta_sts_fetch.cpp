@@ -262,7 +262,12 @@ asio::awaitable<policy_fetch_result> policy_fetcher::fetch(std::string domain, s
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // RFC 8461 §3.3: redirects MUST NOT be followed
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);  // PKIX, RFC 8461 §3.3
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);  // the name mta-sts.<domain>
-  if (!o.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.c_str());
+  // --ca FILE or DIR replaces the system's store, as for the SMTP sessions (live_session.cpp):
+  // the other of libcurl's two defaults (its bundle, its hashed directory) is turned off.
+  if (!o.ca_file.empty() || !o.ca_dir.empty()) {
+    curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.empty() ? nullptr : o.ca_file.c_str());
+    curl_easy_setopt(e, CURLOPT_CAPATH, o.ca_dir.empty() ? nullptr : o.ca_dir.c_str());
+  }
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);

@@ -273,6 +273,35 @@ TEST_F(MtaStsProbe, EveryDocumentMatchesTheSchema) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
+// --ca DIR (a directory hashed by openssl rehash): the store of the policy fetch as of the SMTP
+// session (libcurl's CURLOPT_CAPATH), in place of the system's. With the policy host's CA in
+// it the policy is fetched; without it, the fetch fails verification.
+TEST_F(MtaStsProbe, CaDirectoryVerifiesThePolicyHost) {
+  auto probe_with_dir = [](const fs::path& cadir, const std::vector<fs::path>& cas) {
+    fs::remove_all(cadir);
+    fs::create_directories(cadir);
+    for (std::size_t i = 0; i < cas.size(); ++i) fs::copy_file(cas[i], cadir / ("ca" + std::to_string(i) + ".pem"));
+    auto rh = t::run(dir_, {"/usr/bin/openssl", "rehash", cadir.string()}, 30s);
+    EXPECT_EQ(rh.exit_code, 0) << rh.output;
+    auto r = t::run(dir_, {MXTLS_BINARY, "probe", "good.sts.test", "--port", std::to_string(port_), "--resolver", zones_->resolver(),
+                           "--trust-anchor", zones_->trust_anchor(), "--no-injection-test", "--json", "--ca", cadir.string(),
+                           "--timeout", "5"}, 60s);
+    last_exit_ = r.exit_code;
+    last_output_ = r.output;
+    json j = json::parse(r.output, nullptr, false);
+    if (j.is_discarded()) ADD_FAILURE() << r.output;
+    return j;
+  };
+  json both = probe_with_dir(dir_ / "cadir-both", {nginx_->ca_file(), dir_ / "mxca.pem"});
+  EXPECT_EQ(both["mta_sts"]["status"], "valid") << last_output_;
+  EXPECT_EQ(both["mta_sts"]["fetch"]["http_status"], 200) << last_output_;
+  EXPECT_EQ(both["hosts"][0]["mta_sts_match"], true) << last_output_;
+  EXPECT_EQ(last_exit_, 0) << last_output_;
+  json mx_only = probe_with_dir(dir_ / "cadir-mx", {dir_ / "mxca.pem"});
+  EXPECT_EQ(mx_only["mta_sts"]["status"], "fetch-failed") << last_output_;
+  EXPECT_EQ(mx_only["mta_sts"]["fetch"]["error"], "tls-verify") << last_output_;
+}
+
 // A scan shares one policy cache among all its probes and threads (RFC 8461 §5.1: a sender
 // caches a domain's policy by TXT id): a domain listed again is fetched once, as nginx's
 // access log shows, even by probes running at the same moment on two threads (one fetches,
