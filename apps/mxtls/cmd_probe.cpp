@@ -125,6 +125,28 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
   return true;
 }
 
+void note_checks_not_for_addresses(const probe_flags& a, const char* cmd, std::size_t addresses, std::size_t targets) {
+  if (addresses == 0) return;
+  std::vector<std::string> asked;
+  for (const auto& list : a.checks) split_names(list, asked);
+  std::vector<check_id> said;
+  for (const auto& name : asked) {
+    auto id = find_check(name);
+    if (!id || info(*id).scope == check_scope::address || std::find(said.begin(), said.end(), *id) != said.end()) continue;
+    said.push_back(*id);
+    // The words say why, per scope: MTA-STS and TLS-RPT are published for a mail domain
+    // (RFC 8461 §3, RFC 8460 §3); TLSA records are named after an MX host (RFC 7672 §2.2.1).
+    std::string why = info(*id).scope == check_scope::domain
+                          ? "MTA-STS and TLS-RPT are a mail domain's policy (its _mta-sts and _smtp._tls TXT records, "
+                            "RFC 8461 §3, RFC 8460 §3)"
+                          : "TLSA records are named after an MX host (_25._tcp.<MX host>, RFC 7672 §2.2.1)";
+    std::string which = targets == 1 ? std::string(": the target is an address")
+                                     : fmt::format(" for {} of the {} targets: they are addresses", addresses, targets);
+    std::fprintf(stderr, "mxtls %s: --check %s is not run%s, and %s; give the mail domain to check it\n", cmd,
+                 std::string(info(*id).name).c_str(), which.c_str(), why.c_str());
+  }
+}
+
 void add_probe_flags(CLI::App* app, probe_flags& f) {
   app->add_option("-p,--port", f.port, "Port when a target has none")->capture_default_str();
   app->add_option("--ehlo", f.ehlo, "Name sent with EHLO")->capture_default_str();
@@ -193,6 +215,7 @@ int run_probe_cmd(const probe_args& args) {
     }
     if (n.idn && !args.quiet) std::fprintf(stderr, "mxtls probe: probing %s (the A-label form of %s)\n", n.text.c_str(), escape_text(args.target).c_str());
     probe_target target = parse_probe_target(n.text, a.port);
+    if (target.literal && !args.quiet) note_checks_not_for_addresses(a, "probe", 1, 1);
     r = run_probe(target, opt, true);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());

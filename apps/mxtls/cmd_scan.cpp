@@ -199,6 +199,14 @@ int run_scan_cmd(scan_args& a) {
     return exit_usage;
   }
 
+  // A check asked for that does not apply to the list's address targets is said once.
+  if (!a.quiet) {
+    std::size_t addresses = 0;
+    for (const auto& t : list.targets)
+      if (parse_probe_target(t.text, a.flags.port).literal) ++addresses;
+    note_checks_not_for_addresses(a.flags, "scan", addresses, list.targets.size());
+  }
+
   // Resume: leave out what the output file already holds.
   std::size_t already = 0;
   if (a.resume) {

@@ -61,6 +61,10 @@ struct probe_flags {
 void add_probe_flags(CLI::App* app, probe_flags& flags);
 // False after printing "mxtls CMD: ..." for a bad value.
 bool make_probe_options(const probe_flags& flags, probe_options& options, const char* cmd);
+// The checks --check names whose scope is a mail domain (mta-sts) or an MX host (dane): they
+// do not apply to an address target. One note on standard error for each, naming how many
+// `addresses` (targets that are addresses) go without it; nothing when none.
+void note_checks_not_for_addresses(const probe_flags& flags, const char* cmd, std::size_t addresses, std::size_t targets);
 
 command add_lint(CLI::App& parent);
 command add_serve(CLI::App& parent);

@@ -302,6 +302,46 @@ TEST_F(MtaStsProbe, CaDirectoryVerifiesThePolicyHost) {
   EXPECT_EQ(mx_only["mta_sts"]["fetch"]["error"], "tls-verify") << last_output_;
 }
 
+// Asked for by name on an address target, check mta-sts (a mail domain's policy) cannot run:
+// the probe says so on standard error instead of dropping it silently; a scan says it once,
+// with how many of its targets are addresses. (The probe's result is unchanged: mta_sts null.)
+TEST_F(MtaStsProbe, CheckAskedForAnAddressIsNotedOnStandardError) {
+  ASSERT_TRUE(mx_->ready()) << mx_->output();
+  const std::string note = "--check mta-sts is not run";
+  auto p = t::run(dir_, {MXTLS_BINARY, "probe", "127.0.0.1", "--port", std::to_string(port_), "--check", "mta-sts,dane",
+                         "--no-injection-test", "--ca", (dir_ / "cas.pem").string(), "--timeout", "5", "--json"}, 60s);
+  EXPECT_NE(p.output.find("mxtls probe: --check mta-sts is not run: the target is an address, and MTA-STS and TLS-RPT are a "
+                          "mail domain's policy"), std::string::npos)
+      << p.output;
+  EXPECT_NE(p.output.find("mxtls probe: --check dane is not run: the target is an address, and TLSA records are named after "
+                          "an MX host"), std::string::npos)
+      << p.output;
+  auto json_start = p.output.find('{');
+  ASSERT_NE(json_start, std::string::npos) << p.output;
+  json j = json::parse(p.output.substr(json_start), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << p.output;
+  EXPECT_TRUE(j["mta_sts"].is_null());
+  // Not asked for (on by default): nothing to say.
+  auto quiet = t::run(dir_, {MXTLS_BINARY, "probe", "127.0.0.1", "--port", std::to_string(port_), "--no-injection-test", "--ca",
+                             (dir_ / "cas.pem").string(), "--timeout", "5", "--json"}, 60s);
+  EXPECT_EQ(quiet.output.find(note), std::string::npos) << quiet.output;
+  // A domain target: no note.
+  auto domain = t::run(dir_, {MXTLS_BINARY, "probe", "good.sts.test", "--port", std::to_string(port_), "--resolver", zones_->resolver(),
+                              "--trust-anchor", zones_->trust_anchor(), "--check", "mta-sts", "--no-injection-test", "--ca",
+                              (dir_ / "cas.pem").string(), "--timeout", "5", "--json"}, 60s);
+  EXPECT_EQ(domain.output.find(note), std::string::npos) << domain.output;
+  // A scan: once, with the count.
+  std::ofstream(dir_ / "mixed.txt") << "good.sts.test\n127.0.0.1\n[127.0.0.1]\n";
+  fs::remove(dir_ / "mixed.jsonl");
+  auto s = t::run(dir_, {MXTLS_BINARY, "scan", (dir_ / "mixed.txt").string(), "--out", (dir_ / "mixed.jsonl").string(), "--port",
+                         std::to_string(port_), "--resolver", zones_->resolver(), "--trust-anchor", zones_->trust_anchor(), "--check",
+                         "mta-sts", "--no-injection-test", "--ca", (dir_ / "cas.pem").string(), "--timeout", "5"}, 120s);
+  EXPECT_NE(s.output.find("mxtls scan: --check mta-sts is not run for 2 of the 3 targets: they are addresses"), std::string::npos)
+      << s.output;
+  std::string once = s.output.substr(s.output.find(note) + note.size());
+  EXPECT_EQ(once.find(note), std::string::npos) << s.output;
+}
+
 // A scan shares one policy cache among all its probes and threads (RFC 8461 §5.1: a sender
 // caches a domain's policy by TXT id): a domain listed again is fetched once, as nginx's
 // access log shows, even by probes running at the same moment on two threads (one fetches,
