@@ -7,6 +7,7 @@ target_sources(mxtls_core PRIVATE
   src/core/mta_sts_policy.cpp
   src/core/mta_sts_eval.cpp
   src/core/mta_sts_probe.cpp
+  src/core/mta_sts_dane.cpp
   src/core/diagnosis/mta_sts.cpp)
 target_sources(mxtls_report PRIVATE src/report/mta_sts_report.cpp)
 target_sources(mxtls_probe_report PRIVATE src/report/mta_sts_probe_report.cpp)

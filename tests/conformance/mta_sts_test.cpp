@@ -216,6 +216,7 @@ TEST(MtaStsCatalogue, NamesUniqueAndComplete) {
 }  // namespace
 }  // namespace mxtls
 
+#include "mxtls/mta_sts_dane.hpp"
 #include "mxtls/mta_sts_eval.hpp"
 
 namespace mxtls {
@@ -239,6 +240,20 @@ TEST(MtaStsEvaluationVectors, Each) {
       EXPECT_EQ(mx.matches, c.at("match").get<bool>());
     }
     auto preds = predict_mta_sts(st, policy, mx);
+    // "dane": the host's DANE status (check dane) by its JSON word, combined as the
+    // diagnosis does (RFC 8461 §2).
+    if (c.contains("dane")) {
+      std::optional<dane_status> dane;
+      for (int i = 0; i < 8 && !dane; ++i)
+        if (c.at("dane").get<std::string>() == to_string(static_cast<dane_status>(i))) dane = static_cast<dane_status>(i);
+      ASSERT_TRUE(dane.has_value()) << c.at("dane");
+      mta_sts_host h{.verdict = mx, .senders = preds, .refused = false};
+      combine_with_dane(h, *dane);
+      preds = h.senders;
+      if (c.contains("refused")) {
+        EXPECT_EQ(h.refused, c.at("refused").get<bool>());
+      }
+    }
     for (const auto& [sender, effect] : c.at("effects").items()) {
       auto it = std::find_if(preds.begin(), preds.end(), [&](const auto& p) { return p.sender == sender; });
       ASSERT_NE(it, preds.end()) << sender;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "mxtls/diagnosis.hpp"
+#include "mxtls/mta_sts_dane.hpp"
 
 namespace mxtls {
 
@@ -62,6 +63,8 @@ void diagnose_mta_sts(const probe_facts& f, diagnosis& out, std::vector<reason>&
     }
     const std::string& mx = f.mx_hosts[h.mx_host].name;
     d.mta_sts = assess_mta_sts_host(a, mx, known, ok);
+    // The DANE layer of the same address (assessed first by diagnose()): RFC 8461 §2.
+    if (d.dane) combine_with_dane(*d.mta_sts, d.dane->status);
     if (applies) {
       if (!d.mta_sts->verdict.matches) add(d.reasons, reason_id::mta_sts_mx_not_listed, mx);
       else if (known && !ok) add(d.reasons, reason_id::mta_sts_certificate_fails, mx);
