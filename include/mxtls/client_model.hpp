@@ -144,6 +144,9 @@ int find_keyword(const keyword_match& k, std::span<const std::string> lines);
 struct reply_checks {
   std::size_t max_lines = 0;
   std::size_t max_line_octets = 0;
+  // The whole reply as the client stores it: every line without its line ending, plus one
+  // octet each (Exim keeps the lines in one buffer, joined by a newline).
+  std::size_t max_reply_octets = 0;
   line_form every_line = line_form::any;
   line_form first_line = line_form::any;
   bool same_code = false;       // every line has the first line's code

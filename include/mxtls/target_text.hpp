@@ -3,6 +3,7 @@
 // international domain name as its A-labels. No DNS, no sockets.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -24,5 +25,8 @@ normalised_target normalise_target(std::string_view written);
 // The text with control characters, DEL and octets that are not UTF-8 written as \xNN
 // (\t, \r, \n as such) and backslashes doubled, for messages that quote input.
 std::string escape_text(std::string_view text);
+
+// The octets as lower-case hex, two digits each ("0a1b..."): digests, TLSA association data.
+std::string hex_text(std::span<const unsigned char> bytes);
 
 }  // namespace mxtls

@@ -8,6 +8,7 @@
 
 #include "mxtls/dane.hpp"
 #include "mxtls/diagnosis.hpp"
+#include "mxtls/target_text.hpp"
 
 namespace mxtls {
 
@@ -147,16 +148,12 @@ constexpr dane_sender senders[] = {
 void add(std::vector<reason>& v, reason_id id, std::string detail = {}) { v.push_back({.id = id, .code = -1, .detail = std::move(detail)}); }
 
 std::string record_text(const tlsa_record& r) {
-  std::string hex;
-  for (auto b : r.data) hex += fmt::format("{:02x}", b);
-  return fmt::format("{} {} {} {}", r.usage, r.selector, r.mtype, hex);
+  return fmt::format("{} {} {} {}", r.usage, r.selector, r.mtype, hex_text(r.data));
 }
 
 bool digest_matches(const tlsa_record& r, const chain_digest& c) {
   if (r.selector != c.selector || r.mtype != c.mtype || r.mtype == 0) return false;
-  std::string hex;
-  for (auto b : r.data) hex += fmt::format("{:02x}", b);
-  return hex == c.hex;
+  return hex_text(r.data) == c.hex;
 }
 
 }  // namespace

@@ -69,6 +69,17 @@ bool looks_like_ipv4(std::string_view host) {
 
 }  // namespace
 
+std::string hex_text(std::span<const unsigned char> bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * bytes.size());
+  for (unsigned char b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
 std::string escape_text(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -2,6 +2,7 @@
 // go in before the handshake, what matched comes out after it. The PKIX facts of the same
 // handshake (what senders without DANE see) are verified apart, against the context's store.
 #include "dane_tls.hpp"
+#include "mxtls/target_text.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
@@ -11,17 +12,6 @@
 namespace mxtls {
 
 namespace {
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
 
 // DER of the certificate (selector 0) or of its SubjectPublicKeyInfo (selector 1).
 std::vector<unsigned char> selected(X509* cert, int selector) {
@@ -49,7 +39,7 @@ std::vector<chain_digest> chain_digests(STACK_OF(X509) * chain) {
         out.push_back({.depth = depth,
                        .selector = static_cast<std::uint8_t>(selector),
                        .mtype = static_cast<std::uint8_t>(mtype),
-                       .hex = hex(md, n)});
+                       .hex = hex_text({md, n})});
       }
     }
   }
@@ -186,7 +176,7 @@ std::string spki_sha256_of_pem(const std::string& file, std::string& error) {
   unsigned int n = 0;
   EVP_Digest(der, static_cast<std::size_t>(len), md, &n, EVP_sha256(), nullptr);
   OPENSSL_free(der);
-  return hex(md, n);
+  return hex_text({md, n});
 }
 
 }  // namespace mxtls

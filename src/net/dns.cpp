@@ -1,4 +1,5 @@
 #include "mxtls/dns.hpp"
+#include "mxtls/target_text.hpp"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -193,17 +194,6 @@ std::string wire_name(const unsigned char* p, std::size_t len, std::size_t& pos)
   return name.empty() ? "." : name;
 }
 
-std::string hex(const unsigned char* p, std::size_t n) {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
 }  // namespace
 
 namespace {
@@ -282,9 +272,9 @@ void read_result(ub_result* res, int rrtype, dns_answer& a) {
       }
       a.records.push_back(std::move(text));
     } else if (rrtype == rr_tlsa && len >= 4) {
-      a.records.push_back(fmt::format("{} {} {} {}", d[0], d[1], d[2], hex(d + 3, len - 3)));
+      a.records.push_back(fmt::format("{} {} {} {}", d[0], d[1], d[2], hex_text({d + 3, len - 3})));
     } else if (rrtype != rr_a && rrtype != rr_aaaa && rrtype != rr_mx) {
-      a.records.push_back(hex(d, len));
+      a.records.push_back(hex_text({d, len}));
     }
   }
 }

@@ -8,6 +8,7 @@
 #include "mxtls/esa_lines.hpp"
 #include "mxtls/mta_sts_report.hpp"
 #include "mxtls/report.hpp"
+#include "mxtls/target_text.hpp"
 
 namespace mxtls {
 
@@ -449,12 +450,6 @@ void write_check(json_writer& w, const envelope_facts& e) {
   w.end_object();
 }
 
-std::string hex_of(const std::vector<std::uint8_t>& data) {
-  std::string out;
-  for (auto b : data) out += fmt::format("{:02x}", b);
-  return out;
-}
-
 // "dane" of a host (docs/probe-json.md): the status, the TLSA records, what matched.
 void write_dane(json_writer& w, const dane_facts& f, const address_result& h, const dane_assessment& a) {
   const starttls_facts* s = h.get<starttls_facts>();
@@ -467,7 +462,7 @@ void write_dane(json_writer& w, const dane_facts& f, const address_result& h, co
   w.key("tlsa").begin_array();
   for (const auto& x : f.records) {
     w.begin_object().member("usage", x.record.usage).member("selector", x.record.selector).member("mtype", x.record.mtype);
-    w.member("data", hex_of(x.record.data)).member("usable", x.usability == tlsa_usability::usable);
+    w.member("data", hex_text(x.record.data)).member("usable", x.usability == tlsa_usability::usable);
     w.member("usability", to_string(x.usability)).end_object();
   }
   w.end_array();
@@ -475,7 +470,7 @@ void write_dane(json_writer& w, const dane_facts& f, const address_result& h, co
   w.key("matched");
   if (t && t->matched) {
     w.begin_object().member("usage", t->matched->usage).member("selector", t->matched->selector);
-    w.member("mtype", t->matched->mtype).member("data", hex_of(t->matched->data)).member("depth", t->matched_depth).end_object();
+    w.member("mtype", t->matched->mtype).member("data", hex_text(t->matched->data)).member("depth", t->matched_depth).end_object();
   } else {
     w.null();
   }

@@ -42,6 +42,9 @@ constexpr int client_deadline_ms = 2500;  // a client still running then is wait
 constexpr int postfix_port = 48725;       // the private Postfix instance relays here
 // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-matrix-pf-" + std::to_string(getpid()));
+// The private Exim (tests/integration/exim-instance): binary unpacked from its .deb in peer_debs.
+const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-matrix-exim-" + std::to_string(getpid()));
+const fs::path peer_debs = source_dir / "tests" / "integration" / "peers" / "debs";
 
 std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
@@ -141,6 +144,13 @@ std::vector<real_client> real_clients() {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + postfix_dir.string(),
                                          src("tests/integration/clients/postfix_relay.sh"), m, p};
        }, "", postfix_port},
+      // Exim 4.96 from Debian's exim4-daemon-light .deb; the recipient's domain carries the
+      // replay server's port, so no fixed port is needed.
+      {"exim", peer_debs.string(), false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_EXIM_DIR=" + exim_dir.string(),
+                                         src("tests/integration/clients/exim_relay.sh"), m, p};
+       }, ""},
       {"openssl-s-client", "/usr/bin/openssl", true,
        [](const std::string&, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
@@ -232,6 +242,17 @@ TEST_P(RealClient, MatchesModel) {
       if (on) std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str());
     }
   } instance(c.id == "postfix");
+  // Exim: no daemon; the instance directory holds binary, configuration, spool and log.
+  struct exim_instance {
+    bool on;
+    explicit exim_instance(bool start) : on(start) {
+      if (on && std::system((src("tests/integration/exim-instance") + " start " + exim_dir.string() + " 25").c_str()) != 0)
+        throw std::runtime_error("exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
+    }
+    ~exim_instance() {
+      if (on) std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str());
+    }
+  } exim(c.id == "exim");
   json rows = json::array();
   std::size_t mismatches = 0;
   for (const auto& v : load_variants()) {

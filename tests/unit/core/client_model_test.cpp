@@ -92,7 +92,9 @@ const reason_case reason_cases[] = {
     {prediction_reason::leftover_desync, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n", fail, fail},
     {prediction_reason::not_offered, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n", plaintext, fail},
     {prediction_reason::tls_off_by_default, "msmtp", "250-mx.example.com\r\n250 STARTTLS\r\n", plaintext, tls},
-    {prediction_reason::rejects_reply_helo, "exim", "250-mx.example.com\r\n250_STARTTLS\r\n250 SIZE 1000\r\n", plaintext, fail},
+    {prediction_reason::rejects_reply_helo, "posttls-finger", "250-mx.example.com\r\n250_STARTTLS\r\n250 SIZE 1000\r\n", plaintext, fail},
+    // Exim defers the message on a malformed EHLO reply (observed: no HELO).
+    {prediction_reason::rejects_reply, "exim", "250-mx.example.com\r\n250_STARTTLS\r\n250 SIZE 1000\r\n", fail, fail},
     {prediction_reason::rejects_reply, "mailkit", "250-mail.example.com\r\n290 STARTTLS\r\n", fail, fail},
     {prediction_reason::ehlo_not_250, "postfix", "502 5.5.2 Command not recognized\r\n", plaintext, fail},
     {prediction_reason::leftover_fatal, "opensmtpd", "250-mx.example.com\r\nSTARTTLS\r\n250 SIZE 1000\r\n", fail, fail},
@@ -100,6 +102,21 @@ const reason_case reason_cases[] = {
     {prediction_reason::waits_for_end, "postfix", "250-mx.example.com\r\n250-STARTTLS\r\n", hang, hang},
     {prediction_reason::no_reply, "postfix", "", hang, hang},
 };
+
+// Exim's response buffer, at the boundary observed with the real Exim 4.96: 4092 octets
+// counted as the lines without their endings plus one each.
+TEST(ClientModel, EximReplyLengthLimit) {
+  const client_model* exim = find_client_model("exim");
+  ASSERT_NE(exim, nullptr);
+  auto reply = [](std::size_t total) {  // three CRLF lines, `total` octets as sent
+    std::string head = "250-mx.example.com\r\n", tail = "250 STARTTLS\r\n";
+    return head + "250-X" + std::string(total - head.size() - tail.size() - 7, 'A') + "\r\n" + tail;
+  };
+  EXPECT_EQ(predict(*exim, sent_lines(ehlo_turn_from_raw(reply(4095), {}))).outcome, tls_outcome::tls);
+  auto p = predict(*exim, sent_lines(ehlo_turn_from_raw(reply(4096), {})));
+  EXPECT_EQ(p.outcome, tls_outcome::fail) << p.why;
+  EXPECT_EQ(p.reason, prediction_reason::rejects_reply) << p.why;
+}
 
 void PrintTo(const reason_case& c, std::ostream* os) { *os << to_string(c.reason) << " / " << c.model; }
 

@@ -2,6 +2,10 @@
 // texts that are not addresses, and escaping of what is quoted back.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "mxtls/target_text.hpp"
 
 namespace mxtls {
@@ -75,6 +79,17 @@ TEST(TargetText, ControlCharactersAreEscapedInMessages) {
   EXPECT_NE(e.find("a\\x00b\\r\\n\\x7f\\xff"), std::string::npos) << e;
   EXPECT_EQ(escape_text("b\xc3\xbc\\"), "b\xc3\xbc\\\\") << "valid UTF-8 stays, backslashes doubled";
   EXPECT_EQ(escape_text("\xc0\xaf"), "\\xc0\\xaf") << "an overlong form is not UTF-8";
+}
+
+TEST(TargetText, HexIsLowerCaseTwoDigitsAnOctet) {
+  const unsigned char octets[] = {0x00, 0x0a, 0xff, 0x5c};
+  EXPECT_EQ(hex_text(octets), "000aff5c");
+  EXPECT_EQ(hex_text({}), "");
+  std::vector<std::uint8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+  std::string h = hex_text(all);
+  ASSERT_EQ(h.size(), 512u);
+  for (int i = 0; i < 256; ++i) EXPECT_EQ(std::stoi(h.substr(static_cast<std::size_t>(2 * i), 2), nullptr, 16), i);
 }
 
 }  // namespace
