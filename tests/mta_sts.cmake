@@ -25,3 +25,12 @@ add_dependencies(mxtls_mta_sts_probe_tests mxtls)
 if(NOT MXTLS_SANITIZE)
   gtest_discover_tests(mxtls_mta_sts_probe_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 300 LABELS integration)
 endif()
+
+# `mxtls tlsrpt` as a program: each exit code of docs/exit-codes.md with its words, on files,
+# gzip, mail and standard input.
+add_executable(mxtls_tlsrpt_cli_tests integration/tlsrpt_cli_test.cpp)
+target_include_directories(mxtls_tlsrpt_cli_tests PRIVATE integration)
+target_link_libraries(mxtls_tlsrpt_cli_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_tlsrpt_cli_tests PRIVATE MXTLS_BINARY="$<TARGET_FILE:mxtls>" MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(mxtls_tlsrpt_cli_tests mxtls)
+gtest_discover_tests(mxtls_tlsrpt_cli_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
