@@ -13,7 +13,7 @@ namespace mxtls {
 
 // What a sender does after a failed TLS handshake (the STARTTLS was answered with 220).
 enum class tls_failure_action : std::uint8_t {
-  plaintext_retry,  // reconnects and delivers without TLS (Exim's tls_tempfail_tryclear, when modelled)
+  plaintext_retry,  // reconnects and delivers without TLS (Exim's default tls_tempfail_tryclear)
   give_up,          // this attempt delivers nothing (an MTA defers and retries later, a library reports an error)
 };
 const char* to_string(tls_failure_action a);

@@ -144,7 +144,26 @@ constexpr std::array<sender_tls_rule, 15> rules{{
     {.sender = "ruby-net-smtp", .profile = "openssl-default",
      .source = "observed: ruby -ropenssl (SSLContext#set_params: min_version TLS 1.0, security_level 2, ciphers DEFAULT)"},
     {.sender = "perl-net-smtp", .profile = "perl-io-socket-ssl", .source = library_source},
-    {.sender = "exim", .profile = "", .source = "not modelled: Exim cannot run beside Postfix here"},
+    // Exim 4.96 as Debian 12 ships it (exim4-daemon-light 4.96-15+deb12u11, built on GnuTLS
+    // 3.7.9). The smtp transport's defaults, as `exim -bP transport remote_smtp` prints them:
+    // tls_require_ciphers unset, tls_dh_min_bits = 1024, tls_tempfail_tryclear (true),
+    // hosts_require_tls unset. With tls_require_ciphers unset Exim hands GnuTLS the priority
+    // "NORMAL" (src/src/tls-gnu.c, exim_default_gnutls_priority). Debian's exim4-config sets no
+    // TLS option for remote_smtp unless a macro asks (conf.d/transport/30_exim4-config_remote_smtp:
+    // REMOTE_SMTP_HOSTS_REQUIRE_TLS, TLS_DH_MIN_BITS). The Exim specification, chapter "The smtp
+    // transport", option tls_tempfail_tryclear: after a temporary TLS failure the delivery is
+    // retried in clear on the same host unless the host is in hosts_require_tls, which defers.
+    // Observed with that binary in tests/integration/tls_senders_test.cpp. The DH minimum of 1024
+    // bits has no OpenSSL setting apart from the rest of security level 1; no scenario serves a
+    // smaller group.
+    {.sender = "exim", .profile = "gnutls-normal", .on_failure = tls_failure_action::plaintext_retry,
+     .on_failure_required = tls_failure_action::give_up,
+     .source = "Exim 4.96 (Debian 12 exim4-daemon-light, GnuTLS): tls_require_ciphers unset, so GnuTLS priority "
+               "NORMAL (src/src/tls-gnu.c exim_default_gnutls_priority); tls_dh_min_bits 1024; tls_tempfail_tryclear "
+               "true: a failed handshake is retried in clear on the same host; hosts_require_tls: deferred (Exim "
+               "specification, chapter 'The smtp transport'; `exim -bP transport` of the Debian binary; Debian "
+               "exim4-config conf.d/transport/30_exim4-config_remote_smtp sets neither); observed in "
+               "tests/integration/tls_senders_test.cpp"},
 }};
 
 }  // namespace

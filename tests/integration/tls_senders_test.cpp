@@ -31,6 +31,8 @@ const fs::path source_dir = MXTLS_SOURCE_DIR;
 const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "tls-matrix";
 constexpr int serve_port = 48727;  // fixed: the private Postfix instance relays to one port
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-tls-pf-" + std::to_string(getpid()));
+// The private Exim (tests/integration/exim-instance), unpacked from the .deb in peers/debs.
+const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-tls-exim-" + std::to_string(getpid()));
 
 // The restricted scenarios, and one that restricts nothing.
 const std::vector<std::string> scenarios = {"compliant",    "tls10-only",       "tls11-only",          "tls13-only",
@@ -109,6 +111,11 @@ std::vector<real_client> real_clients() {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + postfix_dir.string(),
                                          src("tests/integration/clients/postfix_relay.sh"), m, p};
        }, ""},
+      {"exim", false, src("tests/integration/peers/debs"),
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_EXIM_DIR=" + exim_dir.string(),
+                                         src("tests/integration/clients/exim_relay.sh"), m, p};
+       }, ""},
       {"gnutls-normal", true, "/usr/bin/gnutls-cli",
        [](const std::string&, const std::string& p, const fs::path&) {
          return std::vector<std::string>{"/usr/bin/gnutls-cli", "--starttls-proto=smtp", "--insecure", "--port", p, "127.0.0.1"};
@@ -152,6 +159,16 @@ struct postfix_instance {
   ~postfix_instance() { std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str()); }
 };
 
+// No daemon: the directory holds Exim's binary, configuration, spool and main log.
+struct exim_instance {
+  exim_instance() {
+    if (std::system((src("tests/integration/exim-instance") + " start " + exim_dir.string() + " " + std::to_string(serve_port))
+                        .c_str()) != 0)
+      throw std::runtime_error("exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
+  }
+  ~exim_instance() { std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str()); }
+};
+
 class TlsSenders : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
@@ -160,6 +177,7 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
   for (const auto& c : real_clients())
     if (!fs::exists(c.needs)) GTEST_FAIL() << c.id << " is not installed here (" << c.needs << "); scripts/install-deps installs it";
   postfix_instance pf;
+  exim_instance exim;
   t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
   ASSERT_EQ(s.port(), serve_port) << s.output();
   std::string port = std::to_string(serve_port);
@@ -228,8 +246,9 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "required. Each cell is *observed default / observed required*; a cell marked **≠** disagreed\n"
      << "with the prediction (which follows it). `tls` message delivered inside TLS (for clients that\n"
      << "only look, a handshake); `plaintext` delivered without TLS; `fail` nothing delivered this\n"
-     << "attempt (Postfix defers); `-` not run (msmtp's TLS is off unless configured; gnutls-cli has\n"
-     << "one setting).\n"
+     << "attempt (Postfix and Exim with TLS required defer); for Exim, `plaintext` after a failed\n"
+     << "handshake is its `tls_tempfail_tryclear` retry in clear; `-` not run (msmtp's TLS is off\n"
+     << "unless configured; gnutls-cli has one setting).\n"
      << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n\n";
   md << "| client |";
   for (const auto& r : runs) md << " " << r["scenario"].get<std::string>() << " |";

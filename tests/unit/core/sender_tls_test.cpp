@@ -23,7 +23,10 @@ TEST(SenderTls, EveryRowNamesAKnownSenderAndProfileAndCitesASource) {
     EXPECT_FALSE(p.source.empty()) << p.id;
     EXPECT_FALSE(p.library.empty()) << p.id;
   }
-  EXPECT_EQ(find_sender_tls_rule("exim"), nullptr) << "not modelled: no rule to apply";
+  const sender_tls_rule* exim = find_sender_tls_rule("exim");
+  ASSERT_NE(exim, nullptr);
+  EXPECT_EQ(exim->on_failure, tls_failure_action::plaintext_retry) << "tls_tempfail_tryclear";
+  EXPECT_EQ(exim->on_failure_required, tls_failure_action::give_up) << "hosts_require_tls defers";
 }
 
 // An EHLO reply every client reads as offering STARTTLS, answered with 220.
@@ -62,7 +65,16 @@ TEST(SenderTls, AFailedReplayFailsThatSenderOnly) {
   EXPECT_EQ(of(s, "postfix").outcome, tls_outcome::tls);
   EXPECT_EQ(of(s, "postfix").tls_version, "TLSv1");
   EXPECT_EQ(of(s, "go-net-smtp").outcome, tls_outcome::tls) << "the probe's handshake stands for it";
-  EXPECT_EQ(of(s, "exim").outcome, tls_outcome::tls) << "not modelled: the probe's handshake";
+  EXPECT_EQ(of(s, "exim").outcome, tls_outcome::tls) << "its profile was not replayed: the probe's handshake stands for it";
+
+  // Exim's GnuTLS hello refused: tls_tempfail_tryclear delivers in clear; required defers.
+  profile_handshake gnutls_refused = refused;
+  gnutls_refused.profile = "gnutls-normal";
+  r.handshakes = {ok, gnutls_refused};
+  auto e = predict_with(handshake_state::established, &r);
+  EXPECT_EQ(of(e, "exim").outcome, tls_outcome::plaintext);
+  EXPECT_EQ(of(e, "exim").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(e, "exim").dialogue_reason, reason_id::sender_handshake_failed);
 
   // The probe's own handshake failed: every sender's fails; Postfix 3.7 defers (observed).
   auto f = predict_with(handshake_state::failed, nullptr);
@@ -70,6 +82,8 @@ TEST(SenderTls, AFailedReplayFailsThatSenderOnly) {
   EXPECT_EQ(of(f, "postfix").outcome_required, tls_outcome::fail);
   EXPECT_EQ(of(f, "python-smtplib").outcome, tls_outcome::fail);
   EXPECT_EQ(of(f, "postfix").dialogue_reason, reason_id::handshake_failed);
+  EXPECT_EQ(of(f, "exim").outcome, tls_outcome::plaintext) << "tls_tempfail_tryclear";
+  EXPECT_EQ(of(f, "exim").outcome_required, tls_outcome::fail);
 }
 
 }  // namespace
