@@ -1,9 +1,12 @@
 #include "mxtls/scan_html.hpp"
 
+#include "mxtls/html_page.hpp"
+#include "mxtls/reason_advice.hpp"
 #include "mxtls/scan_records.hpp"
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -16,21 +19,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return html::escape(s); }
 
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
@@ -86,33 +75,6 @@ std::string colour_of(std::string_view outcome) {
   return o ? colour_of(o->kind, o->outcome) : "#9e9e9e";
 }
 
-// A horizontal bar chart as inline SVG: one bar per (label, count), largest first.
-std::string bar_chart(const std::string& id, const std::string& title, std::vector<std::pair<std::string, std::size_t>> bars,
-                      bool outcome_colours_on) {
-  std::stable_sort(bars.begin(), bars.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::size_t max = 1;
-  for (const auto& b : bars) max = std::max(max, b.second);
-  const int row = 24, label_w = 210, bar_w = 240;
-  int height = std::max<int>(1, static_cast<int>(bars.size())) * row + 8;
-  std::string out = fmt::format("<figure class=\"chart\"><figcaption>{}</figcaption>\n", esc(title));
-  out += fmt::format("<svg id=\"{}\" class=\"chart\" role=\"img\" aria-label=\"{}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
-                     id, esc(title), label_w + bar_w + 70, height, label_w + bar_w + 70, height);
-  if (bars.empty())
-    out += fmt::format("<text x=\"0\" y=\"16\" class=\"empty\">none</text>\n");
-  for (std::size_t i = 0; i < bars.size(); ++i) {
-    int y = static_cast<int>(i) * row + 4;
-    int w = std::max(2, static_cast<int>(bar_w * bars[i].second / max));
-    std::string colour = outcome_colours_on ? colour_of(bars[i].first) : "#1565c0";
-    out += fmt::format(
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\">"
-        "<title>{}: {}</title></rect><text x=\"{}\" y=\"{}\">{}</text>\n",
-        label_w - 6, y + 15, esc(bars[i].first), label_w, y, w, row - 6, colour, esc(bars[i].first), bars[i].second,
-        label_w + w + 6, y + 15, bars[i].second);
-  }
-  out += "</svg></figure>\n";
-  return out;
-}
-
 struct row_facts {
   std::string tls = "none";
   std::vector<std::string> cert_problems;
@@ -164,6 +126,170 @@ std::string sender_counts(const read_record& rec) {
   return out;
 }
 
+// How bad an outcome is for mail over TLS, for the order of the table and the legend
+// (higher is worse): every sender loses TLS, then some senders do, then open to injection,
+// then no mail at all for reasons that are not TLS's, then a certificate problem (mail still
+// goes over TLS), then lines the scan could not probe.
+int outcome_severity(record_kind kind, probe_outcome o) {
+  switch (kind) {
+    case record_kind::invalid: return 1;
+    case record_kind::error: return 1;
+    case record_kind::probed: break;
+  }
+  switch (o) {
+    case probe_outcome::starttls_fails: return 9;
+    case probe_outcome::no_starttls: return 8;
+    case probe_outcome::ehlo_fails: return 7;
+    case probe_outcome::senders_lose_tls: return 6;
+    case probe_outcome::injection: return 5;
+    case probe_outcome::unreachable: return 4;
+    case probe_outcome::dns_fails: return 3;
+    case probe_outcome::certificate: return 2;
+    case probe_outcome::ok: return 0;
+  }
+  return 1;
+}
+
+// The legend's words (docs/probe-json.md, "Outcomes").
+const char* meaning_of(record_kind kind, probe_outcome o) {
+  switch (kind) {
+    case record_kind::invalid: return "the line of the list is not a destination";
+    case record_kind::error: return "the probe itself failed (a bug: the record says why)";
+    case record_kind::probed: break;
+  }
+  switch (o) {
+    case probe_outcome::ok: return "TLS works for every sender; the certificate verifies and matches";
+    case probe_outcome::certificate:
+      return "TLS works for every sender; the certificate does not verify, does not match, or is expired or not yet valid";
+    case probe_outcome::injection:
+      return "TLS works for every sender, but the server is open to STARTTLS command or response injection";
+    case probe_outcome::senders_lose_tls: return "STARTTLS works, but some senders will not use it (their mail goes in plaintext or fails)";
+    case probe_outcome::no_starttls: return "STARTTLS is not offered, or EHLO is refused: no sender uses TLS";
+    case probe_outcome::starttls_fails: return "STARTTLS is refused or unanswered, or the TLS handshake fails";
+    case probe_outcome::ehlo_fails: return "no complete EHLO reply";
+    case probe_outcome::unreachable: return "no connection, no banner, 421 or another non-220 greeting (not a TLS problem)";
+    case probe_outcome::dns_fails: return "NXDOMAIN, null MX, no address, a failed or timed-out lookup";
+  }
+  return "";
+}
+
+std::vector<html::outcome_class> outcome_classes() {
+  std::vector<html::outcome_class> v;
+  for (const auto& ro : summary_order())
+    v.push_back({.id = std::string(record_outcome_text(ro.kind, ro.outcome)),
+                 .label = std::string(record_outcome_text(ro.kind, ro.outcome)),
+                 .colour = colour_of(ro.kind, ro.outcome),
+                 .meaning = meaning_of(ro.kind, ro.outcome),
+                 .severity = outcome_severity(ro.kind, ro.outcome)});
+  return v;
+}
+
+int outcome_severity(std::string_view outcome) {
+  auto o = parse_record_outcome(outcome);
+  return o ? outcome_severity(o->kind, o->outcome) : 1;
+}
+
+// A destination's problems: the reason ids of severity error or warning on the record
+// (domain and verdict host) and on every host, each once, with the senders each costs: the
+// record's senders that lose TLS; for DNSSEC and DANE reasons the DANE senders that defer;
+// for MTA-STS reasons the senders that refuse the host.
+struct destination_problem {
+  std::string id, severity;
+  std::set<std::string> senders;
+};
+
+std::vector<destination_problem> problems_of(const read_record& rec, const row_facts& f) {
+  const json& obj = rec.object;
+  std::map<std::string, destination_problem> by_id;
+  std::set<std::string> dane_defer, sts_refuse;
+  auto add = [&](const json& reasons) {
+    if (!reasons.is_array()) return;
+    for (const auto& r : reasons) {
+      if (!r.is_object()) continue;
+      std::string id = str(r, "id"), sev = str(r, "severity");
+      if (id.empty()) continue;
+      if (sev.empty())
+        if (auto known = parse_reason_id(id)) sev = to_string(mxtls::severity_of(*known));
+      if (sev != "error" && sev != "warning") continue;
+      by_id.try_emplace(id, destination_problem{.id = id, .severity = sev, .senders = {}});
+    }
+  };
+  if (auto r = obj.find("reasons"); r != obj.end()) add(*r);
+  if (auto hosts = obj.find("hosts"); hosts != obj.end() && hosts->is_array())
+    for (const auto& h : *hosts) {
+      if (!h.is_object()) continue;
+      if (auto r = h.find("reasons"); r != h.end()) add(*r);
+      if (auto d = h.find("dane"); d != h.end() && d->is_object())
+        if (auto s = d->find("senders"); s != d->end() && s->is_array())
+          for (const auto& x : *s)
+            if (x.is_object() && str(x, "outcome") == "defer") dane_defer.insert(str(x, "id"));
+      if (auto m = h.find("mta_sts"); m != h.end() && m->is_object())
+        if (auto s = m->find("senders"); s != m->end() && s->is_array())
+          for (const auto& x : *s)
+            if (x.is_object() && str(x, "effect") == "refuses") sts_refuse.insert(str(x, "id"));
+    }
+  std::vector<destination_problem> out;
+  for (auto& [id, p] : by_id) {
+    if (id.starts_with("dane-") || id.starts_with("dnssec-"))
+      p.senders = dane_defer;
+    else if (id.starts_with("mta-sts-"))
+      p.senders = sts_refuse;
+    else
+      p.senders.insert(f.losers.begin(), f.losers.end());
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// The DANE column: each host's "dane" status, counted when the hosts differ; "-" when no
+// host has one (an address target, a record without the check).
+std::string dane_text(const json& obj) {
+  std::map<std::string, std::size_t> statuses;
+  if (auto hosts = obj.find("hosts"); hosts != obj.end() && hosts->is_array())
+    for (const auto& h : *hosts)
+      if (h.is_object())
+        if (auto d = h.find("dane"); d != h.end() && d->is_object() && !str(*d, "status").empty()) ++statuses[str(*d, "status")];
+  if (statuses.empty()) return "-";
+  if (statuses.size() == 1) return statuses.begin()->first;
+  std::string out;
+  for (const auto& [s, n] : statuses) out += fmt::format("{}{} {}", out.empty() ? "" : ", ", s, n);
+  return out;
+}
+
+// The MTA-STS column: the domain's status and mode, and the MX hosts the policy does not
+// list or refuses.
+std::string mta_sts_text(const json& obj) {
+  auto m = obj.find("mta_sts");
+  if (m == obj.end() || !m->is_object()) return "-";
+  std::string out = str(*m, "status");
+  if (auto p = m->find("policy"); p != m->end() && p->is_object() && !str(*p, "mode").empty()) out += " " + str(*p, "mode");
+  std::set<std::string> not_listed, refused;
+  if (auto hosts = obj.find("hosts"); hosts != obj.end() && hosts->is_array())
+    for (const auto& h : *hosts) {
+      if (!h.is_object()) continue;
+      auto match = h.find("mta_sts_match");
+      if (match != h.end() && match->is_boolean() && !match->get<bool>()) not_listed.insert(str(h, "mx"));
+      if (auto hm = h.find("mta_sts"); hm != h.end() && hm->is_object() && flag(*hm, "refused")) refused.insert(str(h, "mx"));
+    }
+  auto names = [](const std::set<std::string>& s) {
+    std::string t;
+    for (const auto& x : s) t += (t.empty() ? "" : ", ") + x;
+    return t;
+  };
+  if (!not_listed.empty()) out += "; not listed: " + names(not_listed);
+  if (!refused.empty()) out += "; refused: " + names(refused);
+  return out;
+}
+
+std::string tls_rpt_text(const json& obj) {
+  auto t = obj.find("tls_rpt");
+  if (t == obj.end() || !t->is_object()) return "-";
+  std::string out = str(*t, "status");
+  if (auto rua = t->find("rua"); rua != t->end() && rua->is_array() && !rua->empty())
+    out += fmt::format(" ({} rua)", rua->size());
+  return out;
+}
+
 std::string diagnosis_section(const read_record& r, const std::string& anchor) {
   const json& rec = r.object;
   std::string out = fmt::format("<section class=\"diag\" id=\"{}\"><h3>Line {}: {}</h3>\n<p class=\"verdict\">{}</p>\n", anchor,
@@ -197,6 +323,28 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
         if (x.is_object()) dns += fmt::format("MX {} {}\n", num(x, "preference"), esc(str(x, "host")));
   }
   if (!dns.empty()) out += "<h4>DNS</h4><pre>" + dns + "</pre>\n";
+  // MTA-STS and TLS-RPT of the domain (docs/probe-json.md: mta_sts, tls_rpt).
+  if (auto m = rec.find("mta_sts"); m != rec.end() && m->is_object()) {
+    std::string text = "status " + str(*m, "status");
+    if (auto p = m->find("policy"); p != m->end() && p->is_object()) {
+      text += "; mode " + str(*p, "mode");
+      if (auto mx = p->find("mx"); mx != p->end() && mx->is_array())
+        for (const auto& x : *mx)
+          if (x.is_string()) text += "; mx " + x.get<std::string>();
+    }
+    if (auto f = m->find("fetch"); f != m->end() && f->is_object()) {
+      text += "; " + str(*f, "url");
+      if (!str(*f, "error").empty()) text += " failed: " + str(*f, "error") + " " + str(*f, "detail");
+    }
+    out += "<h4>MTA-STS</h4><p>" + esc(text) + "</p>\n";
+  }
+  if (auto t = rec.find("tls_rpt"); t != rec.end() && t->is_object()) {
+    std::string text = "status " + str(*t, "status");
+    if (auto rua = t->find("rua"); rua != t->end() && rua->is_array())
+      for (const auto& x : *rua)
+        if (x.is_string()) text += "; rua " + x.get<std::string>();
+    out += "<h4>TLS-RPT</h4><p>" + esc(text) + "</p>\n";
+  }
   if (rec.contains("hosts") && rec["hosts"].is_array()) {
     std::size_t index = 0;
     for (const auto& h : rec["hosts"]) {
@@ -228,6 +376,17 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
           out += "</ul>\n";
         }
       }
+      if (auto d = h.find("dane"); d != h.end() && d->is_object()) {
+        std::string text = "DANE " + str(*d, "status");
+        if (!str(*d, "tlsa_name").empty()) text += " at " + str(*d, "tlsa_name");
+        if (auto tlsa = d->find("tlsa"); tlsa != d->end() && tlsa->is_array())
+          for (const auto& x : *tlsa)
+            if (x.is_object())
+              text += fmt::format("; TLSA {} {} {} {}{}", num(x, "usage"), num(x, "selector"), num(x, "mtype"), str(x, "data"),
+                                  flag(x, "usable") ? "" : " (unusable)");
+        if (auto m = d->find("matched"); m != d->end() && m->is_object()) text += fmt::format("; matched at depth {}", num(*m, "depth"));
+        out += "<p>" + esc(text) + "</p>\n";
+      }
       if (h.contains("lint") && h["lint"].is_object() && h["lint"].contains("findings")) {
         const auto& findings = h["lint"]["findings"];
         if (findings.is_array() && !findings.empty()) {
@@ -245,59 +404,6 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
   out += "<p><a href=\"#table\">back to the table</a></p></section>\n";
   return out;
 }
-
-const char* style = R"css(
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#212121}
-h1{margin:0 0 .2em}.note{color:#555;margin:0 0 1em}
-.cards{display:flex;flex-wrap:wrap;gap:.6em;margin:1em 0}
-.card{border-radius:6px;padding:.5em .8em;color:#fff;min-width:7em}.card b{display:block;font-size:1.6em}
-.charts{display:flex;flex-wrap:wrap;gap:1.5em}figure.chart{margin:0}figcaption{font-weight:600;margin-bottom:.3em}
-svg.chart text{font-size:12px;fill:#212121}
-table{border-collapse:collapse;width:100%;margin-top:.5em}th,td{border-bottom:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
-th{cursor:pointer;background:#f5f5f5;user-select:none}th[aria-sort=ascending]::after{content:" \25B2"}th[aria-sort=descending]::after{content:" \25BC"}
-.pill{border-radius:4px;padding:0 .4em;color:#fff;white-space:nowrap}
-.controls{display:flex;gap:.6em;margin-top:1.5em}.controls input{flex:1;padding:.3em}
-.diag{display:none;border:1px solid #bbb;border-radius:6px;padding:.5em 1em;margin:1em 0}.diag:target{display:block}
-pre{background:#fafafa;overflow-x:auto;padding:.5em}
-)css";
-
-const char* script = R"js(
-(function(){
-  var table=document.getElementById('results'),body=table.tBodies[0];
-  var rows=Array.prototype.slice.call(body.rows);
-  var filter=document.getElementById('filter'),outcome=document.getElementById('outcome'),shown=document.getElementById('shown');
-  function apply(){
-    var q=filter.value.toLowerCase(),o=outcome.value,n=0;
-    rows.forEach(function(r){
-      var ok=(!o||r.dataset.outcome===o)&&(!q||r.textContent.toLowerCase().indexOf(q)>=0);
-      r.hidden=!ok;if(ok)n++;
-    });
-    shown.textContent=n+' of '+rows.length+' shown';
-  }
-  filter.addEventListener('input',apply);outcome.addEventListener('change',apply);
-  Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){
-    th.addEventListener('click',function(){
-      var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
-      Array.prototype.forEach.call(table.tHead.rows[0].cells,function(c){c.removeAttribute('aria-sort');});
-      th.setAttribute('aria-sort',dir>0?'ascending':'descending');
-      var numeric=th.dataset.type==='number';
-      rows.sort(function(a,b){
-        var x=a.cells[i].dataset.key||a.cells[i].textContent,y=b.cells[i].dataset.key||b.cells[i].textContent;
-        return dir*(numeric?(Number(x)-Number(y)):x.localeCompare(y));
-      });
-      rows.forEach(function(r){body.appendChild(r);});
-    });
-  });
-  function openTarget(){var d=location.hash&&document.getElementById(location.hash.slice(1));if(d&&d.scrollIntoView)d.scrollIntoView();}
-  window.addEventListener('hashchange',openTarget);
-  apply();
-  // Rendered-check for people and for the report's test: every chart has laid-out bars.
-  var charts=document.querySelectorAll('svg.chart'),drawn=0;
-  Array.prototype.forEach.call(charts,function(c){var b=c.getBBox();if(b.width>0&&b.height>0)drawn++;});
-  document.body.setAttribute('data-charts-drawn',drawn+'/'+charts.length);
-  document.body.setAttribute('data-ready','yes');
-})();
-)js";
 
 }  // namespace
 
@@ -324,11 +430,15 @@ void for_each_record(std::istream& in, Fn fn, std::size_t* bad = nullptr, std::v
 }  // namespace
 
 void write_scan_html(std::istream& in, std::ostream& out, const scan_html_options& opt) {
-  // Three readings of the records (summary and charts, table, diagnoses), so that memory
-  // does not grow with the number of destinations.
+  // Three readings of the records (summary, problems and charts; table; diagnoses), so that
+  // memory does not grow with the number of destinations (the problems keep a few examples).
   std::map<std::string, std::size_t> outcomes, tls_versions, cert_problems, losers;
   std::size_t records = 0, not_records = 0, injection = 0;
   std::vector<std::size_t> bad_lines;
+  std::map<std::string, html::problem> problems;
+  constexpr std::size_t examples_per_problem = 5;
+  std::size_t n = 0;
+  auto anchor_of = [&](const read_record& rec) { return fmt::format("d{}-{}", rec.line, ++n); };
   for_each_record(
       in,
       [&](const read_record& rec) {
@@ -343,67 +453,120 @@ void write_scan_html(std::istream& in, std::ostream& out, const scan_html_option
         }
         for (const auto& l : f.losers) ++losers[l];
         if (f.injection) ++injection;
+        for (auto& dp : problems_of(rec, f)) {
+          auto [it, fresh] = problems.try_emplace(dp.id);
+          html::problem& p = it->second;
+          if (fresh) {
+            auto known = parse_reason_id(dp.id);
+            reason_advice words = known ? advice_for(*known) : reason_advice{};
+            p.id = dp.id;
+            p.title = words.title.empty() ? dp.id : std::string(words.title);
+            p.fix = words.fix.empty() ? std::string("See the reason in docs/probe-json.md.") : std::string(words.fix);
+            p.severity_word = dp.severity;
+            p.severity = dp.severity == "error" ? 2 : 1;
+          }
+          ++p.destinations;
+          for (const auto& s : dp.senders)
+            if (std::find(p.senders.begin(), p.senders.end(), s) == p.senders.end()) p.senders.push_back(s);
+          if (p.examples.size() < examples_per_problem) p.examples.push_back(rec.input);
+        }
       },
       &not_records, &bad_lines);
 
-  auto as_bars = [](const std::map<std::string, std::size_t>& m) {
-    return std::vector<std::pair<std::string, std::size_t>>(m.begin(), m.end());
-  };
-  out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
-  out << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out << fmt::format("<title>{}</title>\n<style>{}</style></head>\n<body>\n<h1>{}</h1>\n", esc(opt.title), style, esc(opt.title));
-  std::string note = fmt::format("{} destination{}", records, records == 1 ? "" : "s");
-  if (!opt.generated.empty()) note += ", generated " + opt.generated;
-  if (!opt.note.empty()) note += "; " + opt.note;
-  out << fmt::format("<p class=\"note\">{}</p>\n", esc(note));
+  html::page_info page{.title = opt.title, .note = {}, .warnings = {}};
+  page.note = fmt::format("{} destination{}", records, records == 1 ? "" : "s");
+  if (!opt.generated.empty()) page.note += ", generated " + opt.generated;
+  if (!opt.note.empty()) page.note += "; " + opt.note;
   if (not_records > 0) {
     std::string which;
     for (auto l : bad_lines) which += (which.empty() ? "" : ", ") + std::to_string(l);
-    out << fmt::format("<p class=\"note\"><b>{} lines of the records file are not records</b> (lines {}{}).</p>\n", not_records,
-                       which, not_records > bad_lines.size() ? ", ..." : "");
+    page.warnings.push_back(fmt::format("{} lines of the records file are not records (lines {}{}).", not_records, which,
+                                        not_records > bad_lines.size() ? ", ..." : ""));
   }
-  out << "<section id=\"summary\"><div class=\"cards\">\n";
-  for (const auto& ro : summary_order()) {
-    std::string o(record_outcome_text(ro.kind, ro.outcome));
-    const char* colour = colour_of(ro.kind, ro.outcome);
-    auto it = outcomes.find(o);
-    if (it == outcomes.end()) continue;
-    out << fmt::format("<div class=\"card\" style=\"background:{}\" data-outcome=\"{}\"><b>{}</b>{}</div>\n", colour, o, it->second, o);
-  }
-  if (injection > 0)
-    out << fmt::format("<div class=\"card\" style=\"background:#b71c1c\" data-outcome=\"command-injection\"><b>{}</b>command injection</div>\n",
-                       injection);
-  out << "</div></section>\n<section class=\"charts\">\n";
-  out << bar_chart("chart-outcomes", "Outcomes", as_bars(outcomes), true);
-  out << bar_chart("chart-tls", "TLS versions (no TLS: none)", as_bars(tls_versions), false);
-  out << bar_chart("chart-certificates", "Certificate problems (destinations with TLS)", as_bars(cert_problems), false);
-  out << bar_chart("chart-senders", "Senders that lose TLS", as_bars(losers), false);
-  out << "</section>\n<div class=\"controls\" id=\"table\"><input id=\"filter\" type=\"search\" placeholder=\"Filter: any text in a row\">";
-  out << "<select id=\"outcome\"><option value=\"\">every outcome</option>";
-  for (const auto& [o, n] : outcomes) out << fmt::format("<option value=\"{}\">{} ({})</option>", esc(o), esc(o), n);
-  out << "</select><span id=\"shown\"></span></div>\n";
-  out << "<table id=\"results\"><thead><tr><th data-type=\"number\">Line</th><th>Destination</th><th>Outcome</th><th>TLS</th>"
-         "<th>Certificate</th><th>Senders</th><th>Verdict</th><th>Details</th></tr></thead>\n<tbody>\n";
+  html::begin_page(out, page);
 
-  std::size_t n = 0;
-  auto anchor_of = [&](const read_record& rec) { return fmt::format("d{}-{}", rec.line, ++n); };
+  std::vector<html::card> cards;
+  std::vector<html::filter_choice> choices;
+  auto classes = outcome_classes();
+  std::stable_sort(classes.begin(), classes.end(), [](const auto& a, const auto& b) { return a.severity > b.severity; });
+  for (const auto& c : classes) {
+    auto it = outcomes.find(c.id);
+    if (it == outcomes.end()) continue;
+    cards.push_back({.tag = c.id, .label = c.label, .colour = c.colour, .count = it->second});
+    choices.push_back({.tag = c.id, .label = c.label, .count = it->second});
+  }
+  // Outcomes this build does not know (records of a newer one), in grey.
+  for (const auto& [o, count] : outcomes)
+    if (!parse_record_outcome(o)) {
+      cards.push_back({.tag = o, .label = o, .colour = "#9e9e9e", .count = count});
+      choices.push_back({.tag = o, .label = o, .count = count});
+    }
+  if (injection > 0) cards.push_back({.tag = "command-injection", .label = "command injection", .colour = "#b71c1c", .count = injection});
+  html::write_cards(out, cards);
+  std::vector<html::outcome_class> present;  // the legend names the outcomes this report has
+  for (const auto& c : outcome_classes())
+    if (outcomes.count(c.id)) present.push_back(c);
+  html::write_legend(out, present);
+
+  std::vector<html::problem> list;
+  for (auto& [id, p] : problems) list.push_back(std::move(p));
+  html::write_fix_first(out, std::move(list),
+                        {.destinations = "destinations",
+                         .messages = {},
+                         .senders = "senders lose TLS",
+                         .order_note = "Each problem once, with the destinations it was found at (errors and warnings of "
+                                       "the diagnoses), ordered by how many destinations it costs, then by how many "
+                                       "senders, then errors before warnings. A link shows its destinations in the table."});
+
+  auto as_bars = [](const std::map<std::string, std::size_t>& m, bool outcome_colours_on) {
+    std::vector<html::bar> bars;
+    for (const auto& [label, count] : m)
+      bars.push_back({.label = label, .count = count, .colour = outcome_colours_on ? colour_of(label) : std::string("#1565c0")});
+    return bars;
+  };
+  html::begin_charts(out);
+  html::write_bar_chart(out, "chart-outcomes", "Outcomes", as_bars(outcomes, true));
+  html::write_bar_chart(out, "chart-tls", "TLS versions (no TLS: none)", as_bars(tls_versions, false));
+  html::write_bar_chart(out, "chart-certificates", "Certificate problems (destinations with TLS)", as_bars(cert_problems, false));
+  html::write_bar_chart(out, "chart-senders", "Senders that lose TLS", as_bars(losers, false));
+  html::end_charts(out);
+
+  const std::vector<html::column> columns{
+      {.title = "Line", .numeric = true},    {.title = "Destination"},          {.title = "Outcome", .severity = true},
+      {.title = "TLS"},                      {.title = "Certificate"},          {.title = "DANE"},
+      {.title = "MTA-STS"},                  {.title = "TLS-RPT"},              {.title = "Senders"},
+      {.title = "Verdict"},                  {.title = "Details"}};
+  html::begin_table(out, columns, choices);
   for_each_record(in, [&](const read_record& r) {
     const json& rec = r.object;
     const std::string& outcome = r.outcome_text;
     row_facts f = facts_of(r);
-    std::string senders = sender_counts(r);
     std::string cert;
     for (const auto& p : f.cert_problems) cert += (cert.empty() ? "" : ", ") + p;
-    out << fmt::format(
-        "<tr data-outcome=\"{}\"><td data-key=\"{}\">{}</td><td>{}</td><td data-key=\"{}\"><span class=\"pill\" "
-        "style=\"background:{}\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td><td><a href=\"#{}\">diagnosis</a></td></tr>\n",
-        esc(outcome), r.line, r.line, esc(r.input), esc(outcome), colour_of(outcome), esc(outcome), esc(f.tls), esc(cert),
-        esc(senders), esc(str(rec, "verdict")), f.injection ? " <b>(command injection)</b>" : "", anchor_of(r));
+    std::string tags = outcome;
+    if (f.injection) tags += " command-injection";
+    for (const auto& p : problems_of(r, f)) tags += " p:" + p.id;
+    // Worst first: the outcome's severity, then how many senders lose TLS.
+    std::string key = std::to_string(outcome_severity(outcome) * 1000 + static_cast<int>(std::min<std::size_t>(f.losers.size(), 999)));
+    const std::vector<html::cell> cells{
+        {.html = std::to_string(r.line), .key = std::to_string(r.line)},
+        {.html = esc(r.input), .key = {}},
+        {.html = fmt::format("<span class=\"pill\" style=\"background:{}\">{}</span>", colour_of(outcome), esc(outcome)), .key = key},
+        {.html = esc(f.tls), .key = {}},
+        {.html = esc(cert), .key = {}},
+        {.html = esc(dane_text(rec)), .key = {}},
+        {.html = esc(mta_sts_text(rec)), .key = {}},
+        {.html = esc(tls_rpt_text(rec)), .key = {}},
+        {.html = esc(sender_counts(r)), .key = {}},
+        {.html = esc(str(rec, "verdict")) + (f.injection ? " <b>(command injection)</b>" : ""), .key = {}},
+        {.html = fmt::format("<a href=\"#{}\">diagnosis</a>", anchor_of(r)), .key = {}}};
+    html::write_row(out, columns, outcome, tags, cells);
   });
-  out << "</tbody></table>\n<h2>Diagnoses</h2>\n<p class=\"note\">Open one with its table row's link.</p>\n";
+  html::end_table(out);
+  out << "<h2>Diagnoses</h2>\n<p class=\"note\">Open one with its table row's link.</p>\n";
   n = 0;
   for_each_record(in, [&](const read_record& rec) { out << diagnosis_section(rec, anchor_of(rec)); });
-  out << fmt::format("<script>{}</script>\n</body></html>\n", script);
+  html::end_page(out);
 }
 
 std::string render_scan_html(std::istream& in, const scan_html_options& opt) {

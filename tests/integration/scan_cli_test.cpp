@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "report_checks.hpp"
 #include "served.hpp"
 
 namespace {
@@ -20,6 +21,10 @@ namespace fs = std::filesystem;
 namespace t = mxtls::test;
 using namespace std::chrono_literals;
 using t::served;
+using t::check_narrow_layout;
+using t::check_report_behaviour;
+using t::fix_first;
+using t::visible_rows;
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
@@ -247,7 +252,7 @@ TEST_F(ScanCli, HtmlReportRendersInHeadlessChromium) {
   EXPECT_TRUE(has(dom, "6 of 6 shown")) << "the table's filter initialised";
   EXPECT_TRUE(has(dom, "data-outcome=\"senders-lose-tls\"><b>1</b>")) << "summary card";
   EXPECT_TRUE(has(dom, "data-outcome=\"invalid\"><b>2</b>")) << "summary card";
-  EXPECT_TRUE(has(dom, "command injection</div>"));
+  EXPECT_TRUE(has(dom, "command injection</button>")) << "a card for injection";
 
   fs::path shot = fs::path(MXTLS_BINARY_DIR) / "scan-report.png";
   fs::remove(shot);
@@ -257,6 +262,102 @@ TEST_F(ScanCli, HtmlReportRendersInHeadlessChromium) {
   ASSERT_FALSE(w.timed_out);
   ASSERT_TRUE(fs::exists(shot));
   EXPECT_GT(fs::file_size(shot), 20'000u) << "a blank page compresses to almost nothing";
+
+  // Driven as a user would, over the DevTools protocol: cards filter, the table is worst
+  // first, each fix-first item's count is the rows its link shows, a phone's width fits.
+  t::chromium_page browser(dir_ / "cdp-profile");
+  browser.open("file://" + html.string());
+  check_report_behaviour(browser, "results", 6);
+  auto cards = browser.eval("Array.from(document.querySelectorAll('button.card')).map(function(c){return c.dataset.filter;})");
+  ASSERT_TRUE(cards.is_array());
+  browser.click("button.card[data-filter=\"invalid\"]");
+  EXPECT_EQ(visible_rows(browser), 2) << "the invalid card shows the two lines that are not destinations";
+  EXPECT_EQ(browser.eval("Array.from(document.querySelectorAll('#results tbody tr')).filter(function(r){return !r.hidden;})"
+                         ".every(function(r){return r.dataset.outcome==='invalid';})"),
+            true);
+  browser.click("button.card[data-filter=\"invalid\"]");
+  EXPECT_EQ(visible_rows(browser), 6) << "a second click shows every row again";
+  browser.click("button.card[data-filter=\"command-injection\"]");
+  EXPECT_EQ(visible_rows(browser), 1);
+  auto problems = fix_first(browser);
+  bool connect_failed = false;
+  for (const auto& p : problems) connect_failed |= p.first == "connect-failed" && p.second == 1;
+  EXPECT_TRUE(connect_failed) << "the refused port is a problem of one destination";
+
+  check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "scan-report-375.png");
+}
+
+// DANE, MTA-STS and TLS-RPT per destination, from records as a domain scan writes them (a
+// scan resumed with every line already done renders the report from the records alone).
+// The hostile names come from DNS and from the policy file a remote server serves.
+TEST_F(ScanCli, HtmlReportShowsDaneAndMtaStsPerDestination) {
+  std::string hostile = "<img src=x onerror=\"window.__xss=1\">.mx.example";
+  auto host = [](const std::string& mx, const std::string& dane, bool listed) {
+    return nlohmann::json{{"mx", mx}, {"address", "192.0.2.1"}, {"port", 25}, {"outcome", "ok"}, {"verdict", "v"},
+                          {"reasons", nlohmann::json::array()}, {"mta_sts_match", listed},
+                          {"dane", {{"status", dane}, {"senders", {{{"id", "postfix-dane"}, {"outcome", dane == "mismatch" ? "defer" : "dane-verified"}}}}}},
+                          {"mta_sts", {{"host", mx}, {"match", listed}, {"refused", !listed},
+                                       {"senders", {{{"id", "gmail"}, {"effect", listed ? "delivers" : "refuses"}}}}}}};
+  };
+  auto reason = [](const char* id, const char* severity) {
+    return nlohmann::json{{"id", id}, {"severity", severity}, {"code", nullptr}, {"detail", nullptr}, {"text", id}};
+  };
+  auto record = [&](int line, const std::string& domain, std::vector<nlohmann::json> hosts, std::vector<nlohmann::json> reasons,
+                    const char* sts, const char* rpt) {
+    nlohmann::json r{{"schema", "mxtls-probe"}, {"version", 2}, {"line", line}, {"input", domain}, {"target", domain},
+                     {"verdict", "v"}, {"outcome", "ok"}, {"exit_code", 1}, {"verdict_host", 0},
+                     {"senders", {{"tls", {"postfix"}}, {"plaintext", nlohmann::json::array()}, {"fail", nlohmann::json::array()},
+                                  {"hang", nlohmann::json::array()}, {"tls_off", nlohmann::json::array()}}},
+                     {"reasons", reasons}, {"hosts", hosts},
+                     {"mta_sts", {{"status", sts}, {"policy", {{"mode", "enforce"}, {"mx", {"mx1.a.example"}}}}}},
+                     {"tls_rpt", {{"status", rpt}, {"rua", {"mailto:tlsrpt@a.example"}}}}};
+    return r.dump() + "\n";
+  };
+  std::string records = record(1, "a.example", {host("mx1.a.example", "mismatch", true), host(hostile, "verified", false)},
+                               {reason("dane-mismatch", "error"), reason("mta-sts-mx-not-listed", "error")}, "valid", "valid") +
+                        record(2, "b.example", {host("mx.b.example", "mismatch", true)}, {reason("dane-mismatch", "error")},
+                               "none", "none") +
+                        record(3, "c.example", {host("mx.c.example", "verified", true)}, {reason("dane-verified", "info")},
+                               "valid", "valid");
+  write(dir_ / "list.txt", "a.example\nb.example\nc.example\n");
+  write(dir_ / "out.jsonl", records);
+  fs::path html = dir_ / "report.html";
+  auto r = t::run(dir_, scan(dir_ / "list.txt", {"--out", (dir_ / "out.jsonl").string(), "--resume", "--html", html.string()}), 60s);
+  ASSERT_TRUE(fs::exists(html)) << r.output;
+  EXPECT_TRUE(has(r.output, "3 done in the earlier run")) << r.output;
+
+  t::chromium_page browser(dir_ / "cdp-profile");
+  browser.open("file://" + html.string());
+  EXPECT_TRUE(browser.eval("window.__xss===undefined")) << "a host name from DNS runs no script";
+  check_report_behaviour(browser, "results", 3);
+  auto column = [&](const std::string& title) {
+    return browser.eval("(function(){var h=Array.from(document.querySelectorAll('#results thead th')).map(function(t){return t.textContent;});"
+                        "var i=h.indexOf(" + nlohmann::json(title).dump() + ");if(i<0)return null;var o={};"
+                        "Array.from(document.querySelectorAll('#results tbody tr')).forEach(function(r){o[r.cells[1].textContent]=r.cells[i].textContent;});return o;})()");
+  };
+  auto dane = column("DANE");
+  ASSERT_TRUE(dane.is_object()) << "a DANE column";
+  EXPECT_EQ(dane["a.example"], "mismatch 1, verified 1");
+  EXPECT_EQ(dane["b.example"], "mismatch");
+  EXPECT_EQ(dane["c.example"], "verified");
+  auto sts = column("MTA-STS");
+  ASSERT_TRUE(sts.is_object()) << "an MTA-STS column";
+  EXPECT_EQ(sts["a.example"], "valid enforce; not listed: " + hostile + "; refused: " + hostile);
+  EXPECT_EQ(sts["b.example"], "none enforce");
+  auto rpt = column("TLS-RPT");
+  ASSERT_TRUE(rpt.is_object()) << "a TLS-RPT column";
+  EXPECT_EQ(rpt["a.example"], "valid (1 rua)");
+
+  auto problems = fix_first(browser);
+  ASSERT_EQ(problems.size(), 2u) << "dane-verified is not a problem";
+  EXPECT_EQ(problems[0], (std::pair<std::string, long>{"dane-mismatch", 2}));
+  EXPECT_EQ(problems[1], (std::pair<std::string, long>{"mta-sts-mx-not-listed", 1}));
+  EXPECT_EQ(browser.eval("document.querySelector('#fix-first li[data-problem=\"dane-mismatch\"] .cost').textContent"),
+            "2 destinations · 1 senders lose TLS: postfix-dane");
+  EXPECT_EQ(browser.eval("document.querySelector('#fix-first li[data-problem=\"mta-sts-mx-not-listed\"] .cost').textContent"),
+            "1 destinations · 1 senders lose TLS: gmail");
+
+  check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "scan-report-dane-375.png");
 }
 
 TEST_F(ScanCli, ProgressLineWhenAsked) {

@@ -35,7 +35,7 @@ TEST(ScanHtml, SummaryCountsChartsAndRows) {
   EXPECT_TRUE(has(page, "<title>name mismatch: 1</title>"));
   EXPECT_TRUE(has(page, "<title>expired: 1</title>"));
   EXPECT_TRUE(has(page, "<title>Postfix: 1</title>"));
-  EXPECT_TRUE(has(page, "<td>b.example</td>"));
+  EXPECT_TRUE(has(page, "<td data-label=\"Destination\">b.example</td>"));
   EXPECT_TRUE(has(page, "href=\"#d2-2\""));
   EXPECT_TRUE(has(page, "id=\"d2-2\""));
   EXPECT_FALSE(has(page, "http://"));
@@ -57,7 +57,7 @@ TEST(ScanHtml, TextFromTheNetworkIsEscaped) {
 TEST(ScanHtml, LinesThatAreNotRecordsAreCountedAndNamed) {
   std::string page = render("not json\n{\"no\":\"outcome\"}\n[1,2]\n\n{\"line\":3,\"input\":\"x\",\"outcome\":\"ok\"}\n{\"truncat");
   EXPECT_TRUE(has(page, ">1 destination</p>")) << "singular";
-  EXPECT_TRUE(has(page, "4 lines of the records file are not records</b> (lines 1, 2, 3, 6)"));
+  EXPECT_TRUE(has(page, "<b>4 lines of the records file are not records (lines 1, 2, 3, 6).</b>"));
   EXPECT_TRUE(has(render(""), "0 destinations"));
 }
 
@@ -77,7 +77,7 @@ TEST(ScanHtml, RowsShowTheHostTheVerdictIsAbout) {
                    no_tls + "," + tls13 + "]}\n";
   page = render(v2);
   EXPECT_TRUE(has(page, "<title>TLSv1.3: 1</title>"));
-  EXPECT_TRUE(has(page, "<td>tls 2, plaintext 1, fail 1</td>")) << "sender counts from the record";
+  EXPECT_TRUE(has(page, "<td data-label=\"Senders\">tls 2, plaintext 1, fail 1</td>")) << "sender counts from the record";
   EXPECT_TRUE(has(page, "<title>postfix: 1</title>")) << "the losers are the record's groups, by id";
   EXPECT_TRUE(has(page, "<title>exim: 1</title>"));
   EXPECT_FALSE(has(page, "<title>Postfix: 1</title>"));
@@ -101,6 +101,38 @@ TEST(ScanHtml, ReadsVersion2Records) {
   EXPECT_TRUE(has(page, "<li><b>command-injection</b> runs &lt;commands&gt;</li>"));
   EXPECT_TRUE(has(page, "MX 10 mx.c.example"));
   EXPECT_TRUE(has(page, "c.example MX: ok"));
+}
+
+
+// The page's parts: viewport, legend, the fix-first list ordered by destinations (then
+// senders, then errors first), rows tagged with their problems, DANE and MTA-STS columns.
+TEST(ScanHtml, FixFirstListAndPerDestinationDaneAndMtaSts) {
+  auto rec = [](int line, const std::string& input, const std::string& reasons, const std::string& hosts, const std::string& extra) {
+    return "{\"version\":2,\"line\":" + std::to_string(line) + ",\"input\":\"" + input +
+           "\",\"outcome\":\"certificate\",\"verdict_host\":0,\"senders\":{\"tls\":[],\"plaintext\":[\"postfix\"],\"fail\":[],\"hang\":[]},"
+           "\"reasons\":[" + reasons + "],\"hosts\":[" + hosts + "]" + extra + "}\n";
+  };
+  std::string untrusted = R"({"id":"certificate-untrusted","severity":"warning","text":"x"})";
+  std::string refused = R"({"id":"starttls-refused","severity":"error","text":"x"})";
+  std::string info = R"({"id":"certificate-name-not-checked","severity":"info","text":"x"})";
+  std::string host = R"({"mx":"mx.<b>","address":"192.0.2.1","port":25,"dane":{"status":"mismatch"},"mta_sts_match":false})";
+  std::string sts = R"(,"mta_sts":{"status":"valid","policy":{"mode":"enforce"}},"tls_rpt":{"status":"none","rua":[]})";
+  std::string page = render(rec(1, "a.example", refused, host, sts) + rec(2, "b.example", untrusted + "," + info, host, "") +
+                            rec(3, "c.example", untrusted, host, ""));
+  EXPECT_TRUE(has(page, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"));
+  EXPECT_TRUE(has(page, "id=\"legend\""));
+  auto first = page.find("data-problem=\"certificate-untrusted\""), second = page.find("data-problem=\"starttls-refused\"");
+  ASSERT_NE(first, std::string::npos);
+  ASSERT_NE(second, std::string::npos);
+  EXPECT_LT(first, second) << "two destinations before one";
+  EXPECT_FALSE(has(page, "data-problem=\"certificate-name-not-checked\"")) << "info is not a problem";
+  EXPECT_TRUE(has(page, "<b>2</b> destinations · <b>1</b> senders lose TLS: postfix"));
+  EXPECT_TRUE(has(page, "data-tags=\"certificate p:starttls-refused\""));
+  EXPECT_TRUE(has(page, "<td data-label=\"DANE\">mismatch</td>"));
+  EXPECT_TRUE(has(page, "<td data-label=\"MTA-STS\">valid enforce; not listed: mx.&lt;b&gt;</td>"));
+  EXPECT_TRUE(has(page, "<td data-label=\"TLS-RPT\">none</td>"));
+  EXPECT_TRUE(has(page, "<td data-label=\"MTA-STS\">-</td>")) << "no mta_sts: not checked";
+  EXPECT_TRUE(has(page, "<th tabindex=\"0\" data-type=\"number\" data-severity=\"1\">Outcome</th>")) << "sorted by severity";
 }
 
 }  // namespace
