@@ -3,7 +3,11 @@
 // the scan engine (src/scan/scan_runner.cpp) and each diagnosis attached. Wiring only.
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -12,6 +16,7 @@
 
 #include "commands.hpp"
 #include "mxtls/logs.hpp"
+#include "mxtls/logs_html.hpp"
 #include "mxtls/probe_report.hpp"
 #include "mxtls/scan_runner.hpp"
 
@@ -23,6 +28,7 @@ struct logs_args {
   std::vector<std::string> files;
   std::string format = "auto";
   std::string output = "text";
+  std::string html;
   bool json = false;
   bool list = false;
   bool probe = false;
@@ -122,6 +128,23 @@ int run_logs(const logs_args& a) {
     int e = attach_probes(a, s, form);
     if (e != exit_ok) return e;
   }
+  if (!a.html.empty()) {
+    logs::logs_html_options ho;
+    std::string files;
+    for (const auto& f : a.files) files += (files.empty() ? "" : ", ") + (f == "-" ? std::string("standard input") : f);
+    ho.title = "mxtls logs: " + files;
+    std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    ho.generated = when;
+    std::ofstream h(a.html, std::ios::binary | std::ios::trunc);
+    if (h) h << logs::render_logs_html(s, a.files, ho);
+    h.close();
+    if (!h) {
+      fmt::print(stderr, "mxtls logs: cannot write '{}': {}\n", a.html, std::strerror(errno));
+      return exit_usage;
+    }
+  }
   if (a.list) {
     for (const auto& t : logs::lost_tls_targets(s, form)) fmt::print("{}\n", t);
   } else if (a.json || a.output == "json") {
@@ -164,6 +187,8 @@ command add_logs(CLI::App& parent) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   app->add_flag("--json", args->json, "The same as --output json");
+  app->add_option("--html", args->html,
+                  "Also write the HTML report to this file: what to fix first, per destination, with the log's lines");
   app->add_flag("--list", args->list,
                 "Print only the destinations that lost TLS, one a line, as a scan list (mxtls logs ... --list | mxtls scan -)");
   app->add_flag("--probe", args->probe,
@@ -196,6 +221,7 @@ command add_logs(CLI::App& parent) {
       "  mxtls logs /var/log/mail.log.2.gz /var/log/mail.log.1 /var/log/mail.log --json\n"
       "  journalctl -u postfix -o short | mxtls logs -\n"
       "  mxtls logs mail_logs.current --format esa\n"
+      "  mxtls logs /var/log/mail.log --html mail-tls.html\n"
       "  mxtls logs /var/log/mail.log --list | mxtls scan -\n"
       "  mxtls logs /var/log/mail.log --probe --policy required\n\n"
       "With --probe, the probe's options apply as in mxtls probe (mxtls-probe(1)): -p/--port,\n"

@@ -3,6 +3,7 @@
 
 #include "mxtls/json_writer.hpp"
 #include "mxtls/logs.hpp"
+#include "mxtls/logs_html.hpp"
 
 namespace mxtls::logs {
 namespace {
@@ -45,6 +46,10 @@ std::string destination_text(const destination_key& k) {
 }
 
 }  // namespace
+
+std::string note_text(note_id n, const log_summary& s) { return note_words(n, s); }
+std::string log_time_text(const std::optional<log_time>& t) { return time_text(t); }
+std::string destination_words(const destination_key& k) { return destination_text(k); }
 
 std::string render_logs_text(const log_summary& s, const std::vector<std::string>& inputs) {
   std::string out;
