@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
@@ -23,6 +25,7 @@ struct serve_args {
   std::string scenario;
   std::string listen = "127.0.0.1:2525";
   std::string cert, key, log_file;
+  std::string write_certificates;  // a directory: each certificate's chain and key as PEM files
   std::size_t max_sessions = 1000;
   bool list = false;
   bool allow_remote = false;  // listening on an address other machines reach is asked for
@@ -42,6 +45,28 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
 bool loopback(const asio::ip::address& a) {
   if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
   return a.is_loopback();
+}
+
+// Each certificate the server holds, as PEM files in `dir`: KEY.pem (the leaf, then the chain
+// it sends), KEY.key (the private key), KEY-root.pem (the test CA, when there is one); KEY is
+// the scenario's key name (ecdsa-p256, rsa-2048, ...), or "given" for --cert.
+bool write_certificate_files(const tls_identity& id, const std::string& dir) {
+  for (const tls_identity* one = &id; one; one = one->second.get()) {
+    std::string base = dir + "/" + (one->key_name.empty() ? "given" : one->key_name);
+    std::string chain = to_pem(one->leaf.get());
+    for (const auto& c : one->chain) chain += to_pem(c.get());
+    std::vector<std::pair<std::string, std::string>> files{{base + ".pem", chain}, {base + ".key", private_key_pem(one->key.get())}};
+    if (one->root) files.emplace_back(base + "-root.pem", to_pem(one->root.get()));
+    for (const auto& [name, text] : files) {
+      std::ofstream out(name, std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out) {
+        std::fprintf(stderr, "mxtls serve: --write-certificates: cannot write '%s'\n", name.c_str());
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 int list_scenarios() {
@@ -121,6 +146,8 @@ int run_serve(const serve_args& a) {
     return exit_usage;
   }
 
+  if (!a.write_certificates.empty() && !write_certificate_files(id, a.write_certificates)) return exit_usage;
+
   std::ofstream log;
   server_options opt;
   opt.max_sessions = a.max_sessions;
@@ -137,7 +164,14 @@ int run_serve(const serve_args& a) {
   }
 
   asio::io_context io;
-  mock_server server(io, *sc, std::move(id), opt);
+  std::optional<mock_server> made;
+  try {
+    made.emplace(io, *sc, std::move(id), opt);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mxtls serve: %s\n", e.what());
+    return exit_usage;
+  }
+  mock_server& server = *made;
   try {
     server.listen(at);
   } catch (const std::system_error& e) {
@@ -152,12 +186,22 @@ int run_serve(const serve_args& a) {
     std::string line;
     json_writer w(line);
     w.begin_object().member("event", "listening").member("scenario", sc->name).member("address", where);
-    w.member("certificate", certificate).member("host", sc->host).member("sha256", server.identity().sha256).end_object();
+    w.member("certificate", certificate).member("host", sc->host).member("sha256", server.identity().sha256);
+    w.key("certificates").begin_array();
+    for (const tls_identity* one = &server.identity(); one; one = one->second.get())
+      w.begin_object().member("key", one->key_name.empty() ? "given" : one->key_name).member("sha256", one->sha256).end_object();
+    w.end_array().end_object();
     std::printf("%s\n", line.c_str());
   } else {
     std::printf("mxtls serve: scenario %s (%s) listening on %s\n", sc->name.c_str(), sc->description.c_str(), where.c_str());
-    std::printf("certificate: %s for %s, SHA-256 %s\n", certificate.c_str(), sc->host.c_str(),
-                server.identity().sha256.c_str());
+    const tls_identity& first = server.identity();
+    if (!first.second) {
+      std::printf("certificate: %s for %s, SHA-256 %s\n", certificate.c_str(), sc->host.c_str(), first.sha256.c_str());
+    } else {
+      for (const tls_identity* one = &first; one; one = one->second.get())
+        std::printf("certificate: %s %s for %s, SHA-256 %s\n", certificate.c_str(), one->key_name.c_str(), sc->host.c_str(),
+                    one->sha256.c_str());
+    }
     std::printf("stop with Ctrl-C\n");
   }
   std::fflush(stdout);
@@ -202,6 +246,10 @@ command add_serve(CLI::App& parent) {
   app->add_option("--cert", args->cert, "PEM certificate chain (leaf first); default: generated for the scenario")
       ->check(CLI::ExistingFile);
   app->add_option("--key", args->key, "PEM private key for --cert")->check(CLI::ExistingFile);
+  app->add_option("--write-certificates", args->write_certificates,
+                  "Write each certificate the server holds into this directory: KEY.pem (leaf and chain), KEY.key, "
+                  "KEY-root.pem (its test CA)")
+      ->check(CLI::ExistingDirectory);
   app->add_option("--max-sessions", args->max_sessions, "Sessions at once; more are answered with 421")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
       ->capture_default_str();

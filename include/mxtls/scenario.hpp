@@ -42,11 +42,17 @@ struct scenario {
   std::string tls_min_version;   // "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"; empty: library default
   std::string tls_max_version;
   std::string tls_ciphers;       // OpenSSL cipher list for TLS 1.2 and below
+  std::string tls_ciphersuites;  // OpenSSL TLS 1.3 suite list ("TLS_AES_128_GCM_SHA256:..."); empty: library default
   std::string tls_groups;        // OpenSSL key exchange group list ("X25519:P-256"); empty: library default
+  bool tls_server_order = false; // choose the suite by the server's list order, not the client's
   certificate_kind certificate = certificate_kind::self_signed;
   // The certificates' key and signature hash, and the DHE parameters (weak servers).
   std::string certificate_key = "ecdsa-p256";  // ecdsa-p256, ecdsa-p384, rsa-1024, rsa-2048, rsa-3072, rsa-4096
   std::string certificate_digest = "sha256";    // the signatures' hash: sha256 or sha1
+  // A second certificate with a key of the other type (an RSA key beside an ECDSA one): the
+  // server holds both and OpenSSL chooses one per ClientHello (its signature algorithms, and
+  // at TLS 1.2 and below the suite's authentication). Empty: one certificate.
+  std::string second_certificate_key;
   int dh_bits = 0;                              // DHE parameters: 1024, 2048, 3072, 4096; 0: none (no DHE suite)
   // Timing
   std::map<std::string, std::chrono::milliseconds> delays;  // per command (or "banner")

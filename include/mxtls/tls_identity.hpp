@@ -1,5 +1,5 @@
-// Certificates for the mock server, made in memory with OpenSSL: ECDSA P-256 keys,
-// self-signed or issued by a generated test CA, valid, expired, not yet valid, or for
+// Certificates for the mock server, made in memory with OpenSSL: ECDSA or RSA keys (one of
+// each when a scenario has two certificates), self-signed or issued by a generated test CA, valid, expired, not yet valid, or for
 // another host name.
 #pragma once
 
@@ -31,6 +31,10 @@ struct tls_identity {
   std::vector<x509_ptr> chain;  // sent after the leaf
   x509_ptr root;                // the test CA, when there is one (not sent)
   std::string sha256;           // leaf fingerprint, "AB:CD:..."
+  std::string key_name;         // the key as a scenario names it (ecdsa-p256, rsa-2048, ...); empty: from files
+  // A second certificate of the other key type, installed beside this one (scenario
+  // tls.second_key); the server chooses between them per ClientHello.
+  std::unique_ptr<tls_identity> second;
 };
 
 // The key and signature hash of generated certificates.
@@ -46,10 +50,12 @@ tls_identity make_identity(const scenario& s);
 // std::runtime_error naming the file on failure.
 tls_identity load_identity(const std::string& cert_file, const std::string& key_file);
 
-// Installs the identity in a server context.
+// Installs the identity in a server context: each certificate with its own chain, the second
+// one (when there is one) beside the first, so that OpenSSL chooses per ClientHello.
 void use_identity(SSL_CTX* ctx, const tls_identity& id);
 std::string fingerprint_sha256(X509* cert);
 std::string to_pem(X509* cert);
+std::string private_key_pem(EVP_PKEY* key);
 // "Nov 27 18:25:45 2026 GMT"
 std::string asn1_time_text(const asn1_string_st* t);
 

@@ -102,6 +102,10 @@ std::string to_pem(X509* cert) {
   return through_memory_bio([&](BIO* b) { PEM_write_bio_X509(b, cert); });
 }
 
+std::string private_key_pem(EVP_PKEY* key) {
+  return through_memory_bio([&](BIO* b) { PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+}
+
 std::string asn1_time_text(const ASN1_TIME* t) {
   return through_memory_bio([&](BIO* b) { ASN1_TIME_print(b, t); });
 }
@@ -136,11 +140,16 @@ tls_identity make_identity(const std::string& host, certificate_kind kind, const
     }
   }
   id.sha256 = fingerprint_sha256(id.leaf.get());
+  id.key_name = spec.key;
   return id;
 }
 
 tls_identity make_identity(const scenario& s) {
-  return make_identity(s.host, s.certificate, {.key = s.certificate_key, .digest = s.certificate_digest});
+  tls_identity id = make_identity(s.host, s.certificate, {.key = s.certificate_key, .digest = s.certificate_digest});
+  if (!s.second_certificate_key.empty())
+    id.second = std::make_unique<tls_identity>(
+        make_identity(s.host, s.certificate, {.key = s.second_certificate_key, .digest = s.certificate_digest}));
+  return id;
 }
 
 tls_identity load_identity(const std::string& cert_file, const std::string& key_file) {
@@ -164,11 +173,18 @@ tls_identity load_identity(const std::string& cert_file, const std::string& key_
 }
 
 void use_identity(SSL_CTX* ctx, const tls_identity& id) {
-  SSL_CTX_use_certificate(ctx, id.leaf.get());
-  SSL_CTX_use_PrivateKey(ctx, id.key.get());
-  for (const auto& c : id.chain) {
-    X509_up_ref(c.get());
-    SSL_CTX_add_extra_chain_cert(ctx, c.get());
+  // One slot per key type in OpenSSL (RSA, ECDSA, ...), each with its own chain
+  // (SSL_CTX_use_cert_and_key(3)): with two certificates, the one whose key type the
+  // client's signature algorithms (or at TLS 1.2 and below the chosen suite) allow is sent.
+  for (const tls_identity* one = &id; one; one = one->second.get()) {
+    STACK_OF(X509)* chain = sk_X509_new_null();
+    for (const auto& c : one->chain) sk_X509_push(chain, c.get());
+    int ok = SSL_CTX_use_cert_and_key(ctx, one->leaf.get(), one->key.get(), chain, 1);
+    sk_X509_free(chain);  // the context took its own references
+    if (ok != 1) {
+      ERR_clear_error();
+      throw std::runtime_error(fmt::format("OpenSSL refuses the {} certificate and key", one->key_name.empty() ? "given" : one->key_name));
+    }
   }
 }
 

@@ -101,7 +101,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     // TLS 1.0 and 1.1 (SHA-1 signatures), RSA 1024, SHA-1 certificates and 1024-bit DH need
     // security level 0 in OpenSSL 3 when a scenario asks for them.
     if ((!sc.tls_min_version.empty() && tls_version(sc.tls_min_version) < TLS1_2_VERSION) ||
-        sc.certificate_key == "rsa-1024" || sc.certificate_digest == "sha1" || (sc.dh_bits > 0 && sc.dh_bits < 2048))
+        sc.certificate_key == "rsa-1024" || sc.second_certificate_key == "rsa-1024" || sc.certificate_digest == "sha1" || (sc.dh_bits > 0 && sc.dh_bits < 2048))
       SSL_CTX_set_security_level(ctx, 0);
     // The identity after the level: OpenSSL checks the certificate's key against it.
     use_identity(ctx, id);
@@ -112,6 +112,11 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
       throw std::invalid_argument(fmt::format("scenario {}: tls.groups: OpenSSL refuses \"{}\"", sc.name, sc.tls_groups));
     if (!sc.tls_ciphers.empty() && SSL_CTX_set_cipher_list(ctx, sc.tls_ciphers.c_str()) != 1)
       throw std::invalid_argument(fmt::format("scenario {}: tls.ciphers: OpenSSL knows none of \"{}\"", sc.name, sc.tls_ciphers));
+    // SSL_OP_CIPHER_SERVER_PREFERENCE: the server's list order decides (both for TLS 1.2 and 1.3 suites).
+    if (sc.tls_server_order) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (!sc.tls_ciphersuites.empty() && SSL_CTX_set_ciphersuites(ctx, sc.tls_ciphersuites.c_str()) != 1)
+      throw std::invalid_argument(
+          fmt::format("scenario {}: tls.ciphersuites: OpenSSL knows none of \"{}\"", sc.name, sc.tls_ciphersuites));
   }
 
   void log(std::size_t session, const std::string& line) {

@@ -145,13 +145,14 @@ std::string unusable_cipher_list(const scenario& s) {
   if (!ctx) return "";
   SSL_CTX_set_security_level(ctx.get(), 0);
   if (SSL_CTX_set_cipher_list(ctx.get(), s.tls_ciphers.c_str()) != 1) return "OpenSSL accepts no suite of this list";
-  bool rsa = s.certificate_key.rfind("rsa-", 0) == 0;
+  bool rsa = s.certificate_key.rfind("rsa-", 0) == 0 || s.second_certificate_key.rfind("rsa-", 0) == 0;
+  bool ecdsa = s.certificate_key.rfind("ecdsa-", 0) == 0 || s.second_certificate_key.rfind("ecdsa-", 0) == 0;
   int highest = s.tls_max_version.empty() ? 3 : version_rank(s.tls_max_version);
   STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx.get());
   for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
     const SSL_CIPHER* c = sk_SSL_CIPHER_value(list, i);
     int auth = SSL_CIPHER_get_auth_nid(c), kx = SSL_CIPHER_get_kx_nid(c);
-    bool key_fits = auth == NID_auth_null || (rsa ? auth == NID_auth_rsa : auth == NID_auth_ecdsa);
+    bool key_fits = auth == NID_auth_null || (rsa && auth == NID_auth_rsa) || (ecdsa && auth == NID_auth_ecdsa);
     bool kx_fits = (kx != NID_kx_dhe && kx != NID_kx_dhe_psk) || s.dh_bits > 0;
     bool psk = kx == NID_kx_psk || kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe_psk || kx == NID_kx_rsa_psk || kx == NID_kx_srp;
     int since = std::max(0, version_rank(SSL_CIPHER_get_version(c)));  // "SSLv3": from the lowest
@@ -159,7 +160,7 @@ std::string unusable_cipher_list(const scenario& s) {
   }
   return fmt::format("no suite of the list can be used with a {} certificate{} at {} to {} (the key, the versions or DHE "
                      "without tls.dh_bits rule each out)",
-                     s.certificate_key, s.dh_bits ? fmt::format(" and {}-bit DH", s.dh_bits) : "",
+                     s.certificate_key + (s.second_certificate_key.empty() ? "" : " or " + s.second_certificate_key), s.dh_bits ? fmt::format(" and {}-bit DH", s.dh_bits) : "",
                      s.tls_min_version.empty() ? "TLSv1" : s.tls_min_version, s.tls_max_version);
 }
 
@@ -257,7 +258,8 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       rd.fail(tls, "tls", "must be a mapping (min_version, max_version, ciphers, certificate)");
       return std::nullopt;
     }
-    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "groups", "certificate", "key", "signature", "dh_bits"}))
+    if (!rd.known_fields(tls, "tls", {"min_version", "max_version", "ciphers", "ciphersuites", "groups", "server_order", "certificate",
+                                      "key", "second_key", "signature", "dh_bits"}))
       return std::nullopt;
     for (auto [key, out] : {std::pair{"min_version", &s.tls_min_version}, std::pair{"max_version", &s.tls_max_version}}) {
       if (!tls[key]) continue;
@@ -285,6 +287,26 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
         return std::nullopt;
       }
     }
+    // TLS 1.3 suites (SSL_CTX_set_ciphersuites(3)): names only, no cipher classes.
+    if (tls["ciphersuites"]) {
+      if (!rd.text(tls["ciphersuites"], "tls.ciphersuites", s.tls_ciphersuites)) return std::nullopt;
+      std::string unknown = first_unknown(s.tls_ciphersuites, [](SSL_CTX* ctx, const std::string& one) {
+        return SSL_CTX_set_ciphersuites(ctx, one.c_str()) == 1 && sk_SSL_CIPHER_num(SSL_CTX_get_ciphers(ctx)) > 0;
+      });
+      if (s.tls_ciphersuites.empty() || !unknown.empty()) {
+        rd.fail(tls["ciphersuites"], "tls.ciphersuites",
+                fmt::format("OpenSSL knows no TLS 1.3 suite '{}' (TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, "
+                            "TLS_CHACHA20_POLY1305_SHA256, TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256)",
+                            unknown));
+        return std::nullopt;
+      }
+      if (!s.tls_max_version.empty() && version_rank(s.tls_max_version) < 3) {
+        rd.fail(tls["ciphersuites"], "tls.ciphersuites",
+                fmt::format("sets the TLS 1.3 suites and max_version is {} (tls.ciphers sets those of TLS 1.2 and below)",
+                            s.tls_max_version));
+        return std::nullopt;
+      }
+    }
     if (tls["groups"]) {
       if (!rd.text(tls["groups"], "tls.groups", s.tls_groups)) return std::nullopt;
       std::string unknown = first_unknown(s.tls_groups, [](SSL_CTX* ctx, const std::string& one) {
@@ -293,6 +315,14 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       if (s.tls_groups.empty() || !unknown.empty()) {
         rd.fail(tls["groups"], "tls.groups",
                 fmt::format("OpenSSL knows no key exchange group '{}' (e.g. X25519, P-256, P-384, ffdhe2048)", unknown));
+        return std::nullopt;
+      }
+    }
+    if (tls["server_order"]) {
+      try {
+        s.tls_server_order = tls["server_order"].as<bool>();
+      } catch (const YAML::Exception&) {
+        rd.fail(tls["server_order"], "tls.server_order", "must be true or false");
         return std::nullopt;
       }
     }
@@ -317,6 +347,23 @@ std::optional<scenario> parse_scenario(const std::string& yaml, const std::strin
       if (!rd.text(tls["key"], "tls.key", s.certificate_key)) return std::nullopt;
       if (!keys.count(s.certificate_key)) {
         rd.fail(tls["key"], "tls.key", "must be ecdsa-p256, ecdsa-p384, rsa-1024, rsa-2048, rsa-3072 or rsa-4096");
+        return std::nullopt;
+      }
+    }
+    if (tls["second_key"]) {
+      static const std::set<std::string> keys{"ecdsa-p256", "ecdsa-p384", "rsa-1024", "rsa-2048", "rsa-3072", "rsa-4096"};
+      if (!rd.text(tls["second_key"], "tls.second_key", s.second_certificate_key)) return std::nullopt;
+      if (!keys.count(s.second_certificate_key)) {
+        rd.fail(tls["second_key"], "tls.second_key", "must be ecdsa-p256, ecdsa-p384, rsa-1024, rsa-2048, rsa-3072 or rsa-4096");
+        return std::nullopt;
+      }
+      // OpenSSL holds one certificate per key type: a second one of the same type replaces the first.
+      auto type = [](const std::string& k) { return k.substr(0, k.find('-')); };
+      if (type(s.second_certificate_key) == type(s.certificate_key)) {
+        rd.fail(tls["second_key"], "tls.second_key",
+                fmt::format("{} is of the same key type as tls.key {}: the server holds one certificate per key type, "
+                            "so the second key must be RSA beside ECDSA or ECDSA beside RSA",
+                            s.second_certificate_key, s.certificate_key));
         return std::nullopt;
       }
     }

@@ -69,6 +69,16 @@ TEST(Scenario, ErrorsNameFileLineAndField) {
       {"name: x\ntls:\n  max_version: TLSv1.2\n  ciphers: \"ECDHE-RSA-AES128-GCM-SHA256\"\n", 4, "tls.ciphers"},
       {"name: x\ntls:\n  max_version: TLSv1.2\n  key: rsa-2048\n  ciphers: \"DHE-RSA-AES128-GCM-SHA256\"\n", 5, "tls.ciphers"},
       {"name: x\ntls:\n  max_version: TLSv1\n  key: rsa-2048\n  ciphers: \"AES128-GCM-SHA256\"\n", 5, "tls.ciphers"},
+      {"name: x\ntls:\n  ciphersuites: \"TLS_AES_128_GCM_SHA256:AES128-SHA\"\n", 3, "tls.ciphersuites"},
+      {"name: x\ntls:\n  max_version: TLSv1.2\n  ciphersuites: \"TLS_AES_128_GCM_SHA256\"\n", 4, "tls.ciphersuites"},
+      {"name: x\ntls:\n  second_key: dsa-2048\n", 3, "tls.second_key"},
+      {"name: x\ntls:\n  server_order: maybe\n", 3, "tls.server_order"},
+      // One certificate per key type: a second ECDSA key would replace the first.
+      {"name: x\ntls:\n  key: ecdsa-p256\n  second_key: ecdsa-p384\n", 4, "tls.second_key"},
+      {"name: x\ntls:\n  key: rsa-2048\n  second_key: rsa-4096\n", 4, "tls.second_key"},
+      // With two certificates a suite needs one of the keys; DHE still needs tls.dh_bits.
+      {"name: x\ntls:\n  max_version: TLSv1.2\n  key: ecdsa-p256\n  second_key: rsa-2048\n  ciphers: \"DHE-RSA-AES128-SHA\"\n", 6,
+       "tls.ciphers"},
   };
   for (const auto& r : rows) {
     scenario_error e;
@@ -94,6 +104,21 @@ TEST(Scenario, TlsKeySignatureAndDhParameters) {
   EXPECT_EQ(d->certificate_key, "ecdsa-p256");
   EXPECT_EQ(d->certificate_digest, "sha256");
   EXPECT_EQ(d->dh_bits, 0);
+}
+
+TEST(Scenario, TwoCertificatesAndTls13Suites) {
+  scenario_error e;
+  // The list's RSA suite is usable only because the second certificate is RSA.
+  auto s = parse("name: x\ntls:\n  max_version: TLSv1.2\n  key: ecdsa-p256\n  second_key: rsa-2048\n"
+                 "  ciphers: \"ECDHE-RSA-AES128-GCM-SHA256\"\n",
+                 e);
+  ASSERT_TRUE(s) << e.what();
+  EXPECT_EQ(s->certificate_key, "ecdsa-p256");
+  EXPECT_EQ(s->second_certificate_key, "rsa-2048");
+  auto t = parse("name: x\ntls:\n  ciphersuites: \"TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384\"\n", e);
+  ASSERT_TRUE(t) << e.what();
+  EXPECT_EQ(t->tls_ciphersuites, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384");
+  EXPECT_TRUE(t->second_certificate_key.empty());
 }
 
 TEST(Scenario, YamlSyntaxErrorsHaveALine) {
