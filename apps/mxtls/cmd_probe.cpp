@@ -43,7 +43,7 @@ bool make_probe_options(const probe_flags& a, probe_options& opt, const char* cm
     std::vector<std::string> split_skips;
     for (const auto& list : skips) split_names(list, split_skips);
     if (a.no_injection) split_skips.push_back("injection");
-    opt.checks = select_checks(checks, split_skips);
+    opt.checks = select_checks(checks, split_skips, a.full);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls %s: %s\n", cmd, e.what());
     return false;
@@ -255,6 +255,8 @@ command add_probe(CLI::App& parent) {
       "22 real SMTP clients. A domain is looked up (MX in preference order, then A and AAAA\n"
       "of each; implicit MX without MX records; null MX reported) through libunbound.");
   app->add_option("TARGET", args->target, "a mail domain, [host]:port, host:port, [IPv6:addr]:port or an IP address")->required();
+  app->add_flag("--full", args->flags.full,
+                "Run the checks that are off by default too (tls-enum: every version, suite, group and certificate; envelope still needs --rcpt)");
   add_probe_flags(app, args->flags);
   app->add_option("--format", args->format, "text or json (docs/probe-json.md)")
       ->check(CLI::IsMember({"text", "json"}))

@@ -57,6 +57,7 @@ struct probe_flags {
   bool no_dnssec = false;     // --no-dnssec
   bool all_hosts = false;
   std::string rcpt;
+  bool full = false;  // --full (mxtls probe): the checks that are off by default too
 };
 void add_probe_flags(CLI::App* app, probe_flags& flags);
 // False after printing "mxtls CMD: ..." for a bad value.

@@ -62,6 +62,9 @@ enum class reason_id : std::uint8_t {
   // domain and MX host: MTA-STS (RFC 8461) and TLS-RPT (RFC 8460)
   mta_sts_txt_invalid, mta_sts_fetch_failed, mta_sts_policy_invalid, mta_sts_testing, mta_sts_mx_not_listed,
   mta_sts_certificate_fails, tls_rpt_invalid, tls_rpt_missing,
+  // address: what the TLS enumeration found accepted (check tls-enum)
+  tls_legacy_version, tls_rc4, tls_3des, tls_export, tls_null_cipher, tls_anonymous, tls_weak_dh, tls_weak_rsa_key,
+  tls_sha1_signature, tls_no_forward_secrecy, tls_enum_incomplete,
   // the probe itself
   interrupted,
 };
@@ -164,6 +167,9 @@ struct diagnosis {
 };
 
 address_diagnosis diagnose_address(const address_result& a, tls_policy policy);
+// Check "tls-enum" (src/core/diagnosis/tls_enum.cpp): what the server accepts that RFCs
+// deprecate or forbid; appended to `out`. They say what to fix; no outcome changes for them.
+void tls_enum_reasons(const tls_enum_facts& f, std::vector<reason>& out);
 // Check "mta-sts" (src/core/diagnosis/mta_sts.cpp): out.mta_sts, each MX address's
 // mta_sts and reasons; the domain's reasons appended to `domain`.
 void diagnose_mta_sts(const probe_facts& facts, diagnosis& out, std::vector<reason>& domain);

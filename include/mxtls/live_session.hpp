@@ -22,6 +22,7 @@
 namespace asio::ssl {
 class context;
 }
+struct ssl_st;
 
 namespace mxtls {
 
@@ -64,6 +65,9 @@ struct session_options {
   // The client TLS context (CA store loaded once); null: each session makes its own.
   // Many sessions share one in mxtls scan (make_client_tls_context).
   std::shared_ptr<asio::ssl::context> tls_context;
+  // Settings of this session's own TLS connection, made before its handshake (check tls-enum:
+  // one shared context, a different ClientHello per session); null: the context's.
+  std::function<void(ssl_st*)> tls_setup;
   // Each event as it happens (mxtls probe on a terminal); called on the session's thread.
   std::function<void(const session_event&)> on_event;
   session_stop* stop = nullptr;

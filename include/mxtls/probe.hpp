@@ -54,6 +54,7 @@ struct probe_options {
   bool dnssec = true;     // false: no validation at all (--no-dnssec)
   bool all_hosts = false; // probe every MX host and address, not only up to the first that answers
   std::chrono::milliseconds dns_timeout{10'000};
+  tls_enum_limits tls_enum;  // check "tls-enum"
   // Check "mta-sts": the policies fetched by this run, by domain and TXT id (a scan shares
   // one among its threads); null: each probe context keeps its own.
   std::shared_ptr<mta_sts_cache> sts_cache;

@@ -60,6 +60,17 @@ constexpr std::array<check_info, check_count> registry{{
      .connections = 9,
      .by_default = true,
      .summary = "each sender's own ClientHello (its TLS library and settings) where the probe's handshake does not decide it"},
+    // ClientHellos of its own after the starttls session (src/net/tls_enum.cpp): versions,
+    // suites in the server's order, groups, signature algorithms, certificates; one STARTTLS
+    // session each, concurrently, within the per-address gate and tls_enum_limits.
+    {.id = check_id::tls_enum,
+     .name = "tls-enum",
+     .scope = check_scope::address,
+     .needs = after_starttls,
+     .connections = 16,
+     .by_default = false,
+     .in_full = true,
+     .summary = "enumerate TLS: versions, suites in the server's order, groups, signature algorithms, every certificate"},
 }};
 
 }  // namespace
@@ -79,7 +90,7 @@ check_set check_set::defaults() {
   return s;
 }
 
-check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip) {
+check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip, bool full) {
   auto names = [] {
     std::string all;
     for (const auto& c : registry) all += (all.empty() ? "" : ", ") + std::string(c.name);
@@ -91,6 +102,9 @@ check_set select_checks(std::span<const std::string> check, std::span<const std:
     return *id;
   };
   check_set s = check_set::defaults();
+  if (full)
+    for (const auto& c : registry)
+      if (c.in_full) s.set(c.id, true);
   for (const auto& n : check) {
     check_id id = lookup(n);
     s.set(id, true);

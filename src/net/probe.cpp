@@ -14,6 +14,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "mxtls/dns.hpp"
+#include "net/tls_enum.hpp"
 #include "net/tls_senders.hpp"
 #include "mxtls/mta_sts_check.hpp"
 
@@ -218,12 +219,25 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
   if (envelope) a.checks.emplace_back(std::move(env));
   // Each sender's own ClientHello, after the probe's handshake was established (a failed
   // one fails every sender's: its hello offered a superset of theirs).
-  if (opt.checks.has(check_id::tls_senders)) {
-    const starttls_facts* st = a.get<starttls_facts>();
-    if (st && st->tls.established && !(opt.session.stop && opt.session.stop->requested())) {
-      auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
-      a.checks.emplace_back(co_await std::move(replays));
-    }
+  // Check "tls-enum" beside it, once STARTTLS was accepted (a failed handshake of the probe's
+  // does not stop it: which versions a server accepts is what says why).
+  const starttls_facts* st = a.get<starttls_facts>();
+  bool running = !(opt.session.stop && opt.session.stop->requested());
+  bool senders = opt.checks.has(check_id::tls_senders) && st && st->tls.established && running;
+  bool enumerate = opt.checks.has(check_id::tls_enum) && st && st->dialogue.starttls == starttls_answer::accepted && running;
+  if (senders && enumerate) {
+    auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
+    auto hellos = run_tls_enum(ep, so, opt.tls_enum, ctx.gate);
+    auto both = std::move(replays) && std::move(hellos);
+    auto [r, e] = co_await std::move(both);
+    a.checks.emplace_back(std::move(r));
+    a.checks.emplace_back(std::move(e));
+  } else if (senders) {
+    auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
+    a.checks.emplace_back(co_await std::move(replays));
+  } else if (enumerate) {
+    auto hellos = run_tls_enum(ep, so, opt.tls_enum, ctx.gate);
+    a.checks.emplace_back(co_await std::move(hellos));
   }
   co_return a;
 }

@@ -269,6 +269,7 @@ awaitable<bool> smtp_session::start_tls(tls_facts& tls, std::size_t& discarded, 
   auto ctx = opt_.tls_context ? opt_.tls_context : make_client_tls_context(opt_);
   tls_ = std::make_unique<tls_socket>(sock_, ctx->native_handle(), tls_socket::role::client);
   if (!opt_.sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), opt_.sni.c_str());
+  if (opt_.tls_setup) opt_.tls_setup(tls_->native_handle());
   dane_before_handshake(tls_->native_handle(), opt_.dane, tls.dane);
   stoppable_timer timer(sock_.get_executor(), std::chrono::steady_clock::now() + opt_.timeouts.tls, opt_.stop);
   auto handshake = tls_->handshake();

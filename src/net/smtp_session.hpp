@@ -58,6 +58,8 @@ class smtp_session {
   // This end of the connection (the address only); empty when not connected.
   std::string local_address() const;
   bool in_tls() const { return tls_ != nullptr; }
+  // The TLS connection after start_tls (null before): for facts OpenSSL keeps (check tls-enum).
+  SSL* native_tls() const { return tls_ ? tls_->native_handle() : nullptr; }
 
  private:
   asio::awaitable<bool> read_more(std::chrono::steady_clock::time_point deadline, session_phase phase);

@@ -122,6 +122,46 @@ std::string error_words(const session_error& e) {
 
 }  // namespace
 
+namespace {
+
+// Check "tls-enum", for the text report: one line per version, then what was tried alone.
+std::string render_tls_enum_text(const tls_enum_facts& f) {
+  std::string out = fmt::format("\n  TLS enumeration ({} handshakes{})\n", f.handshakes, f.complete ? "" : ", stopped early");
+  auto names = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& n : v) s += (s.empty() ? "" : ", ") + n;
+    return s.empty() ? std::string("none") : s;
+  };
+  for (const auto& v : f.versions) {
+    if (!v.accepted) {
+      fmt::format_to(std::back_inserter(out), "    {:<8} not accepted{}\n", v.version, v.error ? " (" + error_words(v.error) + ")" : "");
+      continue;
+    }
+    std::vector<std::string> suites;
+    for (const auto& s : v.suites) suites.push_back(s.name);
+    const char* order = !v.server_order ? "" : *v.server_order ? ", the server's order" : ", the client's order decides";
+    fmt::format_to(std::back_inserter(out), "    {:<8} {} suite{}{}: {}\n", v.version, v.suites.size(), v.suites.size() == 1 ? "" : "s",
+                   order, names(suites));
+    std::string extras;
+    if (v.secure_renegotiation) extras += *v.secure_renegotiation ? "secure renegotiation" : "no secure renegotiation (RFC 5746)";
+    extras += std::string(extras.empty() ? "" : ", ") + (v.ocsp_stapled ? "OCSP stapled" : "no OCSP stapling");
+    extras += v.session_ticket ? ", session tickets" : ", no session tickets";
+    if (!v.compression.empty()) extras += ", compression " + v.compression;
+    fmt::format_to(std::back_inserter(out), "             {}\n", extras);
+  }
+  if (!f.groups_version.empty()) fmt::format_to(std::back_inserter(out), "    groups   {} (at {})\n", names(f.groups), f.groups_version);
+  if (!f.signature_algorithms_version.empty())
+    fmt::format_to(std::back_inserter(out), "    sigalgs  {} (at {})\n", names(f.signature_algorithms), f.signature_algorithms_version);
+  for (const auto& c : f.certificates)
+    fmt::format_to(std::back_inserter(out), "    cert     {} {} bits, signed {}, SHA-256 {}\n             sent for: {}\n", c.leaf.key_type,
+                   c.leaf.key_bits, c.signature_algorithm, c.leaf.sha256, names(c.chosen_for));
+  if (f.dh_bits > 0) fmt::format_to(std::back_inserter(out), "    DH       {} bits\n", f.dh_bits);
+  if (!f.compression_offered) out += "    compression not tried (this OpenSSL has none to offer)\n";
+  return out;
+}
+
+}  // namespace
+
 std::string render_reason(const reason& r) {
   const std::string& d = r.detail;
   switch (r.id) {
@@ -199,6 +239,20 @@ std::string render_reason(const reason& r) {
       return "DANE-EE passes, but senders without DANE do not accept the certificate (" + d + ")";
     case reason_id::dane_partial: return d + " MX host(s) without TLSA records while others have them";
     case reason_id::dane_fails_policy: return "with TLS setting " + d + " DANE is not satisfied";
+    case reason_id::tls_legacy_version: return "the server accepts " + d + ", which RFC 8996 deprecates: allow TLS 1.2 and 1.3 only";
+    case reason_id::tls_rc4: return "the server accepts RC4 suites, which RFC 7465 forbids (" + d + ")";
+    case reason_id::tls_3des: return "the server accepts 3DES suites, 112-bit and open to Sweet32 (CVE-2016-2183) (" + d + ")";
+    case reason_id::tls_export:
+      return "the server accepts suites below 112 bits (export grade or single DES), which RFC 7525 §4.1 forbids (" + d + ")";
+    case reason_id::tls_null_cipher: return "the server accepts suites without encryption (NULL), which RFC 7525 §4.1 forbids (" + d + ")";
+    case reason_id::tls_anonymous:
+      return "the server accepts anonymous suites: no certificate, nothing against an active attacker (" + d + ")";
+    case reason_id::tls_weak_dh: return "the server's DHE group has " + d + " bits; RFC 7525 §4.3 asks for at least 2048";
+    case reason_id::tls_weak_rsa_key: return "a certificate has an RSA key of " + d + " bits; RFC 7525 §4.3 asks for at least 2048";
+    case reason_id::tls_sha1_signature: return "SHA-1 signatures (" + d + "): deprecated (RFC 9155), collisions are practical";
+    case reason_id::tls_no_forward_secrecy:
+      return "the server accepts suites without forward secrecy (RSA key transport, RFC 7525 §6.3) (" + d + ")";
+    case reason_id::tls_enum_incomplete: return "the TLS enumeration stopped early, after " + d + " handshakes: what it lists is partial";
   }
   return to_string(r.id);
 }
@@ -327,6 +381,7 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
           break;
       }
     }
+    if (const tls_enum_facts* e = h.get<tls_enum_facts>()) out += render_tls_enum_text(*e);
     if (d.dane) {
       fmt::format_to(std::back_inserter(out), "\n  DANE      {}\n", to_string(d.dane->status));
       for (const auto& x : d.dane->reasons) fmt::format_to(std::back_inserter(out), "            {}\n", render_reason(x));
@@ -429,6 +484,47 @@ void write_check(json_writer& w, const tls_senders_facts& t) {
     w.end_object();
   }
   w.end_array().end_object();
+}
+
+void write_check(json_writer& w, const tls_enum_facts& f) {
+  w.key("tls_enum").begin_object().member("handshakes", f.handshakes).member("complete", f.complete);
+  w.key("versions").begin_array();
+  for (const auto& v : f.versions) {
+    w.begin_object().member("version", v.version).member("accepted", v.accepted);
+    w.key("server_order");
+    if (v.server_order) w.value(*v.server_order);
+    else w.null();
+    w.key("suites").begin_array();
+    for (const auto& s : v.suites) {
+      w.begin_object().member("name", s.name).member("kx", s.kx).member("auth", s.auth).member("enc", s.enc);
+      w.member("bits", s.bits).end_object();
+    }
+    w.end_array();
+    w.key("secure_renegotiation");
+    if (v.secure_renegotiation) w.value(*v.secure_renegotiation);
+    else w.null();
+    w.member("ocsp_stapled", v.ocsp_stapled).member("session_ticket", v.session_ticket);
+    w.key("compression").value_or_null(v.compression);
+    w.key("signature_digest").value_or_null(v.signature_digest);
+    w.key("error");
+    write_error(w, v.error);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("groups").strings(f.groups);
+  w.key("groups_version").value_or_null(f.groups_version);
+  w.key("signature_algorithms").strings(f.signature_algorithms);
+  w.key("signature_algorithms_version").value_or_null(f.signature_algorithms_version);
+  w.key("certificates").begin_array();
+  for (const auto& c : f.certificates) {
+    w.begin_object().member("subject", c.leaf.subject).member("issuer", c.leaf.issuer).member("key_type", c.leaf.key_type);
+    w.member("key_bits", c.leaf.key_bits).member("signature_algorithm", c.signature_algorithm).member("sha256", c.leaf.sha256);
+    w.member("spki_sha256", c.spki_sha256).key("chosen_for").strings(c.chosen_for).end_object();
+  }
+  w.end_array();
+  w.member_if("dh_bits", f.dh_bits > 0, f.dh_bits);
+  w.member("compression_offered", f.compression_offered);
+  w.end_object();
 }
 
 void write_check(json_writer& w, const injection_facts& i) {

@@ -19,8 +19,8 @@
 
 namespace mxtls {
 
-enum class check_id : std::uint8_t { starttls, injection, envelope, dane, mta_sts, tls_senders };
-inline constexpr std::size_t check_count = 6;
+enum class check_id : std::uint8_t { starttls, injection, envelope, dane, mta_sts, tls_senders, tls_enum };
+inline constexpr std::size_t check_count = 7;
 
 enum class check_scope : std::uint8_t { domain, mx_host, address };
 const char* to_string(check_scope s);
@@ -102,7 +102,65 @@ struct tls_senders_facts {
   }
 };
 
-using check_result = std::variant<starttls_facts, injection_facts, envelope_facts, tls_senders_facts>;
+// check "tls-enum": what the server accepts, found with ClientHellos of the probe's own, one
+// STARTTLS session each (src/net/tls_enum.cpp). Suites are described by what OpenSSL says of
+// them, so that core can judge them without OpenSSL.
+struct tls_enum_suite {
+  std::string name;   // OpenSSL's name (ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256)
+  std::string kx;     // key exchange: ECDHE, DHE, RSA, PSK, ..., "any" (TLS 1.3)
+  std::string auth;   // authentication: RSA, ECDSA, DSS, NULL (anonymous), ..., "any" (TLS 1.3)
+  std::string enc;    // bulk cipher: AES-128-GCM, DES-EDE3-CBC, RC4, ..., NULL (none)
+  int bits = 0;       // the cipher's strength in bits (0: NULL)
+};
+struct tls_enum_version {
+  std::string version;  // TLSv1, TLSv1.1, TLSv1.2, TLSv1.3
+  bool accepted = false;
+  // Suites accepted at this version, in the order the server chose them from offers that
+  // shrank by one each time. `server_order`: a reversed offer got the same first choice (the
+  // server's preference decides); false: the client's order decides, and the list is in
+  // OpenSSL's default order; unset: fewer than two suites.
+  std::vector<tls_enum_suite> suites;
+  std::optional<bool> server_order;
+  // From the handshake of everything at this version:
+  std::optional<bool> secure_renegotiation;  // RFC 5746 renegotiation_info (TLS 1.2 and below)
+  bool ocsp_stapled = false;                 // a status_request answered with an OCSP response
+  bool session_ticket = false;               // a session ticket was issued (TLS 1.3: after an EHLO inside TLS)
+  std::string compression;                   // the method negotiated; empty: none (or none could be offered)
+  std::string signature_digest;              // the hash of the server's handshake signature
+  session_error error;                       // why the version was not accepted
+};
+struct tls_enum_certificate {
+  certificate_facts leaf;
+  std::string signature_algorithm;  // the certificate's own signature (sha256WithRSAEncryption, ecdsa-with-SHA1, ...)
+  std::string spki_sha256;          // SHA-256 of the SubjectPublicKeyInfo, hex (a DANE 3 1 1 record's data)
+  std::vector<std::string> chosen_for;  // the ClientHellos it was sent for (a signature algorithm, "aRSA", "aECDSA")
+};
+// The enumeration's own bounds (docs/limits.md): handshakes at once to one address (inside
+// the per-address gate of mxtls scan, which also applies) and in all; past the second the
+// facts say complete = false.
+struct tls_enum_limits {
+  std::size_t concurrency = 8;
+  std::size_t max_handshakes = 300;
+};
+struct tls_enum_facts {
+  std::vector<tls_enum_version> versions;        // TLSv1.3 first, down to TLSv1
+  std::vector<std::string> groups;               // key exchange groups accepted, each offered alone
+  std::string groups_version;                    // the version they were tried at; empty: not tried
+  std::vector<std::string> signature_algorithms; // signature algorithms accepted, each offered alone
+  std::string signature_algorithms_version;
+  std::vector<tls_enum_certificate> certificates;  // each distinct leaf the server sent
+  int dh_bits = 0;               // the smallest DHE group of an accepted DHE suite (0: none)
+  bool compression_offered = false;  // this OpenSSL can offer compression (built with zlib)
+  std::size_t handshakes = 0;    // sessions opened
+  bool complete = true;          // false: stopped, or the handshake limit was reached
+  const tls_enum_version* find(std::string_view version) const {
+    for (const auto& v : versions)
+      if (v.version == version) return &v;
+    return nullptr;
+  }
+};
+
+using check_result = std::variant<starttls_facts, injection_facts, envelope_facts, tls_senders_facts, tls_enum_facts>;
 
 struct check_info {
   check_id id;
@@ -111,6 +169,7 @@ struct check_info {
   std::span<const check_id> needs;  // checks whose results it needs first (or shares)
   unsigned connections;   // connections it opens per address (0: rides on another's)
   bool by_default;
+  bool in_full = false;   // --full turns it on
   std::string_view summary;  // for --help
 };
 
@@ -129,6 +188,7 @@ struct check_set {
 // --check / --skip NAME,...: starts from the defaults; --check adds, --skip removes; a check
 // named with --check brings what it needs. Throws std::invalid_argument for an unknown name
 // or a skipped check that another requested one needs.
-check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip);
+// `full` (--full): every check marked in_full too.
+check_set select_checks(std::span<const std::string> check, std::span<const std::string> skip, bool full = false);
 
 }  // namespace mxtls

@@ -155,6 +155,7 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   }
 
   tls_reasons(*s, a, policy, r);
+  if (const tls_enum_facts* e = a.get<tls_enum_facts>()) tls_enum_reasons(*e, r);
   if (s->plaintext_after_220 > 0) add(r, reason_id::response_injection, -1, std::to_string(s->plaintext_after_220));
   if (const injection_facts* inj = a.get<injection_facts>()) {
     if (inj->status == injection_status::vulnerable) add(r, reason_id::command_injection, -1, inj->answer);

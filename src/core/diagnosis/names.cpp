@@ -226,6 +226,17 @@ constexpr std::array<reason_row, reason_count> reasons{{
     {reason_id::mta_sts_certificate_fails, "mta-sts-certificate-fails", severity::error},
     {reason_id::tls_rpt_invalid, "tls-rpt-invalid", severity::warning},
     {reason_id::tls_rpt_missing, "tls-rpt-missing", severity::info},
+    {reason_id::tls_legacy_version, "tls-legacy-version", severity::warning},
+    {reason_id::tls_rc4, "tls-rc4", severity::warning},
+    {reason_id::tls_3des, "tls-3des", severity::info},
+    {reason_id::tls_export, "tls-export", severity::warning},
+    {reason_id::tls_null_cipher, "tls-null-cipher", severity::warning},
+    {reason_id::tls_anonymous, "tls-anonymous", severity::warning},
+    {reason_id::tls_weak_dh, "tls-weak-dh", severity::info},
+    {reason_id::tls_weak_rsa_key, "tls-weak-rsa-key", severity::info},
+    {reason_id::tls_sha1_signature, "tls-sha1-signature", severity::info},
+    {reason_id::tls_no_forward_secrecy, "tls-no-forward-secrecy", severity::info},
+    {reason_id::tls_enum_incomplete, "tls-enum-incomplete", severity::info},
     {reason_id::interrupted, "interrupted", severity::warning},
 }};
 

@@ -414,6 +414,73 @@ std::vector<reason_case> cases() {
                o::certificate, 1});
   v.push_back({"_smtp._tls without rua", reason_id::tls_rpt_invalid, sts(sts_txt, enforce, {"v=TLSRPTv1;"}), o::ok, 0});
   v.push_back({"MTA-STS without TLS-RPT", reason_id::tls_rpt_missing, sts(sts_txt, enforce, {}), o::ok, 0});
+  // Check tls-enum: what the server accepts; the outcome stays what the session showed.
+  auto enumerated = [](std::function<void(tls_enum_facts&)> change) {
+    return [change] {
+      auto f = one_host(good_session());
+      tls_enum_facts e;
+      tls_enum_version v13, v12;
+      v13.version = "TLSv1.3";
+      v13.accepted = true;
+      v13.suites.push_back({.name = "TLS_AES_256_GCM_SHA384", .kx = "any", .auth = "any", .enc = "AES-256-GCM", .bits = 256});
+      v12.version = "TLSv1.2";
+      e.versions = {v13, v12};
+      e.certificates.push_back({.leaf = {.key_type = "id-ecPublicKey", .key_bits = 256}, .signature_algorithm = "ecdsa-with-SHA256"});
+      change(e);
+      f.hosts[0].checks.emplace_back(std::move(e));
+      return f;
+    };
+  };
+  auto suite12 = [](tls_enum_facts& e, tls_enum_suite s) {
+    e.versions[1].accepted = true;
+    e.versions[1].suites.push_back(std::move(s));
+  };
+  v.push_back({"TLS 1.0 accepted", reason_id::tls_legacy_version, enumerated([](tls_enum_facts& e) {
+                 tls_enum_version v10;
+                 v10.version = "TLSv1";
+                 v10.accepted = true;
+                 e.versions.push_back(v10);
+               }),
+               o::ok, 0});
+  v.push_back({"RC4 accepted", reason_id::tls_rc4, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "ECDHE-RSA-RC4-SHA", .kx = "ECDHE", .auth = "RSA", .enc = "RC4", .bits = 128});
+               }),
+               o::ok, 0});
+  v.push_back({"3DES accepted", reason_id::tls_3des, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "ECDHE-RSA-DES-CBC3-SHA", .kx = "ECDHE", .auth = "RSA", .enc = "DES-EDE3-CBC", .bits = 112});
+               }),
+               o::ok, 0});
+  v.push_back({"single DES accepted", reason_id::tls_export, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "EDH-RSA-DES-CBC-SHA", .kx = "DHE", .auth = "RSA", .enc = "DES-CBC", .bits = 56});
+               }),
+               o::ok, 0});
+  v.push_back({"NULL encryption accepted", reason_id::tls_null_cipher, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "ECDHE-ECDSA-NULL-SHA", .kx = "ECDHE", .auth = "ECDSA", .enc = "NULL", .bits = 0});
+               }),
+               o::ok, 0});
+  v.push_back({"anonymous suite accepted", reason_id::tls_anonymous, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "AECDH-AES128-SHA", .kx = "ECDHE", .auth = "NULL", .enc = "AES-128-CBC", .bits = 128});
+               }),
+               o::ok, 0});
+  v.push_back({"1024-bit DH", reason_id::tls_weak_dh, enumerated([](tls_enum_facts& e) { e.dh_bits = 1024; }), o::ok, 0});
+  v.push_back({"RSA 1024 certificate", reason_id::tls_weak_rsa_key, enumerated([](tls_enum_facts& e) {
+                 e.certificates[0].leaf.key_type = "rsaEncryption";
+                 e.certificates[0].leaf.key_bits = 1024;
+               }),
+               o::ok, 0});
+  v.push_back({"SHA-1 signed certificate", reason_id::tls_sha1_signature, enumerated([](tls_enum_facts& e) {
+                 e.certificates[0].signature_algorithm = "sha1WithRSAEncryption";
+               }),
+               o::ok, 0});
+  v.push_back({"RSA key transport accepted", reason_id::tls_no_forward_secrecy, enumerated([suite12](tls_enum_facts& e) {
+                 suite12(e, {.name = "AES128-GCM-SHA256", .kx = "RSA", .auth = "RSA", .enc = "AES-128-GCM", .bits = 128});
+               }),
+               o::ok, 0});
+  v.push_back({"enumeration cut short", reason_id::tls_enum_incomplete, enumerated([](tls_enum_facts& e) {
+                 e.complete = false;
+                 e.handshakes = 300;
+               }),
+               o::ok, 0});
   return v;
 }
 

@@ -1,0 +1,519 @@
+// Check "tls-enum": what a server accepts, found with ClientHellos of the probe's own, each in
+// a STARTTLS session of its own (banner, EHLO, STARTTLS, handshake, QUIT).
+//
+//  1. Versions: one hello per version, pinned to it, offering everything else.
+//  2. For each accepted version, at once:
+//     - suites in the server's order: offer every suite OpenSSL can offer at that version,
+//       note the one chosen, offer the rest, until the server refuses what is left (TLS 1.3
+//       suites the same way, through SSL_CTX_set_ciphersuites); then the accepted ones
+//       reversed: the same first choice means the server's preference decides;
+//     - groups, each offered alone, at the highest version;
+//     - signature algorithms, each offered alone, at TLS 1.2 (else 1.3): the certificate
+//       each one gets shows every certificate the server chooses between (RSA, ECDSA);
+//     - at the highest version up to TLS 1.2, suites with RSA and with ECDSA authentication
+//       only: the certificate chosen by suite.
+//  The handshake of everything at each version also gives secure renegotiation (RFC 5746),
+//  compression, OCSP stapling and a session ticket (an EHLO inside TLS lets a TLS 1.3
+//  server's tickets arrive). Every session waits for its place: the per-address gate of
+//  mxtls scan, and this check's own limit of handshakes at once.
+//
+// The hellos come from a library context of their own with OpenSSL's default and legacy
+// providers and no openssl.cnf: security level 0 and every suite OpenSSL 3.0 still has (RC4
+// and SEED live in the legacy provider), whatever the system's configuration says.
+#include "net/tls_enum.hpp"
+
+#include <openssl/comp.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/provider.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string_view>
+
+#include <asio/co_spawn.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "mxtls/reply.hpp"
+#include "net/smtp_session.hpp"
+
+namespace mxtls {
+
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+struct version_row {
+  const char* name;
+  int number;
+};
+// Highest first: the order of tls_enum_facts::versions.
+constexpr version_row versions[] = {
+    {"TLSv1.3", TLS1_3_VERSION}, {"TLSv1.2", TLS1_2_VERSION}, {"TLSv1.1", TLS1_1_VERSION}, {"TLSv1", TLS1_VERSION}};
+
+constexpr const char* every_suite = "ALL:COMPLEMENTOFALL:@SECLEVEL=0";  // COMPLEMENTOFALL: the NULL-encryption suites
+constexpr const char* every_tls13_suite =
+    "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256:"
+    "TLS_AES_128_CCM_8_SHA256";
+// Every group OpenSSL 3.0 knows for TLS, as the probe's own hello offers them (live_session.cpp).
+constexpr const char* every_group[] = {
+    "X25519",    "X448",      "P-256",     "P-384",     "P-521",     "ffdhe2048", "ffdhe3072", "ffdhe4096",  "ffdhe6144",
+    "ffdhe8192", "brainpoolP256r1", "brainpoolP384r1", "brainpoolP512r1", "secp256k1", "secp224r1", "secp224k1",
+    "secp192r1", "secp192k1", "secp160r1", "secp160r2", "secp160k1", "sect571r1", "sect571k1", "sect409r1",  "sect409k1",
+    "sect283r1", "sect283k1", "sect239k1", "sect233r1", "sect233k1", "sect193r1", "sect193r2", "sect163r1", "sect163r2",
+    "sect163k1"};
+// Signature algorithms (RFC 8446 §4.2.3 names, and OpenSSL's for the TLS 1.2-only ones).
+constexpr const char* every_sigalg[] = {
+    "ecdsa_secp256r1_sha256", "ecdsa_secp384r1_sha384", "ecdsa_secp521r1_sha512", "ed25519",           "ed448",
+    "rsa_pss_pss_sha256",     "rsa_pss_pss_sha384",     "rsa_pss_pss_sha512",     "rsa_pss_rsae_sha256", "rsa_pss_rsae_sha384",
+    "rsa_pss_rsae_sha512",    "rsa_pkcs1_sha256",       "rsa_pkcs1_sha384",       "rsa_pkcs1_sha512",  "ECDSA+SHA224",
+    "RSA+SHA224",             "ecdsa_sha1",             "rsa_pkcs1_sha1",         "DSA+SHA256",        "DSA+SHA1"};
+
+// The providers' library context of every hello here (made once, kept for the process).
+OSSL_LIB_CTX* enum_library() {
+  static OSSL_LIB_CTX* lib = [] {
+    OSSL_LIB_CTX* l = OSSL_LIB_CTX_new();
+    if (l) {
+      OSSL_PROVIDER_load(l, "default");
+      OSSL_PROVIDER_load(l, "legacy");  // may be missing: its suites are then not offered
+      ERR_clear_error();
+    }
+    return l;
+  }();
+  return lib;
+}
+
+bool compression_available() { return sk_SSL_COMP_num(SSL_COMP_get_compression_methods()) > 0; }
+
+// One ClientHello: the version it is pinned to and what it offers (empty: everything).
+struct hello {
+  std::string label;         // for tls_enum_certificate::chosen_for; empty: not a certificate hello
+  int version = 0;
+  std::string ciphers;       // TLS 1.2 and below, OpenSSL list
+  std::string ciphersuites;  // TLS 1.3
+  std::string groups;
+  std::string sigalgs;       // empty: OpenSSL's own list (all of them at level 0)
+  bool ehlo_inside = false;  // EHLO inside TLS, so that TLS 1.3 tickets arrive
+};
+
+struct ctx_free {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+
+// The one client context of an enumeration (SSL_CTX_new costs more than a handshake in
+// OpenSSL 3.0); each hello's offer is set on its own connection (apply).
+std::shared_ptr<asio::ssl::context> base_context() {
+  std::unique_ptr<SSL_CTX, ctx_free> c(SSL_CTX_new_ex(enum_library(), nullptr, TLS_client_method()));
+  if (!c) throw std::runtime_error("OpenSSL cannot make the TLS enumeration's client context");
+  SSL_CTX* x = c.get();
+  SSL_CTX_set_verify(x, SSL_VERIFY_NONE, nullptr);
+  SSL_CTX_set_mode(x, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_read_ahead(x, 1);
+  SSL_CTX_set_security_level(x, 0);
+  SSL_CTX_set_options(x, SSL_OP_LEGACY_SERVER_CONNECT);
+  if (compression_available()) SSL_CTX_clear_options(x, SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_tlsext_status_type(x, TLSEXT_STATUSTYPE_ocsp);
+  // A TLS 1.3 ticket replaces the connection's session (SSL_get_session) as it arrives.
+  SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  return std::make_shared<asio::ssl::context>(c.release());  // owns it now
+}
+
+// The hello's offer on one connection; false when OpenSSL refuses it (nothing of it left).
+bool apply(SSL* x, const hello& h) {
+  SSL_set_security_level(x, 0);
+  SSL_set_min_proto_version(x, h.version);
+  SSL_set_max_proto_version(x, h.version);
+  std::string ciphers = h.ciphers.empty() ? every_suite : h.ciphers + ":@SECLEVEL=0";
+  std::string suites = h.ciphersuites.empty() ? every_tls13_suite : h.ciphersuites;
+  std::string groups = h.groups;
+  if (groups.empty())
+    for (const char* g : every_group) groups += (groups.empty() ? "" : ":") + std::string(g);
+  // A TLS 1.3 hello needs no TLS 1.2 suite and the other way round: "" is refused, so each
+  // side keeps the full list and the pinned version decides.
+  bool ok = SSL_set_cipher_list(x, h.version == TLS1_3_VERSION ? every_suite : ciphers.c_str()) == 1 &&
+            SSL_set_ciphersuites(x, h.version == TLS1_3_VERSION ? suites.c_str() : every_tls13_suite) == 1 &&
+            SSL_set1_groups_list(x, groups.c_str()) == 1 && (h.sigalgs.empty() || SSL_set1_sigalgs_list(x, h.sigalgs.c_str()) == 1);
+  if (!ok) ERR_clear_error();
+  return ok;
+}
+
+using ssl_ptr = std::unique_ptr<SSL, decltype(&SSL_free)>;
+
+// Whether OpenSSL can make this hello at all (on a connection never used).
+bool can_make(SSL_CTX* ctx, const hello& h) {
+  ssl_ptr ssl(SSL_new(ctx), &SSL_free);
+  return ssl && apply(ssl.get(), h);
+}
+
+// The suites a hello pinned to `version` offers when it offers everything, in OpenSSL's order.
+std::vector<std::string> offerable_suites(SSL_CTX* ctx, int version) {
+  std::vector<std::string> names;
+  ssl_ptr ssl(SSL_new(ctx), &SSL_free);
+  if (!ssl || !apply(ssl.get(), {.version = version})) return names;
+  if (STACK_OF(SSL_CIPHER)* list = SSL_get1_supported_ciphers(ssl.get())) {
+    for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) names.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)));
+    sk_SSL_CIPHER_free(list);
+  }
+  return names;
+}
+
+std::string without_prefix(int nid, const char* prefix) {
+  if (nid == NID_undef) return "";
+  std::string sn = OBJ_nid2sn(nid);
+  if (sn.rfind(prefix, 0) == 0) sn.erase(0, std::strlen(prefix));
+  return sn == "ANY" ? "any" : sn;
+}
+
+tls_enum_suite describe(const SSL_CIPHER* c) {
+  int enc = SSL_CIPHER_get_cipher_nid(c);
+  return {.name = SSL_CIPHER_get_name(c),
+          .kx = without_prefix(SSL_CIPHER_get_kx_nid(c), "Kx"),
+          .auth = without_prefix(SSL_CIPHER_get_auth_nid(c), "Auth"),
+          .enc = enc == NID_undef ? "NULL" : OBJ_nid2sn(enc),
+          .bits = SSL_CIPHER_get_bits(c, nullptr)};
+}
+
+// The NID a group name stands for ("P-256" is prime256v1).
+int group_nid(const std::string& name) {
+  int nid = EC_curve_nist2nid(name.c_str());
+  return nid != NID_undef ? nid : OBJ_sn2nid(name.c_str());
+}
+
+std::string hex(const unsigned char* p, unsigned int n) {
+  std::string s;
+  for (unsigned int i = 0; i < n; ++i) s += fmt::format("{:02x}", p[i]);
+  return s;
+}
+
+struct hello_result {
+  bool made = false;         // the hello was sent (OpenSSL accepted the offer, a place was free)
+  bool established = false;
+  std::string protocol, group, signature_digest, compression;
+  tls_enum_suite suite;
+  int group_nid = 0, temp_key_bits = 0;
+  std::optional<bool> secure_renegotiation;
+  bool ocsp = false, ticket = false;
+  std::optional<tls_enum_certificate> leaf;
+  session_error error;
+};
+
+// What every hello of one enumeration shares (alive as long as any of its sessions).
+struct run_state {
+  asio::ip::tcp::endpoint server;
+  session_options options;
+  tls_enum_limits limits;
+  connection_gate* gate = nullptr;  // mxtls scan's, per address
+  connection_gate own{1};           // this check's handshakes at once (reset in run_tls_enum)
+  std::shared_ptr<asio::ssl::context> ctx = base_context();
+  std::string key;
+  std::size_t handshakes = 0;
+  bool complete = true;
+  run_state(asio::ip::tcp::endpoint s, session_options o, tls_enum_limits l, connection_gate* g)
+      : server(s), options(std::move(o)), limits(l), gate(g), own(l.concurrency), key(gate_key(s.address())) {}
+  bool stopped() const { return options.stop && options.stop->requested(); }
+};
+
+void read_facts(SSL* ssl, const tls_facts& t, hello_result& r) {
+  r.established = true;
+  r.protocol = t.protocol;
+  r.group = t.group;
+  r.signature_digest = t.signature_digest;
+  r.temp_key_bits = t.temp_key_bits;
+  if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) r.suite = describe(c);
+  int nid = SSL_get_negotiated_group(ssl);
+  if (nid > 0) r.group_nid = nid & ~TLSEXT_nid_unknown;
+  if (SSL_version(ssl) <= TLS1_2_VERSION) r.secure_renegotiation = SSL_get_secure_renegotiation_support(ssl) == 1;
+  const unsigned char* ocsp = nullptr;
+  r.ocsp = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp;
+  if (const COMP_METHOD* m = SSL_get_current_compression(ssl)) r.compression = SSL_COMP_get_name(m);
+  if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
+    tls_enum_certificate c;
+    if (!t.chain.empty()) c.leaf = t.chain.front();
+    c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf));
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_pubkey_digest(leaf, EVP_sha256(), md, &n) == 1) c.spki_sha256 = hex(md, n);
+    r.leaf = std::move(c);
+  }
+}
+
+// Holds a place at a gate for as long as it lives.
+struct place {
+  connection_gate* gate;
+  std::string key;
+  ~place() {
+    if (gate) gate->release(key);
+  }
+};
+
+// (Values are made before each co_await and awaited as locals: g++ 12 and temporaries, see
+// mock_server.cpp.)
+asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) {
+  hello_result r;
+  if (st->stopped() || st->handshakes >= st->limits.max_handshakes) {
+    st->complete = false;
+    co_return r;
+  }
+  if (!can_make(st->ctx->native_handle(), h)) co_return r;  // nothing of this offer exists in this OpenSSL: not sent
+  ++st->handshakes;
+  r.made = true;
+  if (st->gate) {
+    auto wait = st->gate->acquire(st->key);
+    co_await std::move(wait);
+  }
+  place outer{st->gate, st->key};
+  auto wait_own = st->own.acquire(st->key);
+  co_await std::move(wait_own);
+  place own{&st->own, st->key};
+
+  session_options so = st->options;
+  so.tls_context = st->ctx;
+  so.tls_setup = [h](SSL* ssl) { apply(ssl, h); };
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<session_event> events;
+  smtp_session s(ex, so, events);
+  std::string banner, ehlo, answer;
+  if (!co_await s.open(st->server) || !co_await s.read_reply(banner, session_phase::banner)) {
+    r.error = s.error();
+    co_return r;
+  }
+  if (reply_code(banner) != 220) {
+    r.error = {session_phase::banner, session_error_code::bad_banner, std::to_string(reply_code(banner))};
+    co_return r;
+  }
+  std::string cmd = "EHLO " + so.ehlo_name;
+  if (!co_await s.send(cmd, session_phase::ehlo) || !co_await s.read_reply(ehlo, session_phase::ehlo)) {
+    r.error = s.error();
+    co_return r;
+  }
+  ehlo += s.take_buffered(so.max_reply_octets);  // lines after the final line: not this check's concern
+  if (!co_await s.send("STARTTLS", session_phase::starttls) || !co_await s.read_reply(answer, session_phase::starttls)) {
+    r.error = s.error();
+    co_return r;
+  }
+  if (reply_code(answer) != 220) {
+    r.error = {session_phase::starttls, session_error_code::unexpected_reply, std::to_string(reply_code(answer))};
+    co_return r;
+  }
+  tls_facts t;
+  std::size_t discarded = 0;
+  if (!co_await s.start_tls(t, discarded, session_phase::tls)) {
+    r.error = s.error();
+    co_return r;
+  }
+  SSL* ssl = s.native_tls();
+  read_facts(ssl, t, r);
+  if (h.ehlo_inside) {
+    std::string inside;
+    if (co_await s.send(cmd, session_phase::ehlo_after_tls)) co_await s.read_reply(inside, session_phase::ehlo_after_tls);
+  }
+  SSL_SESSION* session = SSL_get_session(ssl);
+  r.ticket = session && SSL_SESSION_has_ticket(session) == 1;
+  co_await s.send("QUIT", session_phase::quit);
+  co_return r;
+}
+
+// Each task at once; the results in the tasks' order when the last one is done. The state is
+// shared, so a task that outlives an interrupted probe writes into memory that still exists.
+template <class T>
+asio::awaitable<std::vector<T>> all_of(std::vector<asio::awaitable<T>> tasks) {
+  if (tasks.empty()) co_return std::vector<T>{};
+  auto ex = co_await asio::this_coro::executor;
+  struct state {
+    std::vector<T> results;
+    std::size_t left;
+    asio::steady_timer done;
+  };
+  auto st = std::make_shared<state>(state{std::vector<T>(tasks.size()), tasks.size(),
+                                          asio::steady_timer(ex, asio::steady_timer::time_point::max())});
+  for (std::size_t i = 0; i < tasks.size(); ++i)
+    asio::co_spawn(ex, std::move(tasks[i]), [st, i](std::exception_ptr e, T r) {
+      if (!e) st->results[i] = std::move(r);
+      if (--st->left == 0) st->done.cancel();
+    });
+  auto wait = st->done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  co_await std::move(wait);
+  co_return std::move(st->results);
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ":") + n;
+  return s;
+}
+
+// One version's suites, in the order the server chooses them (see the top of the file).
+struct suite_run {
+  std::vector<tls_enum_suite> suites;
+  std::optional<bool> server_order;
+  int dh_bits = 0;  // smallest DHE group seen
+  std::vector<tls_enum_certificate> leaves;
+};
+
+asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int version) {
+  suite_run out;
+  std::vector<std::string> offer = offerable_suites(st->ctx->native_handle(), version);
+  auto hello_of = [version](const std::vector<std::string>& names) {
+    hello h{.version = version};
+    (version == TLS1_3_VERSION ? h.ciphersuites : h.ciphers) = joined(names);
+    return h;
+  };
+  while (!offer.empty()) {
+    auto one = try_hello(st, hello_of(offer));
+    hello_result r = co_await std::move(one);
+    if (!r.established) break;
+    auto it = std::find(offer.begin(), offer.end(), r.suite.name);
+    if (it == offer.end()) break;  // a suite not offered: nothing more can be learnt this way
+    offer.erase(it);
+    if (r.suite.kx == "DHE" && r.temp_key_bits > 0 && (out.dh_bits == 0 || r.temp_key_bits < out.dh_bits))
+      out.dh_bits = r.temp_key_bits;
+    if (r.leaf) out.leaves.push_back(std::move(*r.leaf));
+    out.suites.push_back(std::move(r.suite));
+  }
+  if (out.suites.size() >= 2) {
+    std::vector<std::string> reversed;
+    for (auto it = out.suites.rbegin(); it != out.suites.rend(); ++it) reversed.push_back(it->name);
+    auto one = try_hello(st, hello_of(reversed));
+    hello_result r = co_await std::move(one);
+    if (r.established) out.server_order = r.suite.name == out.suites.front().name;
+  }
+  co_return out;
+}
+
+void add_certificate(std::vector<tls_enum_certificate>& all, tls_enum_certificate c, const std::string& label) {
+  auto it = std::find_if(all.begin(), all.end(), [&](const tls_enum_certificate& x) { return x.leaf.sha256 == c.leaf.sha256; });
+  if (it == all.end()) {
+    all.push_back(std::move(c));
+    it = all.end() - 1;
+  }
+  if (!label.empty() && std::find(it->chosen_for.begin(), it->chosen_for.end(), label) == it->chosen_for.end())
+    it->chosen_for.push_back(label);
+}
+
+}  // namespace
+
+asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, session_options options,
+                                             tls_enum_limits limits, connection_gate* gate) {
+  options.on_event = nullptr;  // their lines are not the transcript's
+  options.decide_starttls = nullptr;
+  options.rcpt.clear();
+  options.dane = {};
+  limits.concurrency = std::max<std::size_t>(limits.concurrency, 1);
+  auto st = std::make_shared<run_state>(server, std::move(options), limits, gate);
+  tls_enum_facts f;
+  f.compression_offered = compression_available();
+
+  // 1. Versions.
+  std::vector<asio::awaitable<hello_result>> version_hellos;
+  for (const auto& v : versions) version_hellos.push_back(try_hello(st, {.version = v.number, .ehlo_inside = true}));
+  auto first = all_of(std::move(version_hellos));
+  std::vector<hello_result> by_version = co_await std::move(first);
+  int highest = 0, highest_12 = 0;
+  bool has_12 = false, has_13 = false;
+  for (std::size_t i = 0; i < std::size(versions); ++i) {
+    const hello_result& r = by_version[i];
+    tls_enum_version v;
+    v.version = versions[i].name;
+    v.accepted = r.established;
+    if (r.established) {
+      v.secure_renegotiation = r.secure_renegotiation;
+      v.ocsp_stapled = r.ocsp;
+      v.session_ticket = r.ticket;
+      v.compression = r.compression;
+      v.signature_digest = r.signature_digest;
+      highest = std::max(highest, versions[i].number);
+      if (versions[i].number <= TLS1_2_VERSION) highest_12 = std::max(highest_12, versions[i].number);
+      has_12 = has_12 || versions[i].number == TLS1_2_VERSION;
+      has_13 = has_13 || versions[i].number == TLS1_3_VERSION;
+      if (r.leaf) add_certificate(f.certificates, *r.leaf, "");
+      if (r.suite.kx == "DHE" && r.temp_key_bits > 0 && (f.dh_bits == 0 || r.temp_key_bits < f.dh_bits)) f.dh_bits = r.temp_key_bits;
+    } else {
+      v.error = r.error;
+    }
+    f.versions.push_back(std::move(v));
+  }
+
+  // 2. Suites per version, groups, signature algorithms, certificates by suite.
+  std::vector<asio::awaitable<suite_run>> chains;
+  std::vector<std::size_t> chain_of;
+  for (std::size_t i = 0; i < f.versions.size(); ++i)
+    if (f.versions[i].accepted) {
+      chains.push_back(enumerate_suites(st, versions[i].number));
+      chain_of.push_back(i);
+    }
+  std::vector<asio::awaitable<hello_result>> group_hellos, sigalg_hellos, auth_hellos;
+  std::vector<std::string> group_names, sigalg_names;
+  if (highest) {
+    f.groups_version = std::find_if(std::begin(versions), std::end(versions), [&](const version_row& v) { return v.number == highest; })->name;
+    for (const char* g : every_group) {
+      // TLS 1.3 has X25519, X448, the NIST curves and the ffdhe groups (RFC 8446 §4.2.7);
+      // TLS 1.2 has the elliptic curves only (OpenSSL 3.0 negotiates no ffdhe group there).
+      bool ffdhe = std::string_view(g).rfind("ffdhe", 0) == 0;
+      bool tls13 = ffdhe || std::string_view(g) == "X25519" || std::string_view(g) == "X448" || std::string_view(g).rfind("P-", 0) == 0;
+      if (highest == TLS1_3_VERSION ? !tls13 : ffdhe) continue;
+      group_names.emplace_back(g);
+      // At TLS 1.2 and below an ECDSA certificate needs its curve among the client's groups
+      // (RFC 8422 §5.1; OpenSSL checks it): the NIST curves follow the group tried, so that a
+      // server that accepts the group with a P-256 certificate shows it (a server that picks
+      // groups by its own order could then pick a NIST curve instead: see docs/mxtls-probe.md).
+      std::string offer = g;
+      if (highest != TLS1_3_VERSION)
+        for (const char* nist : {"P-256", "P-384", "P-521"})
+          if (std::string_view(g) != nist) offer += std::string(":") + nist;
+      group_hellos.push_back(try_hello(st, {.version = highest, .groups = offer}));
+    }
+  }
+  int sigalg_version = has_12 ? TLS1_2_VERSION : has_13 ? TLS1_3_VERSION : 0;
+  if (sigalg_version) {
+    f.signature_algorithms_version = sigalg_version == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3";
+    for (const char* a : every_sigalg) {
+      sigalg_names.emplace_back(a);
+      sigalg_hellos.push_back(try_hello(st, {.label = a, .version = sigalg_version, .sigalgs = a}));
+    }
+  }
+  if (highest_12)
+    for (const char* auth : {"aRSA", "aECDSA"}) auth_hellos.push_back(try_hello(st, {.label = auth, .version = highest_12, .ciphers = auth}));
+  auto c = all_of(std::move(chains));
+  auto g = all_of(std::move(group_hellos));
+  auto s = all_of(std::move(sigalg_hellos));
+  auto a = all_of(std::move(auth_hellos));
+  auto together = std::move(c) && std::move(g) && std::move(s) && std::move(a);
+  auto [suite_runs, groups, sigalgs, auths] = co_await std::move(together);
+
+  for (std::size_t k = 0; k < suite_runs.size(); ++k) {
+    tls_enum_version& v = f.versions[chain_of[k]];
+    v.suites = std::move(suite_runs[k].suites);
+    v.server_order = suite_runs[k].server_order;
+    if (suite_runs[k].dh_bits && (f.dh_bits == 0 || suite_runs[k].dh_bits < f.dh_bits)) f.dh_bits = suite_runs[k].dh_bits;
+    for (auto& leaf : suite_runs[k].leaves) add_certificate(f.certificates, std::move(leaf), "");
+  }
+  for (std::size_t k = 0; k < groups.size(); ++k)
+    if (groups[k].established && groups[k].group_nid > 0 && groups[k].group_nid == group_nid(group_names[k]))
+      f.groups.push_back(groups[k].group);
+  for (std::size_t k = 0; k < sigalgs.size(); ++k)
+    if (sigalgs[k].established) {
+      f.signature_algorithms.push_back(sigalg_names[k]);
+      if (sigalgs[k].leaf) add_certificate(f.certificates, std::move(*sigalgs[k].leaf), sigalg_names[k]);
+    }
+  const char* auth_labels[] = {"aRSA", "aECDSA"};
+  for (std::size_t k = 0; k < auths.size(); ++k)
+    if (auths[k].established && auths[k].leaf) add_certificate(f.certificates, std::move(*auths[k].leaf), auth_labels[k]);
+  f.handshakes = st->handshakes;
+  f.complete = st->complete && !st->stopped();
+  co_return f;
+}
+
+}  // namespace mxtls
