@@ -14,7 +14,8 @@ target_sources(mxtls_probe_report PRIVATE src/report/mta_sts_probe_report.cpp)
 
 # TLS-RPT reports: the reader (JSON, gzip, mail) and its summary, and their renderers.
 find_package(ZLIB REQUIRED)
-add_library(mxtls_tlsrpt src/tlsrpt/report.cpp src/tlsrpt/input.cpp src/tlsrpt/summary.cpp src/report/tlsrpt_report.cpp)
+add_library(mxtls_tlsrpt src/tlsrpt/report.cpp src/tlsrpt/input.cpp src/tlsrpt/summary.cpp src/report/tlsrpt_report.cpp
+  src/report/tlsrpt_html.cpp)
 target_include_directories(mxtls_tlsrpt PUBLIC include)
 target_link_libraries(mxtls_tlsrpt PUBLIC mxtls_report nlohmann_json::nlohmann_json ZLIB::ZLIB)
 target_sources(mxtls PRIVATE apps/mxtls/cmd_tlsrpt.cpp)

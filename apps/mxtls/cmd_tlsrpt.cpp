@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -19,6 +21,7 @@ constexpr int exit_tlsrpt_input = 4;  // some input unreadable or an invalid rep
 struct tlsrpt_args {
   std::vector<std::string> files;
   std::string format = "text";
+  std::string html;
   bool json = false;
   bool quiet = false;
   std::string color = "auto";
@@ -56,6 +59,8 @@ int run_tlsrpt(const tlsrpt_args& a) {
   limits.max_input_octets = a.max_input;
   std::vector<tlsrpt_input> inputs;
   std::vector<std::string> files = a.files.empty() ? std::vector<std::string>{"-"} : a.files;
+  std::vector<std::string> files_named;
+  for (const auto& f : files) files_named.push_back(f == "-" ? std::string("standard input") : f);
   for (const auto& name : files) {
     std::string bytes, error;
     if (!read_all(name, a.max_input, bytes, error)) {
@@ -66,8 +71,28 @@ int run_tlsrpt(const tlsrpt_args& a) {
   }
   tlsrpt_summary s = summarise(inputs);
   int code = (s.unreadable + s.invalid_reports) > 0 ? exit_tlsrpt_input : s.failed > 0 ? exit_findings : exit_ok;
+  tlsrpt_html_options ho;
+  if (a.format == "html" || !a.html.empty()) {
+    std::string files;
+    for (const auto& f : files_named) files += (files.empty() ? "" : ", ") + f;
+    ho.title = "mxtls tlsrpt: " + files;
+    std::time_t now = std::time(nullptr);
+    char when[64];
+    std::strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+    ho.generated = when;
+  }
+  if (!a.html.empty()) {
+    std::ofstream h(a.html, std::ios::binary | std::ios::trunc);
+    if (h) h << render_tlsrpt_html(s, inputs, ho);
+    h.close();
+    if (!h) {
+      std::fprintf(stderr, "mxtls tlsrpt: cannot write '%s': %s\n", a.html.c_str(), std::strerror(errno));
+      return exit_usage;
+    }
+  }
   if (a.quiet) return code;
   std::string out = a.json || a.format == "json" ? render_tlsrpt_json(s, inputs) + "\n"
+                    : a.format == "html"         ? render_tlsrpt_html(s, inputs, ho)
                                                  : render_tlsrpt_text(s, inputs, color_wanted(a.color, STDOUT_FILENO));
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
@@ -88,10 +113,12 @@ command add_tlsrpt(CLI::App& parent) {
       "mx-host-pattern, date-times without a zone, counts as strings). A malformed report or an\n"
       "input that holds none is counted and listed, never dropped. docs/tlsrpt-json.md.");
   app->add_option("FILE", args->files, "Report files (JSON, .json.gz, .eml); '-' or nothing reads standard input");
-  app->add_option("--format", args->format, "Output: text for people, json for scripts (docs/tlsrpt-json.md)")
-      ->check(CLI::IsMember({"text", "json"}))
+  app->add_option("--format", args->format,
+                  "Output: text for people, json for scripts (docs/tlsrpt-json.md), html for a browser (one self-contained page)")
+      ->check(CLI::IsMember({"text", "json", "html"}))
       ->capture_default_str();
   app->add_flag("--json", args->json, "The same as --format json");
+  app->add_option("--html", args->html, "Also write the HTML report to this file (whatever --format prints)");
   add_color_option(app, args->color, "text output");
   app->add_flag("-q,--quiet", args->quiet, "Print nothing: the exit code tells whether sessions failed");
   app->add_option("--max-input", args->max_input, "Octets of one file read at most; a longer file is unreadable")
@@ -101,6 +128,7 @@ command add_tlsrpt(CLI::App& parent) {
       "Examples:\n"
       "  mxtls tlsrpt reports/*.json.gz\n"
       "  mxtls tlsrpt --json 'Report Domain example.com.eml' | jq '.policies[0].mx_hosts'\n"
+      "  mxtls tlsrpt reports/*.json.gz --format html > tlsrpt.html\n"
       "  cat report.json | mxtls tlsrpt -\n\n"
       "Exit codes: 0 every input read and no session failed, 1 some sessions failed, 2 usage\n"
       "error or a file cannot be read, 4 an input holds no readable report or a report is\n"

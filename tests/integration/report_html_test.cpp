@@ -92,5 +92,69 @@ TEST_F(ReportHtml, LogsReportSaysWhatToFixFirst) {
   check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "logs-report-375.png");
 }
 
+TEST_F(ReportHtml, TlsrptReportSaysWhatToFixFirst) {
+  std::ifstream google(fs::path(MXTLS_SOURCE_DIR) / "tests/conformance/tlsrpt/sts-google-style.json");
+  std::string google_text((std::istreambuf_iterator<char>(google)), std::istreambuf_iterator<char>());
+  write(dir_ / "google.json", google_text);
+  std::string hostile = "<img src=x onerror=\"window.__xss=1\">.example.com";
+  auto failure = [](const std::string& type, const std::string& mx, int n) {
+    return json{{"result-type", type}, {"sending-mta-ip", "198.51.100.7"}, {"receiving-ip", "192.0.2.30"},
+                {"receiving-mx-hostname", mx}, {"failed-session-count", n}};
+  };
+  json report{{"organization-name", "Example Sender"},
+              {"date-range", {{"start-datetime", "2024-03-01T00:00:00Z"}, {"end-datetime", "2024-03-01T23:59:59Z"}}},
+              {"contact-info", "tlsrpt@sender.example"},
+              {"report-id", "2024-03-01_example.com"},
+              {"policies",
+               {{{"policy", {{"policy-type", "sts"}, {"policy-string", {"version: STSv1", "mode: enforce", "mx: mail.example.com"}},
+                             {"policy-domain", "example.com"}, {"mx-host", {"mail.example.com"}}}},
+                 {"summary", {{"total-successful-session-count", 100}, {"total-failure-session-count", 11}}},
+                 {"failure-details",
+                  {failure("certificate-host-mismatch", "mx2.backup.example.com", 7), failure("certificate-host-mismatch", hostile, 1),
+                   failure("starttls-not-supported", "mx1.example.com", 3)}}}}}};
+  write(dir_ / "sender.json", report.dump());
+  write(dir_ / "broken.json", "{\"organization-name\": \"cut off");
+  fs::path html = dir_ / "tlsrpt.html";
+  client_run r = run(dir_, {MXTLS_BINARY, "tlsrpt", "--format", "html", (dir_ / "google.json").string(), (dir_ / "sender.json").string(),
+                            (dir_ / "broken.json").string()},
+                     60s);
+  EXPECT_EQ(r.exit_code, 4) << "an input that holds no report: " << r.output.substr(0, 500);
+  write(html, r.output);
+  EXPECT_TRUE(has(r.output, "<!DOCTYPE html>"));
+  EXPECT_FALSE(has(r.output, "https://")) << "self-contained";
+
+  chromium_page browser(dir_ / "cdp-profile");
+  browser.open("file://" + html.string());
+  EXPECT_EQ(browser.eval("window.__xss===undefined"), true) << "an MX name from a report runs no script";
+  check_report_behaviour(browser, "results", 4);
+  auto problems = fix_first(browser);
+  ASSERT_EQ(problems.size(), 3u);
+  EXPECT_EQ(problems[0], (std::pair<std::string, long>{"certificate-host-mismatch", 2}));
+  EXPECT_EQ(problems[1], (std::pair<std::string, long>{"certificate-expired", 1})) << "5 failed sessions before 3";
+  EXPECT_EQ(problems[2], (std::pair<std::string, long>{"starttls-not-supported", 1}));
+  EXPECT_EQ(browser.eval("document.querySelector('#fix-first li[data-problem=\"certificate-host-mismatch\"] .cost').textContent"),
+            "2 MX hosts · 23 failed sessions · 2 reporting organisations: Example Sender, Google Inc.");
+  EXPECT_EQ(browser.eval("document.querySelector('#fix-first li[data-problem=\"certificate-expired\"] pre').textContent"),
+            "X509_V_ERR_CERT_HAS_EXPIRED\n")
+      << "the failure details";
+  EXPECT_EQ(browser.eval("document.querySelector('#results tbody tr').cells[1].textContent"), "mx1.example.com")
+      << "worst first: no STARTTLS before certificate problems";
+  auto failed = column(browser, "Failed sessions", 1);
+  ASSERT_TRUE(failed.is_object());
+  EXPECT_EQ(failed["mx2.backup.example.com"], "22");
+  EXPECT_EQ(failed[hostile], "1");
+  browser.click("button.card[data-filter=\"certificate-host-mismatch\"]");
+  EXPECT_EQ(visible_rows(browser), 2);
+  browser.click("button.card[data-filter=\"starttls-not-supported\"]");
+  EXPECT_EQ(visible_rows(browser), 1);
+  std::string inputs = browser.eval("document.getElementById('inputs').nextElementSibling.textContent");
+  EXPECT_TRUE(has(inputs, "broken.json")) << inputs;
+  EXPECT_TRUE(has(inputs, "invalid")) << "the cut-off report is counted and named: " << inputs;
+  EXPECT_TRUE(has(inputs, "not JSON")) << inputs;
+  EXPECT_TRUE(has(browser.eval("document.body.textContent").get<std::string>(), "0 unreadable, 1 invalid report"));
+
+  check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "tlsrpt-report-375.png");
+}
+
 }  // namespace
 }  // namespace mxtls::test

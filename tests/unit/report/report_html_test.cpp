@@ -6,6 +6,7 @@
 
 #include "mxtls/html_page.hpp"
 #include "mxtls/logs_html.hpp"
+#include "mxtls/tlsrpt_report.hpp"
 
 namespace mxtls {
 namespace {
@@ -65,6 +66,23 @@ TEST(LogsHtml, ProblemsRowsAndEscaping) {
   EXPECT_TRUE(has(page, "<b>1</b> destinations · <b>2</b> attempts"));
   EXPECT_TRUE(has(page, "data-filter=\"tls-failed\""));
   EXPECT_TRUE(has(page, "data-filter=\"tls\""));
+}
+
+TEST(TlsrptHtml, RowsPerPolicyAndMxAndInputsCounted) {
+  std::string report = R"({"organization-name":"Org <1>","date-range":{"start-datetime":"2024-03-01T00:00:00Z","end-datetime":"2024-03-01T23:59:59Z"},
+    "contact-info":"a@b","report-id":"r1","policies":[{"policy":{"policy-type":"sts","policy-domain":"example.com","mx-host":["mx.example.com"]},
+    "summary":{"total-successful-session-count":5,"total-failure-session-count":2},
+    "failure-details":[{"result-type":"starttls-not-supported","receiving-mx-hostname":"<mx>","failed-session-count":2}]},
+    {"policy":{"policy-type":"no-policy-found","policy-domain":"other.example"},"summary":{"total-successful-session-count":4,"total-failure-session-count":0}}]})";
+  std::vector<tlsrpt_input> inputs{read_tlsrpt(report, "r.json"), read_tlsrpt("not json", "bad.json")};
+  std::string page = render_tlsrpt_html(summarise(inputs), inputs, {});
+  EXPECT_FALSE(has(page, "<mx>"));
+  EXPECT_FALSE(has(page, "Org <1>"));
+  EXPECT_TRUE(has(page, "data-tags=\"starttls-not-supported p:starttls-not-supported\""));
+  EXPECT_TRUE(has(page, "data-tags=\"successful\"")) << "a policy without failures is a row";
+  EXPECT_TRUE(has(page, "1 unreadable")) << page.substr(0, 3000);
+  EXPECT_TRUE(has(page, "bad.json"));
+  EXPECT_TRUE(has(page, "<b>1</b> MX hosts · <b>2</b> failed sessions · <b>1</b> reporting organisations: Org &lt;1&gt;"));
 }
 
 }  // namespace
