@@ -14,8 +14,22 @@ if(NOT MXTLS_SANITIZE)
   set_tests_properties(logs.postfix PROPERTIES TIMEOUT 300 LABELS integration)
 endif()
 
+# A real Exim 4.96 (Debian's exim4-daemon-light, unpacked from its .deb by
+# integration/exim-instance) delivering to every scenario of integration/logs/exim-scenarios.json,
+# its main log read by `mxtls logs`. One ctest test: the Exim run is shared by the cases.
+add_executable(mxtls_logs_exim_tests integration/logs/exim_logs_test.cpp)
+target_link_libraries(mxtls_logs_exim_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_logs_exim_tests PRIVATE
+  MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  MXTLS_BINARY="$<TARGET_FILE:mxtls>")
+add_dependencies(mxtls_logs_exim_tests mxtls)
+if(NOT MXTLS_SANITIZE)
+  add_test(NAME logs.exim COMMAND mxtls_logs_exim_tests)
+  set_tests_properties(logs.exim PROPERTIES TIMEOUT 300 LABELS integration)
+endif()
+
 # The ESA line grammar both ways, the reader on lines written with it, the input (merge, gzip).
-add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp)
+add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp unit/logs/exim_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
 gtest_discover_tests(mxtls_logs_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
 

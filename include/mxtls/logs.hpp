@@ -6,7 +6,7 @@
 //
 // Formats (docs/mxtls-logs.md): Postfix (syslog and maillog_file lines of its smtp(8)
 // client), Cisco AsyncOS mail_logs (the delivery lines of esa_lines.hpp, file and syslog
-// forms).
+// forms), Exim's main log (file and syslog forms).
 #pragma once
 
 #include <array>
@@ -24,7 +24,7 @@
 
 namespace mxtls::logs {
 
-enum class log_format : std::uint8_t { unknown, postfix, esa };
+enum class log_format : std::uint8_t { unknown, postfix, esa, exim };
 const char* to_string(log_format f);
 std::optional<log_format> parse_log_format(std::string_view s);
 
@@ -109,7 +109,7 @@ struct destination_summary {
 
 struct log_limits {
   std::size_t max_destinations = 100000;      // more: counted as dropped, noted
-  std::size_t max_open_connections = 100000;  // Postfix smtp processes / ESA DCIDs awaiting their outcome
+  std::size_t max_open_connections = 100000;  // Postfix smtp processes / ESA DCIDs / Exim messages awaiting their outcome
   std::size_t samples_per_destination = 3;
   std::size_t unknown_samples = 5;
   std::size_t max_line_octets = 64 * 1024;    // a longer line is cut there (and counted)

@@ -184,8 +184,9 @@ std::optional<line_time> time_of(std::string_view l) {
     int mo = month_at(0), d = two(l, 4), h = two(l, 7), mi = two(l, 10), s = two(l, 13);
     if (mo && d > 0 && h >= 0 && mi >= 0 && s >= 0) return line_time{pack(0, mo, d, h, mi, s), false, mo};
   }
-  // RFC 3339: "yyyy-mm-ddThh:mm:ss" (the zone is not applied: one MTA's files share one).
-  if (l.size() >= 19 && l[4] == '-' && l[7] == '-' && l[10] == 'T' && l[13] == ':' && l[16] == ':') {
+  // RFC 3339: "yyyy-mm-ddThh:mm:ss" (the zone is not applied: one MTA's files share one);
+  // Exim's main log: "yyyy-mm-dd hh:mm:ss".
+  if (l.size() >= 19 && l[4] == '-' && l[7] == '-' && (l[10] == 'T' || l[10] == ' ') && l[13] == ':' && l[16] == ':') {
     int y1 = two(l, 0), y2 = two(l, 2), mo = two(l, 5), d = two(l, 8), h = two(l, 11), mi = two(l, 14), s = two(l, 17);
     if (y1 >= 0 && y2 >= 0 && mo > 0 && d > 0 && h >= 0 && mi >= 0 && s >= 0) return line_time{pack(y1 * 100 + y2, mo, d, h, mi, s), true, mo};
   }

@@ -16,6 +16,23 @@
 //
 // Cisco ESA: the delivery lines of esa_lines.hpp, joined by DCID; one attempt per delivery
 // connection.
+//
+// Exim: the main log as Exim 4.96 writes it with its default log_selector (the logs.exim test,
+// tests/integration/logs/exim_logs_test.cpp, records it from Debian 12's exim4-daemon-light
+// delivering to mxtls serve; the line flags are those of the Exim specification, chapter "Log
+// files": "=>" delivery, "->" another recipient of the same delivery, "==" deferred, "**"
+// failed). Lines are "yyyy-mm-dd hh:mm:ss[.mmm][ ±zzzz][ [pid]] ID TEXT", joined by message id:
+//   "ID => R [<O>] R=router T=transport H=host [A][:P] … X=TLS1.3:CIPHER:BITS CV=yes|no …"
+//       X= present: delivered over TLS (tls_cipher, on by default); CV=yes: verified
+//   "ID TLS session: (…): TEXT: delivering unencrypted to H=host [A] (not in hosts_require_tls)"
+//       the handshake failed and tls_tempfail_tryclear retries in clear: the next => of the
+//       message is plaintext after a TLS failure
+//   "ID == R R=… T=… defer (N) H=host [A][:P]: TEXT", "ID ** R …: TEXT": TEXT says why
+//       ("a TLS session is required, but the server did not offer TLS support",
+//       "TLS session: (gnutls_handshake): …", "SMTP error from remote mail server after …")
+//   "ID H=host [A] TLS error on connection (…): …" a TLS line about the connection, not its outcome
+//   "ID Completed" the message is done: its pending facts are dropped
+// Deliveries without H= (local transports) are not SMTP: counted as read, not as attempts.
 #include <algorithm>
 #include <charconv>
 #include <unordered_map>
@@ -29,6 +46,7 @@ const char* to_string(log_format f) {
     case log_format::unknown: return "unknown";
     case log_format::postfix: return "postfix";
     case log_format::esa: return "esa";
+    case log_format::exim: return "exim";
   }
   return "unknown";
 }
@@ -36,6 +54,7 @@ const char* to_string(log_format f) {
 std::optional<log_format> parse_log_format(std::string_view s) {
   if (s == "postfix") return log_format::postfix;
   if (s == "esa") return log_format::esa;
+  if (s == "exim") return log_format::exim;
   return std::nullopt;
 }
 
@@ -132,6 +151,45 @@ std::optional<header> rfc3339_header(std::string_view l) {
   return header{{{.year = y1 * 100 + y2, .month = mo, .day = d, .hour = hh, .minute = mm, .second = ss}, true}, l.substr(sp + 1)};
 }
 
+// Exim: "yyyy-mm-dd hh:mm:ss" then ".mmm" (log_selector +millisec), " ±zzzz" (log_timezone),
+// " [pid]" (+pid), then one space.
+std::optional<header> exim_header(std::string_view l) {
+  if (l.size() < 21 || l[4] != '-' || l[7] != '-' || l[10] != ' ' || l[13] != ':' || l[16] != ':') return std::nullopt;
+  int y1 = digits2(l, 0), y2 = digits2(l, 2), mo = digits2(l, 5), d = digits2(l, 8), hh = digits2(l, 11), mm = digits2(l, 14),
+      ss = digits2(l, 17);
+  if (y1 < 0 || y2 < 0 || mo < 1 || d < 1 || hh < 0 || mm < 0 || ss < 0 || l[0] == ' ' || l[2] == ' ') return std::nullopt;
+  std::size_t at = 19;
+  if (at < l.size() && l[at] == '.')
+    for (++at; at < l.size() && l[at] >= '0' && l[at] <= '9';) ++at;
+  if (at + 6 <= l.size() && l[at] == ' ' && (l[at + 1] == '+' || l[at + 1] == '-') && digits2(l, at + 2) >= 0 &&
+      digits2(l, at + 4) >= 0 && (at + 6 == l.size() || l[at + 6] == ' '))
+    at += 6;
+  if (at >= l.size() || l[at] != ' ') return std::nullopt;
+  ++at;
+  if (at < l.size() && l[at] == '[') {
+    std::size_t close = l.find("] ", at);
+    if (close == std::string_view::npos) return std::nullopt;
+    at = close + 2;
+  }
+  return header{{{.year = y1 * 100 + y2, .month = mo, .day = d, .hour = hh, .minute = mm, .second = ss}, true}, l.substr(at)};
+}
+
+bool base62(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+// The length of an Exim message id at the start of s followed by a space (0: none): 4.96's
+// "tttttt-pppppp-ss" (16) or 4.97's "tttttt-ppppppppppp-ssss" (23).
+std::size_t exim_id_length(std::string_view s) {
+  for (std::size_t parts : {std::size_t{6}, std::size_t{11}}) {
+    std::size_t last = parts == 6 ? 2 : 4, n = 6 + 1 + parts + 1 + last;
+    if (s.size() <= n || s[n] != ' ' || s[6] != '-' || s[7 + parts] != '-') continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < n && ok; ++i)
+      if (i != 6 && i != 7 + parts) ok = base62(s[i]);
+    if (ok) return n;
+  }
+  return 0;
+}
+
 // "host program[pid]: message" → program, pid, message
 struct syslog_body {
   std::string_view program;
@@ -188,6 +246,28 @@ std::string bracketed(const std::string& address) {
   return address.find(':') != std::string::npos ? "[" + address + "]" : address;
 }
 
+// Exim's "host [A]" or "host [A]:P" at the start of s (the port with +outgoing_port); the
+// rest after it.
+std::optional<relay> exim_host(std::string_view& s) {
+  std::size_t sp = s.find(" [");
+  std::size_t close = s.find(']');
+  if (sp == std::string_view::npos || close == std::string_view::npos || close < sp) return std::nullopt;
+  relay r;
+  r.host = std::string(s.substr(0, sp));
+  for (char& c : r.host)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  r.address = std::string(s.substr(sp + 2, close - sp - 2));
+  if (r.address.find(':') != std::string::npos) r.address = "[" + r.address + "]";
+  s.remove_prefix(close + 1);
+  if (s.starts_with(":")) {
+    std::size_t end = 1;
+    while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
+    r.address += std::string(s.substr(0, end));
+    s.remove_prefix(end);
+  }
+  return r;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -236,6 +316,13 @@ struct postfix_connection {
   std::vector<evidence_line> lines;
 };
 
+// An Exim message between its arrival and "Completed": what its last connection said of TLS.
+struct exim_message {
+  result_type tls_failure = result_type::none;  // a failed handshake retried in clear
+  std::string host, address;                    // of the last "H=" line (a refused connection's == line has no H=)
+  std::vector<evidence_line> lines;
+};
+
 // An ESA delivery connection.
 struct esa_connection {
   std::string address, domain;
@@ -255,6 +342,7 @@ struct log_reader::state {
   std::unordered_map<destination_key, destination_summary, key_hash> dest;
   std::unordered_map<std::uint64_t, postfix_connection> pf;
   std::unordered_map<std::uint64_t, esa_connection> esa_conns;
+  std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
 
   void not_understood(std::string_view line, std::size_t file, std::uint64_t n) {
@@ -455,6 +543,122 @@ struct log_reader::state {
     return false;
   }
 
+  // Exim main log message (after the message id and its space).
+  bool exim_line(std::string_view id, std::string_view m, const log_time& t, evidence_line ev) {
+    auto msg = [&]() -> exim_message& {
+      auto it = exim_msgs.find(std::string(id));
+      if (it != exim_msgs.end()) return it->second;
+      if (exim_msgs.size() >= limits.max_open_connections) {
+        ++sum.connections_dropped;
+        exim_msgs.clear();
+      }
+      return exim_msgs[std::string(id)];
+    };
+    auto keep = [&](exim_message& x) {
+      if (x.lines.size() < limits.samples_per_destination + 2) x.lines.push_back(std::move(ev));
+    };
+    if (m == "Completed") {
+      exim_msgs.erase(std::string(id));
+      ++sum.lines_other;
+      return true;
+    }
+    if (m.starts_with("TLS session: ") && contains(m, ": delivering unencrypted to ")) {
+      ++sum.tls_lines;
+      exim_message& x = msg();
+      std::string_view why = m.substr(13);
+      x.tls_failure = contains(why, "certificate") ? certificate_reason(why) : result_type::handshake_failure;
+      keep(x);
+      return true;
+    }
+    if (m.starts_with("H=")) {
+      // About a connection: "TLS error on connection (recv): …", "a TLS session is required…",
+      // "Connection refused"; the outcome line that follows decides.
+      if (contains(m, " TLS error on connection ")) ++sum.tls_lines;
+      exim_message& x = msg();
+      std::string_view h = m.substr(2);
+      if (auto host = exim_host(h)) x.host = host->host, x.address = host->address;
+      keep(x);
+      return true;
+    }
+    bool delivered = m.starts_with("=> ") || m.starts_with("-> ") || m.starts_with(">> ");
+    bool failed = m.starts_with("== ") || m.starts_with("** ");
+    if (!delivered && !failed) {
+      ++sum.lines_other;  // "<=" arrivals, "*>" suppressed deliveries, other notes
+      return true;
+    }
+    std::string_view rest = m.substr(3);
+    std::string_view rcpt = rest.substr(0, rest.find(' '));
+    std::size_t h_at = rest.find(" H=");
+    if (rest.find(" T=") == std::string_view::npos || (delivered && h_at == std::string_view::npos)) {
+      ++sum.lines_other;  // routing failures, local deliveries: not an SMTP attempt
+      return true;
+    }
+    attempt a;
+    std::size_t at = rcpt.rfind('@');
+    a.key.domain = at == std::string_view::npos ? std::string() : lower(rcpt.substr(at + 1));
+    a.time = t;
+    std::string_view text;  // after the host, for failures
+    auto found = exim_msgs.find(std::string(id));
+    exim_message* x = found == exim_msgs.end() ? nullptr : &found->second;
+    if (h_at != std::string_view::npos) {
+      std::string_view h = rest.substr(h_at + 3);
+      auto host = exim_host(h);
+      if (!host) return false;
+      a.key.mx_host = host->host;
+      a.key.address = host->address;
+      text = h.starts_with(": ") ? h.substr(2) : h;
+    } else {
+      // "defer (111): Connection refused": the host is on the message's line before.
+      if (std::size_t colon = rest.find("): "); colon != std::string_view::npos) text = rest.substr(colon + 3);
+      if (x) a.key.mx_host = x->host, a.key.address = x->address;
+    }
+    if (x) a.connection_lines = &x->lines;
+    a.lines.push_back(std::move(ev));
+    if (delivered) {
+      a.delivered = true;
+      std::size_t x_at = rest.find(" X=");
+      if (x_at != std::string_view::npos) {
+        ++sum.tls_lines;
+        // "X=TLS1.3:ECDHE_SECP256R1__ECDSA_SECP256R1_SHA256__AES_256_GCM:256": version, cipher, bits
+        std::string_view xv = rest.substr(x_at + 3);
+        xv = xv.substr(0, xv.find(' '));
+        std::string_view version = xv.substr(0, xv.find(':'));
+        std::string_view cipher = version.size() < xv.size() ? xv.substr(version.size() + 1) : std::string_view{};
+        cipher = cipher.substr(0, cipher.rfind(':'));
+        std::string v(version);
+        if (v.starts_with("TLS") && v.size() > 3 && v[3] != 'v') v.insert(3, "v");
+        a.cls = attempt_class::tls;
+        a.tls = cipher.empty() ? v : v + " " + std::string(cipher);
+        a.verified = contains(rest, " CV=yes") || contains(rest, " CV=dane");
+      } else if (x && x->tls_failure != result_type::none) {
+        a.cls = attempt_class::plaintext_after_tls_failure;
+        a.reason = x->tls_failure;
+      } else {
+        a.cls = attempt_class::plaintext;
+        ++no_tls_line_deliveries;
+      }
+    } else if (contains(text, "a TLS session is required, but the server did not offer TLS support")) {
+      a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_not_supported;
+    } else if (contains(text, "after STARTTLS") || contains(text, "a TLS session is required, but an attempt to start TLS failed")) {
+      // The second: STARTTLS answered with 454 under hosts_require_tls (observed); a failed
+      // handshake is worded "TLS session: (gnutls_handshake): …".
+      a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_refused;
+    } else if (text.starts_with("TLS session: ") || contains(text, "a TLS session is required")) {
+      a.cls = attempt_class::tls_failed;
+      a.reason = contains(text, "certificate") ? certificate_reason(text) : result_type::handshake_failure;
+    } else if (contains(text, "Connection refused") || contains(text, "Connection timed out") || contains(text, "No route to host") ||
+               contains(text, "Network is unreachable")) {
+      a.cls = attempt_class::other_failure, a.reason = result_type::connection_failed;
+    } else if (contains(text, "after initial connection")) {
+      a.cls = attempt_class::other_failure, a.reason = result_type::greeting_refused;
+    } else {
+      a.cls = attempt_class::other_failure, a.reason = result_type::other;
+    }
+    if (!delivered && x) x->tls_failure = result_type::none;  // the next attempt starts afresh
+    record(std::move(a));
+    return true;
+  }
+
   // ESA delivery message (after "Info: ").
   bool esa_message(std::string_view m, const log_time& t, evidence_line ev) {
     auto parsed = esa::parse(m);
@@ -554,6 +758,7 @@ struct log_reader::state {
 
 std::optional<log_format> detect_format(std::string_view line) {
   if (line.size() > 25 && esa::parse_ctime(line.substr(0, 24)) && line.substr(24).starts_with(" Info: ")) return log_format::esa;
+  if (auto e = exim_header(line); e && exim_id_length(e->rest)) return log_format::exim;
   std::optional<header> h = syslog_header(line);
   if (!h) h = rfc3339_header(line);
   if (!h) return std::nullopt;
@@ -561,6 +766,7 @@ std::optional<log_format> detect_format(std::string_view line) {
   if (!b) return std::nullopt;
   if (b->program.starts_with("postfix")) return log_format::postfix;
   if (b->message.starts_with("Info: ")) return log_format::esa;
+  if (b->program == "exim" || b->program == "exim4") return log_format::exim;
   return std::nullopt;
 }
 
@@ -623,6 +829,31 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
                          msg.starts_with("Delayed: DCID") || msg.starts_with("Bounced: DCID");
     if (!s.esa_message(msg, t, ev())) {
       if (delivery_form) s.not_understood(line, file, n);
+      else ++s.sum.lines_other;
+    }
+    return;
+  }
+  if (s.sum.format == log_format::exim) {
+    // File form, or syslog's "Mmm dd hh:mm:ss host exim[pid]: " before it (syslog_timestamp:
+    // Exim's own time follows unless turned off).
+    std::optional<header> h = exim_header(line);
+    if (!h) {
+      auto sh = syslog_header(line);
+      auto b = sh ? split_body(sh->rest) : std::nullopt;
+      if (!b || !(b->program == "exim" || b->program == "exim4")) return s.not_understood(line, file, n);
+      h = exim_header(b->message);
+      if (!h) h = header{sh->time, b->message};
+    }
+    ++s.sum.lines_read;
+    std::size_t id = exim_id_length(h->rest);
+    if (id == 0) {
+      ++s.sum.lines_other;  // queue runs, daemon start, notes about no message
+      return;
+    }
+    std::string_view m = h->rest.substr(id + 1);
+    bool outcome_form = m.starts_with("=> ") || m.starts_with("-> ") || m.starts_with("== ") || m.starts_with("** ");
+    if (!s.exim_line(h->rest.substr(0, id), m, h->time, ev())) {
+      if (outcome_form) s.not_understood(line, file, n);
       else ++s.sum.lines_other;
     }
     return;
