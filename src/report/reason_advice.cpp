@@ -68,6 +68,17 @@ reason_advice advice_for(reason_id r) {
     case reason_id::mta_sts_certificate_fails: return {"An MX host's certificate fails MTA-STS", "Install a certificate from a public CA valid for the MX host's name."};
     case reason_id::tls_rpt_invalid: return {"The _smtp._tls TXT record is invalid", "Publish v=TLSRPTv1; rua=mailto:... (RFC 8460 §3)."};
     case reason_id::tls_rpt_missing: return {"No TLS-RPT record", "Publish _smtp._tls TXT v=TLSRPTv1; rua=mailto:... to receive failure reports."};
+    case reason_id::tls_legacy_version: return {"TLS 1.0 or 1.1 is accepted", "Disable TLS 1.0 and 1.1 (RFC 8996) once the senders you need speak TLS 1.2."};
+    case reason_id::tls_rc4: return {"RC4 suites are accepted", "Remove RC4 from the server's cipher list (RFC 7465)."};
+    case reason_id::tls_3des: return {"3DES suites are accepted", "Remove 3DES suites (Sweet32; RFC 7525 §4.1)."};
+    case reason_id::tls_export: return {"Export-grade or single-DES suites are accepted", "Remove every suite below 112 bits (RFC 7525 §4.1)."};
+    case reason_id::tls_null_cipher: return {"Suites without encryption are accepted", "Remove the NULL suites (RFC 7525 §4.1)."};
+    case reason_id::tls_anonymous: return {"Anonymous suites are accepted", "Remove the anonymous (aNULL) suites from the cipher list."};
+    case reason_id::tls_weak_dh: return {"The DHE group is smaller than 2048 bits", "Configure a DHE group of 2048 bits or more, or prefer ECDHE (RFC 7525 §4.3)."};
+    case reason_id::tls_weak_rsa_key: return {"An RSA key smaller than 2048 bits", "Issue the certificate for a key of 2048 bits or more."};
+    case reason_id::tls_sha1_signature: return {"SHA-1 signatures", "Use a certificate signed with SHA-256 and let the server sign with SHA-256 (RFC 9155)."};
+    case reason_id::tls_no_forward_secrecy: return {"Suites without forward secrecy are accepted", "Prefer ECDHE and DHE suites; remove the RSA key-transport ones where senders allow."};
+    case reason_id::tls_enum_incomplete: return {"The TLS enumeration did not complete", "Probe again with --check tls-enum."};
     case reason_id::interrupted: return {"The probe was interrupted", "Probe again."};
   }
   return {"", ""};
