@@ -186,6 +186,10 @@ struct client_model {
   // It drops what it buffered with the EHLO reply before reading the reply to STARTTLS, so
   // lines left over after an early final line do not desynchronise it.
   bool discards_leftover = false;
+  // When lines left over answer its next command and that is not STARTTLS (whose reply it
+  // checks), it goes on one reply behind and waits for a reply the server has already sent:
+  // it hangs until its timeout.
+  bool leftover_waits = false;
 };
 
 std::span<const client_model> client_models();

@@ -389,9 +389,13 @@ constexpr std::array<client_model, 22> models{{
      .rejects = {.first_line = line_form::code_space_or_hyphen, .first_code_250 = true},
      .helo_fallback = true},
 
-    // Angus Mail 2.0 (Jakarta Mail) com/sun/mail/smtp/SMTPTransport.java: readServerResponse
-    // reads while the fourth octet is '-'; ehlo() skips the first line; the name is the text
-    // up to the first space, upper-cased. Its line reader also ends a line at a bare CR.
+    // Jakarta Mail 2.0 (Debian 12: libjakarta-mail-java 2.0.0; Angus Mail since 2.1)
+    // com/sun/mail/smtp/SMTPTransport.java: readServerResponse reads while the fourth octet is
+    // '-'; ehlo() skips the first line; the name is the text up to the first space, upper-cased.
+    // Its line reader also ends a line at a bare CR. Run in the client matrix: when lines left
+    // over after an early final line answer MAIL (no STARTTLS sent), it goes on one reply
+    // behind and waits at the end of the message (killed at the deadline), where other
+    // clients fail on a wrong code; a leftover line answering STARTTLS fails it (not 220).
     {.id = "jakarta-mail",
      .short_name = "Jakarta Mail",
      .name = "Jakarta Mail (Angus)",
@@ -403,7 +407,8 @@ constexpr std::array<client_model, 22> models{{
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .stops = " "},
      .rejects = {},
-     .helo_fallback = true},
+     .helo_fallback = true,
+     .leftover_waits = true},
 
     // MailKit 4.x MailKit/Net/Smtp/SmtpStream.cs + SmtpClient.cs: strict reply reader
     // (non-digit code, bad separator or changing code raise); capabilities from every line,
@@ -838,9 +843,13 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   // (before reading the reply to STARTTLS) or sends no mail (a probe without STARTTLS).
   auto decide = [&](bool attempt) {
     bool harmless = (attempt && m.discards_leftover) || (!attempt && m.probe);
-    if (leftover && !harmless)
-      return decision{tls_outcome::fail, m.leftover_fatal ? prediction_reason::leftover_fatal : prediction_reason::leftover_desync,
-                      desync_why(m, v, attempt ? "STARTTLS" : "its next command")};
+    if (leftover && !harmless) {
+      bool waits = m.leftover_waits && !attempt;
+      return decision{waits ? tls_outcome::hang : tls_outcome::fail,
+                      m.leftover_fatal ? prediction_reason::leftover_fatal : prediction_reason::leftover_desync,
+                      desync_why(m, v, attempt ? "STARTTLS" : "its next command") +
+                          (waits ? ", then waits for a reply the server has already sent" : "")};
+    }
     return decision{attempt ? tls_outcome::tls : tls_outcome::plaintext, seen.reason, seen.why};
   };
   bool attempt = m.mode == tls_mode::always_try || (m.mode == tls_mode::opportunistic && p.sees_starttls);

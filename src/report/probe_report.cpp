@@ -40,7 +40,7 @@ std::string senders_sentence(const address_diagnosis& d) {
   if (!d.groups.plaintext.empty()) parts.push_back(names(d.groups.plaintext) + " will send in plaintext");
   if (!d.groups.fail.empty())
     parts.push_back(names(d.groups.fail) + " will fail to deliver (protocol error, deferral or bounce)");
-  if (!d.groups.hang.empty()) parts.push_back(names(d.groups.hang) + " will wait for the rest of the reply until they time out");
+  if (!d.groups.hang.empty()) parts.push_back(names(d.groups.hang) + " will wait for a reply until they time out");
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
   return s;
