@@ -58,7 +58,7 @@ enum class reason_id : std::uint8_t {
   // MX host and address: DNSSEC and DANE (RFC 7672, RFC 7671)
   dnssec_unavailable, dnssec_bogus, dane_verified, dane_mismatch, dane_no_tls, dane_lookup_failed, dane_unusable,
   dane_pkix_usage, dane_malformed, dane_tlsa_insecure, dane_no_rollover, dane_full_certificate, dane_ta_not_in_chain,
-  dane_digest_trap, dane_ee_pkix_fails, dane_partial, dane_fails_policy,
+  dane_digest_trap, dane_ee_pkix_fails, dane_partial, dane_fails_policy, dane_key_not_covered,
   // domain and MX host: MTA-STS (RFC 8461) and TLS-RPT (RFC 8460)
   mta_sts_txt_invalid, mta_sts_fetch_failed, mta_sts_policy_invalid, mta_sts_testing, mta_sts_mx_not_listed,
   mta_sts_certificate_fails, tls_rpt_invalid, tls_rpt_missing,
@@ -142,6 +142,9 @@ struct dane_assessment {
   std::vector<dane_sender_prediction> senders;  // one per dane_senders() row
 };
 dane_assessment assess_dane(const dane_facts& d, const starttls_facts* session, tls_policy policy);
+// With check tls-enum's certificates (the server sends RSA or ECDSA by the ClientHello): a
+// certificate that no DANE-EE record matches while another does (reason dane-key-not-covered).
+void assess_dane_certificates(dane_assessment& a, const dane_facts& d, const tls_enum_facts& enumerated);
 
 struct address_diagnosis {
   std::optional<lint_result> lint;            // the EHLO reply, from the live octets

@@ -257,6 +257,40 @@ dane_assessment assess_dane(const dane_facts& d, const starttls_facts* s, tls_po
   return a;
 }
 
+void assess_dane_certificates(dane_assessment& a, const dane_facts& d, const tls_enum_facts& enumerated) {
+  if (a.status != dane_status::verified && a.status != dane_status::mismatch) return;
+  if (enumerated.certificates.size() < 2) return;
+  // Only DANE-EE SHA2-256 records can be compared with the enumerated leaves (their key's and
+  // their own digest); with any other usable record the answer is not known here.
+  std::vector<const tlsa_record*> ee;
+  for (const auto& x : d.records) {
+    if (x.usability != tlsa_usability::usable) continue;
+    if (x.record.usage != 3 || x.record.mtype != 1) return;
+    ee.push_back(&x.record);
+  }
+  if (ee.empty()) return;
+  // RFC 6698 §4.1: a client aborts the handshake when no record matches the certificate the
+  // server gave; a server that chooses its certificate by the ClientHello (RSA or ECDSA)
+  // fails the DANE senders whose hello gets the certificate without a record.
+  std::size_t matched = 0;
+  std::string unmatched;
+  for (const auto& c : enumerated.certificates) {
+    std::string whole;
+    for (char ch : c.leaf.sha256)
+      if (ch != ':') whole += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    bool match = std::any_of(ee.begin(), ee.end(), [&](const tlsa_record* r) {
+      return hex_text(r->data) == (r->selector == 1 ? c.spki_sha256 : whole);
+    });
+    if (match) {
+      ++matched;
+      continue;
+    }
+    std::string kind = c.leaf.key_type == "rsaEncryption" ? "RSA" : c.leaf.key_type == "id-ecPublicKey" ? "ECDSA" : c.leaf.key_type;
+    unmatched += fmt::format("{}{} {} (3 1 1 {})", unmatched.empty() ? "" : "; ", kind, c.leaf.key_bits, c.spki_sha256);
+  }
+  if (matched > 0 && !unmatched.empty()) add(a.reasons, reason_id::dane_key_not_covered, unmatched);
+}
+
 }  // namespace mxtls
 
 // ---- mxtls tlsa -----------------------------------------------------------------------

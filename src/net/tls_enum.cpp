@@ -48,6 +48,7 @@
 #include <fmt/format.h>
 
 #include "mxtls/reply.hpp"
+#include "mxtls/target_text.hpp"
 #include "net/smtp_session.hpp"
 
 namespace mxtls {
@@ -192,12 +193,6 @@ int group_nid(const std::string& name) {
   return nid != NID_undef ? nid : OBJ_sn2nid(name.c_str());
 }
 
-std::string hex(const unsigned char* p, unsigned int n) {
-  std::string s;
-  for (unsigned int i = 0; i < n; ++i) s += fmt::format("{:02x}", p[i]);
-  return s;
-}
-
 struct hello_result {
   bool made = false;         // the hello was sent (OpenSSL accepted the offer, a place was free)
   bool established = false;
@@ -245,7 +240,13 @@ void read_facts(SSL* ssl, const tls_facts& t, hello_result& r) {
     c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf));
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (X509_pubkey_digest(leaf, EVP_sha256(), md, &n) == 1) c.spki_sha256 = hex(md, n);
+    // The DER SubjectPublicKeyInfo, as a DANE selector 1 record digests it (RFC 6698 §2.1.3);
+    // X509_pubkey_digest would digest the key's bit string alone.
+    unsigned char* der = nullptr;
+    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
+    if (len > 0 && EVP_Digest(der, static_cast<std::size_t>(len), md, &n, EVP_sha256(), nullptr) == 1)
+      c.spki_sha256 = hex_text({md, n});
+    OPENSSL_free(der);
     r.leaf = std::move(c);
   }
 }

@@ -239,6 +239,8 @@ std::string render_reason(const reason& r) {
       return "DANE-EE passes, but senders without DANE do not accept the certificate (" + d + ")";
     case reason_id::dane_partial: return d + " MX host(s) without TLSA records while others have them";
     case reason_id::dane_fails_policy: return "with TLS setting " + d + " DANE is not satisfied";
+    case reason_id::dane_key_not_covered:
+      return "the server also sends a certificate no TLSA record matches, to ClientHellos that ask for its key type: " + d;
     case reason_id::tls_legacy_version: return "the server accepts " + d + ", which RFC 8996 deprecates: allow TLS 1.2 and 1.3 only";
     case reason_id::tls_rc4: return "the server accepts RC4 suites, which RFC 7465 forbids (" + d + ")";
     case reason_id::tls_3des: return "the server accepts 3DES suites, 112-bit and open to Sweet32 (CVE-2016-2183) (" + d + ")";

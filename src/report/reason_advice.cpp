@@ -60,6 +60,7 @@ reason_advice advice_for(reason_id r) {
     case reason_id::dane_ee_pkix_fails: return {"DANE-EE passes but the certificate fails PKIX", "Use a certificate that also verifies for its name, for senders without DANE."};
     case reason_id::dane_partial: return {"Some MX hosts have TLSA records, others none", "Publish TLSA records for every MX host."};
     case reason_id::dane_fails_policy: return {"DANE fails the chosen TLS setting", "Fix the DANE problem above, or use a setting without DANE for this destination."};
+    case reason_id::dane_key_not_covered: return {"A certificate of the server is not covered by TLSA", "Publish a record for every certificate the server can send (RSA and ECDSA), e.g. 3 1 1 of each key."};
     case reason_id::mta_sts_txt_invalid: return {"The _mta-sts TXT record is invalid", "Publish exactly one record: v=STSv1; id=<new id>."};
     case reason_id::mta_sts_fetch_failed: return {"The MTA-STS policy cannot be fetched", "Serve https://mta-sts.<domain>/.well-known/mta-sts.txt as text/plain with status 200, no redirect, and a certificate valid for mta-sts.<domain>."};
     case reason_id::mta_sts_policy_invalid: return {"The MTA-STS policy is invalid", "Fix the policy per RFC 8461 §3.2 (version, mode, mx, max_age), then change the TXT id."};

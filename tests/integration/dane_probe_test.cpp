@@ -89,14 +89,16 @@ unsigned short free_port(const std::vector<std::string>& addresses) {
 // `mxtls serve --scenario compliant --cert --key` on ADDRESS:PORT, until destroyed.
 class mock_mx {
  public:
+  // With an empty chain: the scenario's own certificates, written into `certificates`.
   mock_mx(const fs::path& dir, const std::string& address, unsigned short port, const fs::path& chain, const fs::path& key,
-          const std::string& scenario = "compliant") {
+          const std::string& scenario = "compliant", const fs::path& certificates = {}) {
     out_ = dir / ("serve-" + address + ".out");
     int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     std::string listen = address + ":" + std::to_string(port);
-    pid_ = t::spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--cert", chain.string(), "--key",
-                     key.string()},
-                    "", fd, fd);
+    std::vector<std::string> argv{MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen};
+    if (!chain.empty()) argv.insert(argv.end(), {"--cert", chain.string(), "--key", key.string()});
+    if (!certificates.empty()) argv.insert(argv.end(), {"--write-certificates", certificates.string()});
+    pid_ = t::spawn(argv, "", fd, fd);
     close(fd);
     for (int i = 0; i < 500 && !ready_; ++i) {
       ready_ = t::slurp(out_).find("listening on " + listen) != std::string::npos;
@@ -194,8 +196,14 @@ class Dane : public ::testing::Test {
     addresses.push_back("127.0.0.18");  // plain
     addresses.push_back("127.0.0.19");  // forged
     for (const char* a : {"127.0.0.24", "127.0.0.25", "127.0.0.26", "127.0.0.27", "127.0.0.28", "127.0.0.29"}) addresses.push_back(a);
+    addresses.push_back("127.0.0.30");  // dualkey
     port_ = free_port(addresses);
     ASSERT_NE(port_, 0);
+    // RSA and ECDSA certificates chosen by the ClientHello (scenario dual-cert), started
+    // before the zone is signed: its TLSA record names the ECDSA key only.
+    fs::create_directories(dir_ / "dual");
+    servers_.push_back(new mock_mx(dir_, "127.0.0.30", port_, {}, {}, "dual-cert", dir_ / "dual"));
+    std::string dual_ecdsa311 = tlsa_data(dir_ / "dual" / "ecdsa-p256.pem", 1, 1);
     std::string tlsa_owner = "_" + std::to_string(port_) + "._tcp.";
     t::zone_spec top{.name = "dane.test."};
     for (const auto& c : cases_) {
@@ -237,6 +245,9 @@ class Dane : public ::testing::Test {
     top.records.push_back("mx.lame IN A 127.0.0.29");
     top.records.push_back("_tcp.mx.lame IN NS ns.void");
     top.records.push_back("ns.void IN A 127.0.0.98");
+    top.records.push_back("dualkey IN MX 10 mx.dualkey");
+    top.records.push_back("mx.dualkey IN A 127.0.0.30");
+    top.records.push_back(tlsa_owner + "mx.dualkey IN TLSA 3 1 1 " + dual_ecdsa311);
     t::zone_spec plain{.name = "plain.dane.test.", .sign = false,
                        .records = {"@ IN MX 10 mx", "mx IN A 127.0.0.18", tlsa_owner + "mx IN TLSA 3 1 1 " + leaf311}};
     zones_ = new t::zone_server(dir_ / "dns", {top, plain});
@@ -485,6 +496,23 @@ TEST_F(Dane, TlsaServerThatNeverAnswersIsALookupFailure) {
   EXPECT_EQ(sender(d, "postfix-dane"), "defer");
   EXPECT_EQ(sender(d, "exim-try-dane"), "defer");
   EXPECT_EQ(j["exit_code"], 1) << last_output_;
+}
+
+TEST_F(Dane, SecondCertificateWithoutRecordIsFound) {
+  // The enumeration (check tls-enum, in --full) sees both certificates; the record covers one.
+  json j = probe("dualkey.dane.test", {"--full"});
+  const json& d = j["hosts"][0]["dane"];
+  std::string status = d.value("status", "?");
+  EXPECT_TRUE(status == "verified" || status == "mismatch") << last_output_;
+  auto ids = reason_ids(j);
+  ASSERT_TRUE(ids.count("dane-key-not-covered")) << last_output_;
+  std::string rsa311 = tlsa_data(dir_ / "dual" / "rsa-2048.pem", 1, 1);
+  bool named = false;
+  for (const auto& r : j["reasons"])
+    if (r["id"] == "dane-key-not-covered") named = r.value("detail", "").find("RSA 2048 (3 1 1 " + rsa311 + ")") != std::string::npos;
+  EXPECT_TRUE(named) << "the RSA certificate and the record that would match it: " << last_output_;
+  // Without the enumeration nothing can be said of the other certificate.
+  EXPECT_FALSE(reason_ids(probe("dualkey.dane.test")).count("dane-key-not-covered")) << last_output_;
 }
 
 TEST_F(Dane, MandatoryPolicyWantsDane) {

@@ -218,6 +218,7 @@ constexpr std::array<reason_row, reason_count> reasons{{
     {reason_id::dane_ee_pkix_fails, "dane-ee-pkix-fails", severity::warning},
     {reason_id::dane_partial, "dane-partial", severity::warning},
     {reason_id::dane_fails_policy, "dane-fails-policy", severity::error},
+    {reason_id::dane_key_not_covered, "dane-key-not-covered", severity::error},
     {reason_id::mta_sts_txt_invalid, "mta-sts-txt-invalid", severity::warning},
     {reason_id::mta_sts_fetch_failed, "mta-sts-fetch-failed", severity::warning},
     {reason_id::mta_sts_policy_invalid, "mta-sts-policy-invalid", severity::warning},

@@ -356,6 +356,16 @@ std::vector<reason_case> cases() {
                             s.tls.verify_error = "self-signed certificate";
                           }),
                o::certificate, 0});
+  v.push_back({"an RSA certificate without TLSA beside a matched ECDSA one", reason_id::dane_key_not_covered,
+               [=] {
+                 auto f = dane_probe(secure_tlsa({record(3, 1, 1, 32, 1), record(3, 1, 1, 32, 2)}), verified(3))();
+                 tls_enum_facts e;
+                 e.certificates.push_back({.leaf = {.key_type = "id-ecPublicKey", .key_bits = 256}, .spki_sha256 = hex_of(32, 1)});
+                 e.certificates.push_back({.leaf = {.key_type = "rsaEncryption", .key_bits = 2048}, .spki_sha256 = hex_of(32, 5)});
+                 f.hosts[0].checks.emplace_back(std::move(e));
+                 return f;
+               },
+               o::ok, 0});
   v.push_back({"one MX host without TLSA", reason_id::dane_partial,
                [=] {
                  auto f = dane_probe(secure_tlsa({record(3, 1, 1, 32, 1), record(3, 1, 1, 32, 2)}), verified(3))();
