@@ -21,9 +21,13 @@
 # Wall time and CPU (user + system of the children, from wait4 via /usr/bin/time's format).
 # Bounded: COUNT <= 5000, each side killed after LIMIT seconds.
 #
-#   [MXTLS=path] [COUNT=1000] [QUERIES=COUNT] [CONCURRENCY=100] [PARALLEL=2] [LIMIT=900] bench/mta_sts_vs_resolver.sh
+#   [MXTLS=path] [COUNT=1000] [QUERIES=COUNT] [CONCURRENCY=100] [PARALLEL=2] [LIMIT=900] [ROUNDS=10]
+#   bench/mta_sts_vs_resolver.sh
 #     QUERIES: mta-sts-query asks the first QUERIES domains only (about 0.4 s of CPU each: a
 #     Python start-up); the ratio is then per domain.
+#     ROUNDS: then the cost of the check in one probe: ROUNDS probes of d0001 (its MX served by
+#     mxtls serve --scenario compliant) with and without --skip mta-sts, alternating, against
+#     ROUNDS fetches of its policy by curl (one HTTPS exchange); medians.
 #     Run as root (unshare -m, port 53 and 443 on loopback), after scripts/install-deps
 #     (nsd, nginx-light, unbound, postfix-mta-sts-resolver, openssl).
 set -euo pipefail
@@ -213,4 +217,35 @@ for name, k, w, c in rows:
 per = lambda w, k: w / k
 print(f'  ratio mta-sts-query / mxtls, per domain: wall {per(qw, q) / per(m, n):.1f}x, CPU {per(qc, q) / max(per(mc, n), 1e-6):.1f}x')
 print(f'  ratio resolver library / mxtls (same {n} domains): wall {l / m:.1f}x, CPU {lc / max(mc, 1e-6):.1f}x')
+"
+
+# What the check adds to one probe, against one HTTPS exchange (the goal: at most one).
+rounds=${ROUNDS:-10}
+[[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 && $rounds -le 100 ]] || { echo "ROUNDS: 1 to 100" >&2; exit 2; }
+smtpport=$((20000 + RANDOM % 20000))
+"$mxtls" serve --scenario compliant --listen "127.0.0.45:$smtpport" >serve.out 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do grep -q "listening on" serve.out && break; sleep 0.05; done
+grep -q "listening on" serve.out || { echo "mxtls serve did not start:"; cat serve.out; exit 1; } >&2
+probe_ms() {
+  local start end
+  start=$(date +%s%N)
+  timeout 60 "$mxtls" probe d0001.mxtls.bench --port "$smtpport" --resolver "127.0.0.1:$dnsport" --ca ca.pem \
+    --no-injection-test -q "$@" || true
+  end=$(date +%s%N)
+  echo $(((end - start) / 1000000))
+}
+with=() without=() fetch=()
+for _ in $(seq "$rounds"); do
+  with+=("$(probe_ms)")
+  without+=("$(probe_ms --skip mta-sts)")
+  fetch+=("$(curl -s -o /dev/null -w '%{time_total}' --cacert ca.pem --resolve "mta-sts.d0001.mxtls.bench:443:$web" \
+    https://mta-sts.d0001.mxtls.bench/.well-known/mta-sts.txt | awk '{printf "%d", $1 * 1000}')")
+done
+/usr/bin/python3 -c "
+import statistics as s
+w, wo, f = [list(map(int, x.split())) for x in ('${with[*]}', '${without[*]}', '${fetch[*]}')]
+mw, mwo, mf = s.median(w), s.median(wo), s.median(f)
+print(f'one probe, $rounds rounds (medians): with mta-sts {mw:.0f} ms, without {mwo:.0f} ms, added {mw - mwo:.0f} ms;'
+      f' one HTTPS fetch of the policy by curl {mf:.0f} ms: the check adds {(mw - mwo) / max(mf, 1):.2f} of it')
 "
