@@ -25,23 +25,25 @@ std::vector<unsigned char> selected(X509* cert, int selector) {
 
 }  // namespace
 
+std::string tlsa_digest(X509* cert, int selector, int mtype) {
+  std::vector<unsigned char> data = selected(cert, selector);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &n, mtype == 1 ? EVP_sha256() : EVP_sha512(), nullptr) != 1) return {};
+  return hex_text({md, n});
+}
+
 std::vector<chain_digest> chain_digests(STACK_OF(X509) * chain) {
   std::vector<chain_digest> out;
   if (!chain) return out;
   for (int depth = 0; depth < sk_X509_num(chain); ++depth) {
     X509* cert = sk_X509_value(chain, depth);
-    for (int selector : {0, 1}) {
-      std::vector<unsigned char> data = selected(cert, selector);
-      for (int mtype : {1, 2}) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        EVP_Digest(data.data(), data.size(), md, &n, mtype == 1 ? EVP_sha256() : EVP_sha512(), nullptr);
+    for (int selector : {0, 1})
+      for (int mtype : {1, 2})
         out.push_back({.depth = depth,
                        .selector = static_cast<std::uint8_t>(selector),
                        .mtype = static_cast<std::uint8_t>(mtype),
-                       .hex = hex_text({md, n})});
-      }
-    }
+                       .hex = tlsa_digest(cert, selector, mtype)});
   }
   return out;
 }

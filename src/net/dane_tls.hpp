@@ -3,6 +3,7 @@
 
 #include <openssl/ssl.h>
 
+#include <string>
 #include <vector>
 
 #include "mxtls/model/dane.hpp"
@@ -18,5 +19,8 @@ void dane_before_handshake(SSL* ssl, const dane_request& req, dane_tls_facts& f)
 void dane_after_handshake(SSL* ssl, const dane_request& req, dane_tls_facts& f, tls_facts& tls);
 // Every certificate of the chain (leaf first) for selectors 0 and 1, matching types 1 and 2.
 std::vector<chain_digest> chain_digests(STACK_OF(X509) * chain);
+// A TLSA record's association data for this certificate, hex: selector 0 (the certificate) or
+// 1 (its SubjectPublicKeyInfo), matching type 1 (SHA2-256) or 2 (SHA2-512).
+std::string tlsa_digest(X509* cert, int selector, int mtype);
 
 }  // namespace mxtls

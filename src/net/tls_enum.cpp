@@ -48,7 +48,7 @@
 #include <fmt/format.h>
 
 #include "mxtls/reply.hpp"
-#include "mxtls/target_text.hpp"
+#include "net/dane_tls.hpp"
 #include "net/smtp_session.hpp"
 
 namespace mxtls {
@@ -238,15 +238,8 @@ void read_facts(SSL* ssl, const tls_facts& t, hello_result& r) {
     tls_enum_certificate c;
     if (!t.chain.empty()) c.leaf = t.chain.front();
     c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf));
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    // The DER SubjectPublicKeyInfo, as a DANE selector 1 record digests it (RFC 6698 §2.1.3);
-    // X509_pubkey_digest would digest the key's bit string alone.
-    unsigned char* der = nullptr;
-    int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(leaf), &der);
-    if (len > 0 && EVP_Digest(der, static_cast<std::size_t>(len), md, &n, EVP_sha256(), nullptr) == 1)
-      c.spki_sha256 = hex_text({md, n});
-    OPENSSL_free(der);
+    // The DER SubjectPublicKeyInfo's SHA-256, as a "3 1 1" record holds it (RFC 6698 §2.1.3).
+    c.spki_sha256 = tlsa_digest(leaf, 1, 1);
     r.leaf = std::move(c);
   }
 }
