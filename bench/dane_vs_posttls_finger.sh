@@ -20,6 +20,7 @@
 #     port 53), after scripts/install-deps (nsd, ldnsutils, unbound, postfix, openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/loopback-dns.sh
 runs=${1:-20}
 repeats=${2:-3}
 port=${PORT:-48760}
@@ -67,50 +68,8 @@ ksk=$(ldns-keygen -a ECDSAP256SHA256 -k bench.test)
 zsk=$(ldns-keygen -a ECDSAP256SHA256 bench.test)
 ldns-signzone bench.test.zone "$ksk" "$zsk"
 cp "$ksk.ds" anchor.ds
-cat >nsd.conf <<EOF
-server:
-  ip-address: 127.0.0.1@$dnsport
-  do-ip6: no
-  username: ""
-  chroot: ""
-  zonesdir: "$dir"
-  pidfile: ""
-  database: ""
-  zonelistfile: "$dir/zone.list"
-  xfrdfile: "$dir/xfrd.state"
-  xfrdir: "$dir"
-  logfile: "$dir/nsd.log"
-  server-count: 1
-  reuseport: no
-remote-control:
-  control-enable: no
-zone:
-  name: "bench.test."
-  zonefile: "bench.test.zone.signed"
-EOF
-nsd -d -c nsd.conf & pids+=($!)
-cat >unbound.conf <<EOF
-server:
-  interface: 127.0.0.2
-  port: 53
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  pidfile: ""
-  directory: "$dir"
-  use-syslog: no
-  logfile: "$dir/unbound.log"
-  verbosity: 1
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  trust-anchor-file: "$dir/anchor.ds"
-  local-zone: "bench.test." transparent
-stub-zone:
-  name: "bench.test."
-  stub-addr: 127.0.0.1@$dnsport
-EOF
-unbound -d -c unbound.conf & pids+=($!)
+start_nsd "$dir" "$dnsport" bench.test. bench.test.zone.signed
+start_unbound "$dir" "$dnsport" bench.test. "$dir/anchor.ds"
 printf 'nameserver 127.0.0.2\noptions trust-ad\n' >resolv.conf
 mkdir postfix && echo "compatibility_level = 3.6" >postfix/main.cf
 "$mxtls" serve --scenario compliant --listen "127.0.0.31:$port" --cert chain.pem --key leaf.key -q & pids+=($!)

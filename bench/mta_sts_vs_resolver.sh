@@ -32,6 +32,7 @@
 #     (nsd, nginx-light, unbound, postfix-mta-sts-resolver, openssl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/loopback-dns.sh
 count=${COUNT:-1000}
 concurrency=${CONCURRENCY:-100}
 parallel=${PARALLEL:-2}
@@ -82,50 +83,8 @@ openssl x509 -req -in web.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out web.
     printf '_smtp._tls.%s IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@%s"\nmta-sts.%s IN A %s\n' "$d" "$n" "$d" "$web"
   done
 } >mxtls.bench.zone
-cat >nsd.conf <<NSD
-server:
-  ip-address: 127.0.0.1@$dnsport
-  do-ip6: no
-  username: ""
-  chroot: ""
-  zonesdir: "$dir"
-  pidfile: ""
-  database: ""
-  zonelistfile: "$dir/zone.list"
-  xfrdfile: "$dir/xfrd.state"
-  xfrdir: "$dir"
-  logfile: "$dir/nsd.log"
-  server-count: 1
-  reuseport: no
-remote-control:
-  control-enable: no
-zone:
-  name: "mxtls.bench."
-  zonefile: "mxtls.bench.zone"
-NSD
-nsd -d -c nsd.conf & pids+=($!)
-cat >unbound.conf <<UB
-server:
-  interface: 127.0.0.2
-  port: 53
-  do-daemonize: no
-  chroot: ""
-  username: ""
-  pidfile: ""
-  directory: "$dir"
-  use-syslog: no
-  logfile: "$dir/unbound.log"
-  verbosity: 1
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-  module-config: "iterator"
-  local-zone: "mxtls.bench." transparent
-  so-reuseport: no
-stub-zone:
-  name: "mxtls.bench."
-  stub-addr: 127.0.0.1@$dnsport
-UB
-unbound -d -c unbound.conf & pids+=($!)
+start_nsd "$dir" "$dnsport" mxtls.bench. mxtls.bench.zone
+start_unbound "$dir" "$dnsport" mxtls.bench.
 printf 'nameserver 127.0.0.2\n' >resolv.conf
 mkdir -p www/.well-known t
 printf 'version: STSv1\nmode: enforce\nmx: mx.mxtls.bench\nmax_age: 86400\n' >www/.well-known/mta-sts.txt
