@@ -16,6 +16,7 @@
 
 #include "../read_file.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +87,10 @@ struct real_client {
   std::string stdin_file;   // "" for /dev/null
   int fixed_port = 0;       // the replay server's port, for clients that cannot take one per run
   int deadline_ms = 0;      // instead of client_deadline_ms, for a client with a slow start (a JVM)
+  // Runs at once: each run has its own replay server, port and reply file, so the waits of
+  // the variants a client hangs on overlap. 1 for a client that shares state between runs
+  // (Postfix: one relay port, and a deferred message clears the whole queue).
+  int parallel = 4;
 };
 
 std::string src(const char* rel) { return (source_dir / rel).string(); }
@@ -144,14 +149,14 @@ std::vector<real_client> real_clients() {
        [](const std::string& m, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_POSTFIX_DIR=" + postfix_dir.string(),
                                          src("tests/integration/clients/postfix_relay.sh"), m, p};
-       }, "", postfix_port},
+       }, "", postfix_port, 0, 1},
       // Exim 4.96 from Debian's exim4-daemon-light .deb; the recipient's domain carries the
       // replay server's port, so no fixed port is needed.
       {"exim", peer_debs.string(), false,
        [](const std::string& m, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_EXIM_DIR=" + exim_dir.string(),
                                          src("tests/integration/clients/exim_relay.sh"), m, p};
-       }, ""},
+       }, "", 0, 0, 3},  // one exim process per message, each recipient unique
       // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
       {"jakarta-mail", "/usr/share/java/jakarta-mail.jar", false,
        [](const std::string& m, const std::string& p) {
@@ -166,7 +171,7 @@ std::vector<real_client> real_clients() {
            return dir.string();
          }();
          return std::vector<std::string>{"/usr/bin/java", "-cp", classes + ":" + jars, "JakartaMail", m, p};
-       }, "", 0, 10000},
+       }, "", 0, 10000, 3},
       {"openssl-s-client", "/usr/bin/openssl", true,
        [](const std::string&, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
@@ -197,7 +202,9 @@ namespace test = mxtls::test;
 
 run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file) {
   int pipefd[2];
-  if (pipe(pipefd) != 0) return {"error", "pipe"};
+  // Close-on-exec: a run's pipe must not leak into the processes other runs start at the
+  // same time, or its reader would wait for them too (spawn's dup2 clears the flag on fd 1).
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return {"error", "pipe"};
   const int deadline_ms = c.deadline_ms > 0 ? c.deadline_ms : client_deadline_ms;
   pid_t server = spawn({MXTLS_REPLAY_SERVER, reply_file.string(), std::to_string(deadline_ms + 3000),
                         std::to_string(c.fixed_port)},
@@ -245,7 +252,6 @@ TEST_P(RealClient, MatchesModel) {
   ASSERT_NE(model, nullptr) << c.id;
 
   fs::create_directories(matrix_dir);
-  fs::path reply_file = matrix_dir / (c.id + ".reply");
   // Postfix runs as a private instance that relays to the replay server's port.
   struct postfix_instance {
     bool on;
@@ -270,15 +276,33 @@ TEST_P(RealClient, MatchesModel) {
       if (on) std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str());
     }
   } exim(c.id == "exim");
+  // Every (variant, mode) run, c.parallel at a time; the results are judged in order below.
+  const std::vector<variant> variants = load_variants();
+  std::vector<fs::path> reply_files;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    reply_files.push_back(matrix_dir / fmt::format("{}.{}.reply", c.id, i));
+    std::ofstream(reply_files.back(), std::ios::binary) << variants[i].bytes;
+  }
+  const char* modes[] = {"opportunistic", "required"};
+  std::vector<run_result> results(variants.size() * 2);
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t j; (j = next++) < results.size();) results[j] = run_once(c, modes[j % 2], reply_files[j / 2]);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, c.parallel); ++t) pool.emplace_back(worker);
+  for (auto& t : pool) t.join();
+  for (const auto& f : reply_files) fs::remove(f);
+
   json rows = json::array();
   std::size_t mismatches = 0;
-  for (const auto& v : load_variants()) {
-    std::ofstream(reply_file, std::ios::binary) << v.bytes;
+  for (std::size_t i = 0; i < variants.size(); ++i) {
+    const variant& v = variants[i];
     auto turn = mxtls::ehlo_turn_from_raw(v.bytes, {});
     auto lines = mxtls::sent_lines(turn);
     auto predicted = mxtls::predict(*model, lines);
-    run_result opp = run_once(c, "opportunistic", reply_file);
-    run_result req = run_once(c, "required", reply_file);
+    const run_result& opp = results[2 * i];
+    const run_result& req = results[2 * i + 1];
     bool ok = opp.outcome == mxtls::to_string(predicted.outcome) && req.outcome == mxtls::to_string(predicted.outcome_required);
     if (!ok) ++mismatches;
     EXPECT_EQ(opp.outcome, mxtls::to_string(predicted.outcome))
@@ -291,7 +315,6 @@ TEST_P(RealClient, MatchesModel) {
                     {"predicted", mxtls::to_string(predicted.outcome)},
                     {"predicted_required", mxtls::to_string(predicted.outcome_required)}});
   }
-  fs::remove(reply_file);
   std::ofstream(matrix_dir / (c.id + ".json")) << json{{"client", c.id}, {"name", model->name}, {"rows", rows}}.dump(1);
   RecordProperty("mismatches", static_cast<int>(mismatches));
 }

@@ -18,18 +18,21 @@ namespace mxtls::test {
 // stderr to the given descriptors (or /dev/null); the child leads its own process group.
 inline pid_t spawn(const std::vector<std::string>& argv, const std::string& stdin_file = "", int out_fd = -1,
                    int err_fd = -1) {
+  // Everything the child needs is built before fork: tests spawn from several threads, and
+  // the child of a multi-threaded process should only make system calls until execv.
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const char* in_path = stdin_file.empty() ? "/dev/null" : stdin_file.c_str();
   pid_t pid = fork();
   if (pid == 0) {
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);  // as a shell would start it, whatever the test runner ignores
-    int in = open(stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY);
+    int in = open(in_path, O_RDONLY);
     int null = open("/dev/null", O_WRONLY);
     dup2(in, 0);
     dup2(out_fd >= 0 ? out_fd : null, 1);
     dup2(err_fd >= 0 ? err_fd : null, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
   }
