@@ -22,6 +22,9 @@ target_sources(mxtls PRIVATE apps/mxtls/cmd_tlsrpt.cpp)
 target_link_libraries(mxtls PRIVATE mxtls_tlsrpt)
 
 # The policy fetch (RFC 8461 §3.3): libcurl's multi socket interface on the engine's Asio loop.
+# libcurl is opened at run time on the first fetch (src/net/curl_library.hpp says why), so
+# only its headers are used here; dlopen is in glibc's libc itself since 2.34.
 find_package(CURL REQUIRED)
-target_sources(mxtls_net PRIVATE src/net/mta_sts_fetch.cpp src/net/mta_sts_check.cpp)
-target_link_libraries(mxtls_net PUBLIC CURL::libcurl)
+target_sources(mxtls_net PRIVATE src/net/mta_sts_fetch.cpp src/net/mta_sts_check.cpp src/net/curl_library.cpp)
+target_include_directories(mxtls_net PRIVATE $<TARGET_PROPERTY:CURL::libcurl,INTERFACE_INCLUDE_DIRECTORIES>)
+target_link_libraries(mxtls_net PUBLIC ${CMAKE_DL_LIBS})

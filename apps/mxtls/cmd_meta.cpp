@@ -5,7 +5,6 @@
 
 #include <CLI/Version.hpp>
 #include <asio/version.hpp>
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <idn2.h>
 #include <nlohmann/json.hpp>
@@ -15,6 +14,7 @@
 #include <zlib.h>
 
 #include "mxtls/build_info.hpp"
+#include "mxtls/mta_sts_fetch.hpp"
 #include "mxtls/scenario.hpp"
 
 namespace mxtls::cli {
@@ -33,8 +33,7 @@ std::string version_text() {
   else row("OpenSSL", fmt::format("{} (running; built with {}: they differ)", runtime, built));
   row("libunbound", ub_version());
   // libcurl fetches MTA-STS policies; its TLS library is named, as it verifies the policy host.
-  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
-  row("libcurl", fmt::format("{} ({})", curl->version, curl->ssl_version ? curl->ssl_version : "no TLS"));
+  row("libcurl", libcurl_version_text());
   row("zlib", zlibVersion());
   row("libidn2", idn2_check_version(nullptr) ? idn2_check_version(nullptr) : IDN2_VERSION);
   row("yaml-cpp", build_info::yaml_cpp_version);

@@ -28,6 +28,10 @@ struct policy_fetch_options {
   unsigned short port = 443;                  // RFC 8461 §3.3: port 443; other values for tests only
 };
 
+// libcurl's version and TLS library ("7.88.1 (OpenSSL/3.0.19)"), or why it cannot be used;
+// this opens libcurl, which the policy fetch otherwise does only when it first runs.
+std::string libcurl_version_text();
+
 // "text/plain" with or without parameters, any case.
 bool is_text_plain(std::string_view content_type);
 

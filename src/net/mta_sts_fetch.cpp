@@ -4,7 +4,6 @@
 // and one steady_timer drive curl_multi_socket_action. No thread, no select loop of libcurl's.
 #include "mxtls/mta_sts_fetch.hpp"
 
-#include <curl/curl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,7 +15,8 @@
 #include <fmt/format.h>
 
 #include <map>
-#include <mutex>
+
+#include "net/curl_library.hpp"
 
 namespace mxtls {
 
@@ -29,6 +29,14 @@ bool is_text_plain(std::string_view ct) {
   for (std::size_t i = 0; i < want.size(); ++i)
     if (std::tolower(static_cast<unsigned char>(t[i])) != want[i]) return false;
   return true;
+}
+
+std::string libcurl_version_text() {
+  std::string why;
+  const curl_library* lib = load_curl(&why);
+  if (!lib) return "not usable: " + why;
+  const curl_version_info_data* v = lib->version_info(CURLVERSION_NOW);
+  return fmt::format("{} ({})", v->version, v->ssl_version ? v->ssl_version : "no TLS");
 }
 
 namespace {
@@ -57,29 +65,39 @@ struct request {
 }  // namespace
 
 struct policy_fetcher::impl {
-  explicit impl(asio::io_context& io) : io(io), timer(io) {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
-    curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
-    curl_multi_setopt(multi, CURLMOPT_TIMERDATA, this);
-  }
+  explicit impl(asio::io_context& io) : io(io), timer(io) {}
   ~impl() {
+    if (!multi) return;
     for (auto& [easy, req] : requests) {
-      curl_multi_remove_handle(multi, easy);
-      curl_easy_cleanup(easy);
-      curl_slist_free_all(req->resolve);
+      lib->multi_remove_handle(multi, easy);
+      lib->easy_cleanup(easy);
+      lib->slist_free_all(req->resolve);
     }
     requests.clear();
-    curl_multi_cleanup(multi);  // closes cached connections through on_close
+    lib->multi_cleanup(multi);  // closes cached connections through on_close
     for (auto& [fd, s] : sockets) {
       s->closed = true;
       asio::error_code ec;
       s->d.cancel(ec);
       s->d.close(ec);
     }
+  }
+
+  // libcurl and the multi handle, on the first fetch (curl_library.hpp: why not at start-up).
+  bool ready(std::string& why) {
+    if (multi) return true;
+    lib = load_curl(&why);
+    if (!lib) return false;
+    multi = lib->multi_init();
+    if (!multi) {
+      why = "curl_multi_init failed";
+      return false;
+    }
+    lib->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &impl::on_socket);
+    lib->multi_setopt(multi, CURLMOPT_SOCKETDATA, this);
+    lib->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &impl::on_timer);
+    lib->multi_setopt(multi, CURLMOPT_TIMERDATA, this);
+    return true;
   }
 
   static curl_socket_t on_open(void* self, curlsocktype, curl_sockaddr* a) {
@@ -152,22 +170,22 @@ struct policy_fetcher::impl {
 
   void act(curl_socket_t fd, int events) {
     int running = 0;
-    curl_multi_socket_action(multi, fd, events, &running);
+    lib->multi_socket_action(multi, fd, events, &running);
     finished();
   }
 
   void finished() {
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* m = lib->multi_info_read(multi, &left)) {
       if (m->msg != CURLMSG_DONE) continue;
       auto it = requests.find(m->easy_handle);
       if (it == requests.end()) continue;
       auto req = it->second;
       requests.erase(it);
       conclude(*req, m->data.result);
-      curl_multi_remove_handle(multi, req->easy);
-      curl_easy_cleanup(req->easy);
-      curl_slist_free_all(req->resolve);
+      lib->multi_remove_handle(multi, req->easy);
+      lib->easy_cleanup(req->easy);
+      lib->slist_free_all(req->resolve);
       req->easy = nullptr;
       req->resolve = nullptr;
       req->done = true;
@@ -175,14 +193,14 @@ struct policy_fetcher::impl {
     }
   }
 
-  static void conclude(request& req, CURLcode code) {
+  void conclude(request& req, CURLcode code) const {
     policy_fetch_result& r = req.result;
     r.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - req.started).count();
-    curl_easy_getinfo(req.easy, CURLINFO_RESPONSE_CODE, &r.http_status);
-    if (char* ct = nullptr; curl_easy_getinfo(req.easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) r.content_type = ct;
-    if (char* ip = nullptr; curl_easy_getinfo(req.easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) r.address_used = ip;
-    if (char* loc = nullptr; curl_easy_getinfo(req.easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) r.location = loc;
-    std::string message = req.errbuf[0] ? std::string(req.errbuf) : std::string(curl_easy_strerror(code));
+    lib->easy_getinfo(req.easy, CURLINFO_RESPONSE_CODE, &r.http_status);
+    if (char* ct = nullptr; lib->easy_getinfo(req.easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct) r.content_type = ct;
+    if (char* ip = nullptr; lib->easy_getinfo(req.easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip) r.address_used = ip;
+    if (char* loc = nullptr; lib->easy_getinfo(req.easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc) r.location = loc;
+    std::string message = req.errbuf[0] ? std::string(req.errbuf) : std::string(lib->easy_strerror(code));
     switch (code) {
       case CURLE_OK:
         if (r.http_status >= 300 && r.http_status < 400) {
@@ -226,6 +244,7 @@ struct policy_fetcher::impl {
   }
 
   asio::io_context& io;
+  const curl_library* lib = nullptr;
   CURLM* multi = nullptr;
   asio::steady_timer timer;
   std::map<curl_socket_t, std::shared_ptr<watched_socket>> sockets;
@@ -249,40 +268,46 @@ asio::awaitable<policy_fetch_result> policy_fetcher::fetch(std::string domain, s
     r.detail = fmt::format("{} has no address", r.host);
     co_return std::move(req->result);
   }
+  if (std::string why; !impl_->ready(why)) {
+    r.error = fetch_error::other;
+    r.detail = why;
+    co_return std::move(req->result);
+  }
+  const curl_library& lib = *impl_->lib;
   std::string pinned = fmt::format("{}:{}:", r.host, o.port);
   for (std::size_t i = 0; i < addresses.size(); ++i)
     pinned += (i ? "," : "") + (addresses[i].find(':') != std::string::npos ? "[" + addresses[i] + "]" : addresses[i]);
-  req->resolve = curl_slist_append(nullptr, pinned.c_str());
+  req->resolve = lib.slist_append(nullptr, pinned.c_str());
   req->max_body = o.max_body_octets;
-  CURL* e = curl_easy_init();
+  CURL* e = lib.easy_init();
   req->easy = e;
-  curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(e, CURLOPT_RESOLVE, req->resolve);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // RFC 8461 §3.3: redirects MUST NOT be followed
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);  // PKIX, RFC 8461 §3.3
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);  // the name mta-sts.<domain>
+  lib.easy_setopt(e, CURLOPT_URL, r.url.c_str());
+  lib.easy_setopt(e, CURLOPT_RESOLVE, req->resolve);
+  lib.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+  lib.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // RFC 8461 §3.3: redirects MUST NOT be followed
+  lib.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);  // PKIX, RFC 8461 §3.3
+  lib.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);  // the name mta-sts.<domain>
   // --ca FILE or DIR replaces the system's store, as for the SMTP sessions (live_session.cpp):
   // the other of libcurl's two defaults (its bundle, its hashed directory) is turned off.
   if (!o.ca_file.empty() || !o.ca_dir.empty()) {
-    curl_easy_setopt(e, CURLOPT_CAINFO, o.ca_file.empty() ? nullptr : o.ca_file.c_str());
-    curl_easy_setopt(e, CURLOPT_CAPATH, o.ca_dir.empty() ? nullptr : o.ca_dir.c_str());
+    lib.easy_setopt(e, CURLOPT_CAINFO, o.ca_file.empty() ? nullptr : o.ca_file.c_str());
+    lib.easy_setopt(e, CURLOPT_CAPATH, o.ca_dir.empty() ? nullptr : o.ca_dir.c_str());
   }
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);  // each fetch as a sender makes it
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "mxtls");
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &impl::on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, req.get());
-  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &impl::on_open);
-  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, impl_.get());
-  curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close);
-  curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, impl_.get());
+  lib.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+  lib.easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
+  lib.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);  // each fetch as a sender makes it
+  lib.easy_setopt(e, CURLOPT_USERAGENT, "mxtls");
+  lib.easy_setopt(e, CURLOPT_ERRORBUFFER, req->errbuf);
+  lib.easy_setopt(e, CURLOPT_WRITEFUNCTION, &impl::on_body);
+  lib.easy_setopt(e, CURLOPT_WRITEDATA, req.get());
+  lib.easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &impl::on_open);
+  lib.easy_setopt(e, CURLOPT_OPENSOCKETDATA, impl_.get());
+  lib.easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, &impl::on_close);
+  lib.easy_setopt(e, CURLOPT_CLOSESOCKETDATA, impl_.get());
   req->started = std::chrono::steady_clock::now();
   impl_->requests[e] = req;
-  curl_multi_add_handle(impl_->multi, e);
+  lib.multi_add_handle(impl_->multi, e);
   req->wake.expires_at(asio::steady_timer::time_point::max());
   while (!req->done) {
     auto wait = req->wake.async_wait(asio::experimental::as_tuple(asio::use_awaitable));

@@ -242,6 +242,31 @@ TEST_F(MtaStsProbe, FetchFailuresSayWhy) {
   EXPECT_TRUE(bc["mta_sts"]["fetch"]["http_status"].is_null());
 }
 
+// libcurl is opened on the first policy fetch, not linked (src/net/curl_library.hpp). With
+// libcurl.so.4 unreadable as a library (/dev/null bind-mounted over it in a private mount
+// namespace), the program still starts, the SMTP layers are probed as always, and the fetch
+// says why it could not run instead of the program failing to start.
+TEST_F(MtaStsProbe, WithoutLibcurlTheFetchSaysWhy) {
+  const char* lib = "/usr/lib/x86_64-linux-gnu/libcurl.so.4";
+  ASSERT_TRUE(fs::exists(lib)) << lib << " (libcurl4, scripts/install-deps)";
+  ASSERT_TRUE(fs::exists("/usr/bin/unshare"));
+  auto quoted = [](const std::string& a) { return "'" + a + "'"; };
+  std::string probe_cmd = quoted(MXTLS_BINARY) + " probe good.sts.test --port " + std::to_string(port_) + " --resolver " +
+                          quoted(zones_->resolver()) + " --trust-anchor " + quoted(zones_->trust_anchor()) +
+                          " --no-injection-test --json --ca " + quoted((dir_ / "cas.pem").string()) + " --timeout 5";
+  std::string hide = std::string("mount --bind /dev/null ") + lib + " && ";
+  auto version = t::run(dir_, {"/usr/bin/unshare", "-m", "/bin/sh", "-c", hide + quoted(MXTLS_BINARY) + " --version"}, 60s);
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  EXPECT_NE(version.output.find("libcurl        not usable: libcurl cannot be loaded"), std::string::npos) << version.output;
+  auto r = t::run(dir_, {"/usr/bin/unshare", "-m", "/bin/sh", "-c", hide + "exec " + probe_cmd}, 60s);
+  json j = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.output;
+  EXPECT_EQ(j["mta_sts"]["fetch"]["error"], "other") << r.output;
+  EXPECT_NE(j["mta_sts"]["fetch"].value("detail", "").find("libcurl cannot be loaded"), std::string::npos) << r.output;
+  EXPECT_NE(j["mta_sts"]["status"], "valid") << r.output;
+  EXPECT_TRUE(j["hosts"][0]["checks"]["starttls"]["tls"].is_object()) << r.output;
+}
+
 TEST_F(MtaStsProbe, SkippedForAnAddressTargetAndWithSkip) {
   json a = probe("127.0.0.1");
   EXPECT_TRUE(a["mta_sts"].is_null()) << last_output_;
