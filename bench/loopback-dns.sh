@@ -31,7 +31,8 @@ NSD
 
 # start_unbound DIR PORT ZONE [ANCHOR]: unbound on 127.0.0.2:53 with a stub zone for ZONE to
 # the NSD on 127.0.0.1@PORT, ZONE opened (not a special-use local zone); validating from the
-# trust anchor file ANCHOR when given, else iterating only.
+# trust anchor file ANCHOR when given, else iterating only. Its remote control listens on the
+# UNIX socket DIR/unbound.ctl (no certificates), for `unbound-control -c DIR/unbound.conf`.
 start_unbound() {
   local modules="iterator" anchor=""
   if [ -n "${4:-}" ]; then
@@ -56,6 +57,10 @@ server:
 $anchor
   local-zone: "$3" transparent
   so-reuseport: no
+remote-control:
+  control-enable: yes
+  control-interface: "$1/unbound.ctl"
+  control-use-cert: no
 stub-zone:
   name: "$3"
   stub-addr: 127.0.0.1@$2

@@ -115,6 +115,15 @@ ub_ctx* make_context(const resolver_options& o, const std::vector<std::string>& 
     if (err != 0) throw std::invalid_argument(fmt::format("resolver '{}': {}", o.forwarder, ub_strerror(err)));
     ub_ctx_async(ctx, 1);
     set_option(ctx, "do-not-query-localhost:", "no");
+    // No RFC 8145 key-tag queries (_ta-XXXX): telemetry for the operators of a trust
+    // anchor, sent by a resolver that lives for days, not by a probe that lives for one
+    // domain; each is a query and a validated denial more per run.
+    set_option(ctx, "trust-anchor-signaling:", "no");
+    // QNAME minimisation (RFC 9156) hides a name from the servers above its zone. Forwarded
+    // queries (resolv.conf, --resolver) are never minimised; what is left is the stub zones
+    // below, asked of the zone's own server, from which minimising hides nothing: it only
+    // adds a query and a validated denial per label (_25._tcp.mx: two more for a TLSA).
+    set_option(ctx, "qname-minimisation:", "no");
     for (const auto& zone : zones) {
       if (zone == ".") continue;
       // RFC 6761 names (test., invalid., the local zones of private ranges) are answered
