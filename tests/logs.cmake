@@ -4,7 +4,7 @@
 # log read by `mxtls logs` and by pflogsumm. One ctest test: the Postfix run is shared by all
 # the cases of the program (release build only: it tests behaviour, not memory).
 add_executable(mxtls_logs_postfix_tests integration/logs/postfix_logs_test.cpp)
-target_link_libraries(mxtls_logs_postfix_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_link_libraries(mxtls_logs_postfix_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json fmt::fmt)
 target_compile_definitions(mxtls_logs_postfix_tests PRIVATE
   MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
   MXTLS_BINARY="$<TARGET_FILE:mxtls>")
@@ -31,6 +31,8 @@ endif()
 # The ESA line grammar both ways, the reader on lines written with it, the input (merge, gzip).
 add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp unit/logs/exim_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
+target_sources(mxtls_logs_tests PRIVATE unit/logs/journal_input_test.cpp)
+target_include_directories(mxtls_logs_tests PRIVATE ${PROJECT_SOURCE_DIR}/src)  # the journal decoder (src/logs/journal_input.hpp)
 gtest_discover_tests(mxtls_logs_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
 
 # `mxtls probe --log esa` against `mxtls serve` scenarios, read back by `mxtls logs`.

@@ -33,10 +33,16 @@
 //   "ID H=host [A] TLS error on connection (…): …" a TLS line about the connection, not its outcome
 //   "ID Completed" the message is done: its pending facts are dropped
 // Deliveries without H= (local transports) are not SMTP: counted as read, not as attempts.
+//
+// journald (journalctl -o export, journalctl -o json): each entry is made into the syslog
+// line its fields describe (journal_input.cpp, after https://systemd.io/JOURNAL_EXPORT_FORMATS/)
+// and read by the Postfix rules above; an entry that cannot be read is one line not understood.
 #include <algorithm>
 #include <charconv>
+#include <memory>
 #include <unordered_map>
 
+#include "logs/journal_input.hpp"
 #include "mxtls/logs.hpp"
 
 namespace mxtls::logs {
@@ -47,6 +53,8 @@ const char* to_string(log_format f) {
     case log_format::postfix: return "postfix";
     case log_format::esa: return "esa";
     case log_format::exim: return "exim";
+    case log_format::journal_export: return "journal-export";
+    case log_format::journal_json: return "journal-json";
   }
   return "unknown";
 }
@@ -55,6 +63,8 @@ std::optional<log_format> parse_log_format(std::string_view s) {
   if (s == "postfix") return log_format::postfix;
   if (s == "esa") return log_format::esa;
   if (s == "exim") return log_format::exim;
+  if (s == "journal-export") return log_format::journal_export;
+  if (s == "journal-json") return log_format::journal_json;
   return std::nullopt;
 }
 
@@ -344,6 +354,63 @@ struct log_reader::state {
   std::unordered_map<std::uint64_t, esa_connection> esa_conns;
   std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
+
+  // journald's export and JSON forms (journal_input.cpp): each entry's syslog line goes
+  // through add_line again and is read by the Postfix rules below, as a plain log's is.
+  struct journal_feed final : journal::sink {
+    state& s;
+    log_reader& reader;
+    std::size_t file;
+    journal_feed(state& st, log_reader& r, std::size_t f) : s(st), reader(r), file(f) {}
+    void entry(const journal::entry& e) override { s.journal_entry(reader, e, file); }
+    void broken(std::uint64_t line, std::string_view what) override {
+      ++s.sum.lines;
+      s.not_understood(what, file, line);
+    }
+  };
+  std::map<std::size_t, std::pair<std::unique_ptr<journal_feed>, std::unique_ptr<journal::export_decoder>>> journal_inputs;
+  bool in_journal = false;
+
+  void journal_entry(log_reader& reader, const journal::entry& e, std::size_t file) {
+    if (!e.has_message) {
+      ++sum.lines, ++sum.lines_read, ++sum.lines_other;  // an entry without a MESSAGE says nothing of mail
+      return;
+    }
+    std::string line = journal::syslog_line(e);
+    in_journal = true;
+    reader.add_line(line, file, e.line);
+    in_journal = false;
+  }
+  // True when the line is one of a journal form's (then it is taken care of).
+  bool journal_line(log_reader& reader, std::string_view line, std::size_t file, std::uint64_t n) {
+    if (sum.format == log_format::unknown) {
+      if (journal::looks_like_export(line)) sum.format = log_format::journal_export;
+      else if (journal::looks_like_json(line)) sum.format = log_format::journal_json;
+    }
+    if (sum.format == log_format::journal_export) {
+      auto& in = journal_inputs[file];
+      if (!in.first) {
+        in.first = std::make_unique<journal_feed>(*this, reader, file);
+        in.second = std::make_unique<journal::export_decoder>(*in.first, limits.max_line_octets);
+      }
+      in.second->add_line(line, n);
+      return true;
+    }
+    if (sum.format == log_format::journal_json) {
+      if (line.empty() || line == "\r") return true;
+      journal::entry e;
+      std::string what;
+      if (journal::parse_json(line, e, what)) {
+        e.line = n;
+        journal_entry(reader, e, file);
+      } else {
+        ++sum.lines;
+        not_understood(line.substr(0, limits.max_line_octets), file, n);
+      }
+      return true;
+    }
+    return false;
+  }
 
   void not_understood(std::string_view line, std::size_t file, std::uint64_t n) {
     ++sum.lines_not_understood;
@@ -757,6 +824,8 @@ struct log_reader::state {
 };
 
 std::optional<log_format> detect_format(std::string_view line) {
+  if (journal::looks_like_export(line)) return log_format::journal_export;
+  if (journal::looks_like_json(line)) return log_format::journal_json;
   if (line.size() > 25 && esa::parse_ctime(line.substr(0, 24)) && line.substr(24).starts_with(" Info: ")) return log_format::esa;
   if (auto e = exim_header(line); e && exim_id_length(e->rest)) return log_format::exim;
   std::optional<header> h = syslog_header(line);
@@ -781,6 +850,7 @@ log_reader::~log_reader() { delete s_; }
 
 void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t n) {
   state& s = *s_;
+  if (!s.in_journal && s.journal_line(*this, line, file, n)) return;
   ++s.sum.lines;
   if (line.size() > s.limits.max_line_octets) {
     line = line.substr(0, s.limits.max_line_octets);
@@ -878,6 +948,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
 
 log_summary log_reader::finish() {
   state& s = *s_;
+  for (auto& [file, in] : s.journal_inputs) in.second->finish();
   log_summary out = s.sum;
   for (auto& [k, d] : s.dest) out.destinations.push_back(d);
   // No TLS line at all: deliveries cannot be told apart (Postfix smtp_tls_loglevel = 0, or

@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -313,6 +315,139 @@ TEST(PostfixLog, EveryLineIsReadAndNoDestinationIsUnexpected) {
   EXPECT_EQ(r.logs_json["format"], "postfix");
   EXPECT_EQ(r.logs_json["lines"]["not_understood"], 0) << r.logs.output;
   EXPECT_EQ(r.logs_json["destinations"].size(), r.messages);
+}
+
+// The same real log as journald would keep it: each line made into a journal entry (the
+// wrapping is built here from systemd's Journal Export Format and Journal JSON Format,
+// https://systemd.io/JOURNAL_EXPORT_FORMATS/; the Postfix lines inside are the real ones),
+// written as `journalctl -o export` and `journalctl -o json` write entries. The log's wall
+// clock is taken as UTC (journald keeps UTC), so the times differ only by the year the
+// syslog form lacks.
+struct journal_forms {
+  std::string export_text, json_text;
+  std::size_t entries = 0;
+};
+
+journal_forms journal_of(const std::string& maillog) {
+  static const std::regex line_form(R"(^([A-Z][a-z]{2}) ([ 0-9][0-9]) ([0-9]{2}):([0-9]{2}):([0-9]{2}) (\S+) ([^\[: ]+)(?:\[([0-9]+)\])?: (.*)$)");
+  static const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::time_t now = std::time(nullptr);
+  std::tm today{};
+  gmtime_r(&now, &today);
+  journal_forms out;
+  std::istringstream in(slurp(maillog));
+  std::smatch m;
+  for (std::string l; std::getline(in, l);) {
+    if (!std::regex_match(l, m, line_form)) continue;
+    std::tm t{};
+    for (int i = 0; i < 12; ++i)
+      if (m[1] == months[i]) t.tm_mon = i;
+    t.tm_year = today.tm_year;
+    t.tm_mday = std::stoi(m[2].str());
+    t.tm_hour = std::stoi(m[3]), t.tm_min = std::stoi(m[4]), t.tm_sec = std::stoi(m[5]);
+    std::uint64_t usec = static_cast<std::uint64_t>(timegm(&t)) * 1000000 + out.entries % 1000;
+    std::string host = m[6], ident = m[7], pid = m[8], message = m[9];
+    std::string comm = ident.substr(ident.rfind('/') + 1);
+    std::size_t n = out.entries++;
+    // Export: fields as NAME=VALUE lines; every third entry's MESSAGE in the binary-safe form
+    // (NAME, newline, 64-bit little-endian size, data, newline), which the format allows for
+    // any field; the field order varies (the format does not define it).
+    std::string e = fmt::format("__CURSOR=s=6c7c6013a26343b29e964691ff25d04c;i={:x};b=0;m={:x};t={:x}\n", n + 1, n, usec);
+    e += fmt::format("__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n_BOOT_ID=6c7c6013a26343b29e964691ff25d04c\n", usec, 1000 + n);
+    std::string msg_field;
+    if (n % 3 == 2) {
+      msg_field = "MESSAGE\n";
+      std::uint64_t size = message.size();
+      for (int i = 0; i < 8; ++i) msg_field += static_cast<char>((size >> (8 * i)) & 0xff);
+      msg_field += message + "\n";
+    } else {
+      msg_field = "MESSAGE=" + message + "\n";
+    }
+    if (n % 2) e += msg_field;
+    e += "_TRANSPORT=syslog\nPRIORITY=6\nSYSLOG_FACILITY=2\nSYSLOG_IDENTIFIER=" + ident + "\n";
+    if (!pid.empty()) e += "SYSLOG_PID=" + pid + "\n_PID=" + pid + "\n";
+    e += "_COMM=" + comm + "\n_HOSTNAME=" + host + "\n";
+    if (n % 2 == 0) e += msg_field;
+    out.export_text += (n ? "\n" : "") + e;  // entries separated by an empty line; none after the last
+    // JSON: one object a line, values as strings; every third MESSAGE as an array of its
+    // octets (the form for non-printable data), and SYSLOG_IDENTIFIER once as several values.
+    json j = {{"__CURSOR", fmt::format("s=6c7c6013a26343b29e964691ff25d04c;i={:x}", n + 1)},
+              {"__REALTIME_TIMESTAMP", std::to_string(usec)},
+              {"__MONOTONIC_TIMESTAMP", std::to_string(1000 + n)},
+              {"_BOOT_ID", "6c7c6013a26343b29e964691ff25d04c"},
+              {"_TRANSPORT", "syslog"},
+              {"PRIORITY", "6"},
+              {"SYSLOG_IDENTIFIER", ident},
+              {"_COMM", comm},
+              {"_HOSTNAME", host}};
+    if (!pid.empty()) j["SYSLOG_PID"] = pid, j["_PID"] = pid;
+    if (n % 3 == 2) {
+      json bytes = json::array();
+      for (unsigned char c : message) bytes.push_back(static_cast<unsigned>(c));
+      j["MESSAGE"] = bytes;
+    } else {
+      j["MESSAGE"] = message;
+    }
+    if (n == 4) j["SYSLOG_IDENTIFIER"] = json::array({ident, ident});
+    out.json_text += j.dump() + "\n";
+  }
+  return out;
+}
+
+// The plain log's destinations equal the journal forms', but for the year the syslog times
+// lack and the samples' time headers.
+void expect_same_destinations(const json& plain, const json& journal, const std::string& form) {
+  SCOPED_TRACE(form);
+  ASSERT_EQ(plain["destinations"].size(), journal["destinations"].size());
+  for (std::size_t i = 0; i < plain["destinations"].size(); ++i) {
+    json a = plain["destinations"][i], b = journal["destinations"][i];
+    SCOPED_TRACE(a["destination"].dump());
+    for (const char* t : {"first", "last"}) {
+      std::string pa = a[t], pb = b[t];
+      ASSERT_GE(pb.size(), 5u);
+      EXPECT_EQ(pb.substr(5), pa) << t;  // "YYYY-" + "MM-DDThh:mm:ss"
+    }
+    ASSERT_EQ(a["samples"].size(), b["samples"].size());
+    for (std::size_t k = 0; k < a["samples"].size(); ++k) {
+      std::string la = a["samples"][k]["text"], lb = b["samples"][k]["text"];
+      EXPECT_EQ(lb.substr(lb.find(' ') + 1), la.substr(16));  // after "Mmm dd hh:mm:ss "
+    }
+    for (const char* t : {"first", "last", "samples"}) a.erase(t), b.erase(t);
+    EXPECT_EQ(a, b);
+  }
+  EXPECT_EQ(plain["lines"]["total"], journal["lines"]["total"]);
+  EXPECT_EQ(plain["lines"]["tls"], journal["lines"]["tls"]);
+  EXPECT_EQ(journal["lines"]["not_understood"], 0) << journal["not_understood"].dump();
+}
+
+TEST(PostfixLog, JournalExportAndJsonOfTheRealLogGiveTheSameDestinations) {
+  require_run();
+  const postfix_run& r = *run_state;
+  journal_forms j = journal_of(r.maillog);
+  ASSERT_GT(j.entries, r.messages);
+  fs::path exp = r.dir / "maillog.export", js = r.dir / "maillog.json";
+  std::ofstream(exp, std::ios::binary) << j.export_text;
+  std::ofstream(js, std::ios::binary) << j.json_text;
+  for (const auto& [path, form] : {std::pair{exp, std::string("journal-export")}, std::pair{js, std::string("journal-json")}}) {
+    client_run c = run(r.dir, {MXTLS_BINARY, "logs", "--json", path.string()}, 60s);
+    json got;
+    ASSERT_NO_THROW(got = json::parse(c.output)) << c.output;
+    EXPECT_EQ(got["format"], form);
+    EXPECT_EQ(got["format_forced"], false);
+    EXPECT_EQ(c.exit_code, r.logs.exit_code);
+    expect_same_destinations(r.logs_json, got, form);
+    // Standard input and --format give the same.
+    client_run forced = run(r.dir, {"/bin/sh", "-c", std::string(MXTLS_BINARY) + " logs --json --format " + form + " - < " + path.string()}, 60s);
+    json f;
+    ASSERT_NO_THROW(f = json::parse(forced.output)) << forced.output;
+    EXPECT_EQ(f["format_forced"], true);
+    auto without_inputs = [](json d) {
+      for (auto& x : d)
+        for (auto& l : x["samples"]) l.erase("input");
+      return d;
+    };
+    EXPECT_EQ(without_inputs(f["destinations"]), without_inputs(got["destinations"]));
+  }
 }
 
 // pflogsumm's "delivered" and "(N deferrals)" on the same log: the status=sent and
