@@ -74,7 +74,6 @@ enum class reply_end : std::uint8_t {
   space_tab_or_bare_code,  // also "ddd TAB" (Postfix)
   not_hyphen,          // any line whose fourth octet is not '-'
   space_only,          // only "ddd SP"
-  coded_not_hyphen,    // a line with a code whose fourth octet is not '-'; code-less lines skipped
   same_code_space,     // Go textproto: a well-formed line with the first line's code and SP
   short_or_space,      // a line shorter than four octets or whose fourth octet is a space
 };
@@ -168,6 +167,10 @@ struct client_model {
   reply_end end = reply_end::space_or_bare_code;
   bool needs_crlf = false;      // a reply in bare LFs never ends for it
   bool cr_ends_line = false;    // a bare CR ends a line
+  bool nul_ends_line = false;   // it reads a line as a C string: an octet 0 ends it
+  // Lines not of this form are skipped as if they had not been sent (before its end rule
+  // and its keyword rule see them); `line_form::any` skips nothing.
+  line_form skips_unless = line_form::any;
   bool leftover_fatal = false;  // data after its reply ends the session
   tls_mode mode = tls_mode::opportunistic;
   bool required_sends_anyway = false;  // with TLS required it sends STARTTLS even when not offered

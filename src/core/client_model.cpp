@@ -320,20 +320,33 @@ constexpr std::array<client_model, 22> models{{
      .rejects = {.max_reply_octets = 4092, .every_line = line_form::code_space_hyphen_or_end},
      .helo_fallback = false},
 
-    // Sendmail 8.17 sendmail/usersmtp.c helo_options(): "if (firstline) return"; the text
-    // after the code is cut at the first space or '=' and compared case-insensitively.
-    // reply(): lines that are not replies are skipped.
+    // Sendmail 8.17 sendmail/usersmtp.c. reply(): each line comes from sfgets() (libsm/fget.c
+    // sm_io_fgets, up to LF) and is then handled as a C string; a line that is not
+    // ISSMTPREPLY (sendmail.h: three digits, then SP, '-' or the end) is skipped ("ignore
+    // improperly formatted input") and does not count as the first line; the reply ends at a
+    // kept line whose fourth octet is not '-'. helo_options(): "if (firstline) return"; the
+    // text after the code is cut at the first space or '=' (strpbrk) and compared with
+    // strcasecmp. Run in the client matrix (Debian 12's sendmail-bin 8.17.1.9,
+    // tests/integration/sendmail-instance): an underscore- or tab-separated line is skipped
+    // (STARTTLS after "250_PIPELINING" is seen), "STARTTLS" followed by an octet 0 matches,
+    // and when lines left over after an early final line answer MAIL it goes on one reply
+    // behind and waits at DATA until its timeout. Default: STARTTLS when offered; a failed
+    // handshake defers the message (the tls_server ruleset, arg1=SOFTWARE). Required: the
+    // access map's TLS_Srv: entry (ENCR:bits or VERIFY; cf/README "STARTTLS").
     {.id = "sendmail",
      .short_name = "Sendmail",
      .name = "Sendmail",
      .version = "8.17",
-     .source = "sendmail/usersmtp.c",
-     .tls_setting = "STARTTLS with default access rules / TLS_Srv: ENCR",
-     .end = reply_end::coded_not_hyphen,
+     .source = "sendmail/usersmtp.c, sendmail/sendmail.h, libsm/fget.c",
+     .tls_setting = "defaults (STARTTLS when offered) / access map TLS_Srv:host ENCR:112",
+     .end = reply_end::space_or_bare_code,
+     .nul_ends_line = true,
+     .skips_unless = line_form::code_space_hyphen_or_end,
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::after_greeting, .text = keyword_text::after_code, .stops = " ="},
      .rejects = {},
-     .helo_fallback = true},
+     .helo_fallback = true,
+     .leftover_waits = true},
 
     // OpenSMTPD 7.x usr.sbin/smtpd/mta_session.c: strcmp(line + 4, "STARTTLS") on every
     // line; only '-' continues a reply; data left after the reply drops the session.
@@ -652,7 +665,6 @@ bool ends_reply(const client_model& m, std::string_view x, int first_code, bool 
     case reply_end::space_tab_or_bare_code: return coded(x) && (x.size() == 3 || x[3] == ' ' || x[3] == '\t');
     case reply_end::not_hyphen: return x.size() < 4 || x[3] != '-';
     case reply_end::space_only: return coded(x) && x.size() >= 4 && x[3] == ' ';
-    case reply_end::coded_not_hyphen: return coded(x) && (x.size() < 4 || x[3] != '-');
     case reply_end::short_or_space: return x.size() < 4 || x[3] == ' ';
     case reply_end::same_code_space:
       if (first) return x.size() >= 4 && x[3] == ' ';
@@ -673,6 +685,9 @@ client_view read_as(const client_model& m, std::span<const sent_line> sent) {
       lines.emplace_back(std::string(sent[i].text), sent[i].ending);
     }
   }
+  if (m.nul_ends_line)
+    for (auto& [text, ending] : lines)
+      if (std::size_t nul = text.find('\0'); nul != std::string::npos) text.resize(nul);
   client_view v;
   int first_code = lines.empty() ? -1 : code_of(lines.front().first);
   std::size_t i = 0;
@@ -683,7 +698,7 @@ client_view read_as(const client_model& m, std::span<const sent_line> sent) {
       v.lf_only = true;
       break;
     }
-    if (m.end == reply_end::coded_not_hyphen && !coded(text)) continue;  // skipped silently
+    if (!has_form(m.skips_unless, text)) continue;  // skipped silently
     std::size_t ending_octets = ending == line_ending::crlf ? 2 : 1;
     if (m.read_chunk > 0 && text.size() + ending_octets > m.read_chunk) {
       // Read in pieces: the end rule sees each piece, and may end the reply inside a line.

@@ -46,6 +46,8 @@ const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-matrix-pf-" + s
 // The private Exim (tests/integration/exim-instance): binary unpacked from its .deb in peer_debs.
 const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-matrix-exim-" + std::to_string(getpid()));
 const fs::path peer_debs = source_dir / "tests" / "integration" / "peers" / "debs";
+// The private Sendmail (tests/integration/sendmail-instance), from the same directory.
+const fs::path sendmail_dir = fs::temp_directory_path() / ("mxtls-matrix-sendmail-" + std::to_string(getpid()));
 
 std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
@@ -157,6 +159,13 @@ std::vector<real_client> real_clients() {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_EXIM_DIR=" + exim_dir.string(),
                                          src("tests/integration/clients/exim_relay.sh"), m, p};
        }, "", 0, 0, 3},  // one exim process per message, each recipient unique
+      // Sendmail 8.17 from Debian's sendmail-bin .deb: the recipient's domain carries the port.
+      {"sendmail", peer_debs.string(), false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_SENDMAIL_DIR=" + sendmail_dir.string(),
+                                         src("tests/integration/clients/sendmail_relay.sh"), m, p};
+       }, "", 0, 10000, 3},  // one sendmail process per message (-odi), each recipient unique; 10 s:
+                             // its start in a namespace, slow on a loaded machine (over 2.5 s seen)
       // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
       {"jakarta-mail", "/usr/share/java/jakarta-mail.jar", false,
        [](const std::string& m, const std::string& p) {
@@ -276,6 +285,17 @@ TEST_P(RealClient, MatchesModel) {
       if (on) std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str());
     }
   } exim(c.id == "exim");
+  // Sendmail: no daemon either; binaries, configurations, queue and log under sendmail_dir.
+  struct sendmail_instance {
+    bool on;
+    explicit sendmail_instance(bool start) : on(start) {
+      if (on && std::system((src("tests/integration/sendmail-instance") + " start " + sendmail_dir.string() + " 25").c_str()) != 0)
+        throw std::runtime_error("sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs)");
+    }
+    ~sendmail_instance() {
+      if (on) std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str());
+    }
+  } sendmail(c.id == "sendmail");
   // Every (variant, mode) run, c.parallel at a time; the results are judged in order below.
   const std::vector<variant> variants = load_variants();
   std::vector<fs::path> reply_files;
@@ -343,7 +363,7 @@ TEST(ClientMatrixReport, WritesDocsFromObservedRuns) {
      << "a cell marked **≠** disagreed with the model (the model's prediction follows it).\n"
      << "Outcomes: `tls` handshake done; `plaintext` message delivered without TLS; `fail` no\n"
      << "delivery (error, bounce, failed handshake); `hang` the client was still waiting after "
-     << client_deadline_ms << " ms (Jakarta Mail: 10000 ms, for the JVM's start).\n\n";
+     << client_deadline_ms << " ms (Jakarta Mail and Sendmail: 10000 ms, for the JVM's start and the private Sendmail's).\n\n";
   md << "| variant |";
   for (const auto& c : clients) md << " " << c["client"].get<std::string>() << " |";
   md << "\n|---|";

@@ -90,6 +90,10 @@ const reason_case reason_cases[] = {
     {prediction_reason::starttls_after_end, "posttls-finger", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n",
      plaintext, fail},
     {prediction_reason::leftover_desync, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n", fail, fail},
+    // Sendmail (observed): a line left over answers MAIL; one reply behind, it waits at DATA.
+    {prediction_reason::leftover_desync, "sendmail", "250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n", hang, fail},
+    // Sendmail skips a line that is not ddd[ -] (observed): STARTTLS after it is seen.
+    {prediction_reason::sees_starttls, "sendmail", "250-mx.example.com\r\n250_PIPELINING\r\n250 STARTTLS\r\n", tls, tls},
     {prediction_reason::not_offered, "postfix", "250-mx.example.com\r\n250 PIPELINING\r\n", plaintext, fail},
     {prediction_reason::tls_off_by_default, "msmtp", "250-mx.example.com\r\n250 STARTTLS\r\n", plaintext, tls},
     {prediction_reason::rejects_reply_helo, "posttls-finger", "250-mx.example.com\r\n250_STARTTLS\r\n250 SIZE 1000\r\n", plaintext, fail},
