@@ -27,7 +27,8 @@ namespace mxtls::logs {
 
 // journal_export, journal_json: Postfix's lines as journald keeps them, `journalctl -o export`
 // and `journalctl -o json` (each entry read as the syslog line its fields describe).
-enum class log_format : std::uint8_t { unknown, postfix, esa, exim, journal_export, journal_json };
+// exchange: Microsoft Exchange's SMTP send protocol log and message tracking log.
+enum class log_format : std::uint8_t { unknown, postfix, esa, exim, journal_export, journal_json, exchange };
 const char* to_string(log_format f);
 std::optional<log_format> parse_log_format(std::string_view s);
 

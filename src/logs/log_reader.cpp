@@ -37,11 +37,16 @@
 // journald (journalctl -o export, journalctl -o json): each entry is made into the syslog
 // line its fields describe (journal_input.cpp, after https://systemd.io/JOURNAL_EXPORT_FORMATS/)
 // and read by the Postfix rules above; an entry that cannot be read is one line not understood.
+//
+// Microsoft Exchange: the SMTP send protocol log (joined by session-id) and the message
+// tracking log (rows by message-id), each file read as its own #Log-Type and #Fields header
+// say; exchange_reader.cpp lists the forms and the Microsoft documents they come from.
 #include <algorithm>
 #include <charconv>
 #include <memory>
 #include <unordered_map>
 
+#include "logs/exchange_reader.hpp"
 #include "logs/journal_input.hpp"
 #include "mxtls/logs.hpp"
 
@@ -55,6 +60,7 @@ const char* to_string(log_format f) {
     case log_format::exim: return "exim";
     case log_format::journal_export: return "journal-export";
     case log_format::journal_json: return "journal-json";
+    case log_format::exchange: return "exchange";
   }
   return "unknown";
 }
@@ -65,6 +71,7 @@ std::optional<log_format> parse_log_format(std::string_view s) {
   if (s == "exim") return log_format::exim;
   if (s == "journal-export") return log_format::journal_export;
   if (s == "journal-json") return log_format::journal_json;
+  if (s == "exchange") return log_format::exchange;
   return std::nullopt;
 }
 
@@ -370,6 +377,35 @@ struct log_reader::state {
   };
   std::map<std::size_t, std::pair<std::unique_ptr<journal_feed>, std::unique_ptr<journal::export_decoder>>> journal_inputs;
   bool in_journal = false;
+
+  // Exchange's send protocol and message tracking logs (exchange_reader.cpp).
+  exchange::reader ex{limits.max_open_connections};
+  std::vector<exchange::attempt_facts> ex_got;
+  void exchange_line(std::string_view line, std::size_t file, std::uint64_t n) {
+    ex_got.clear();
+    std::uint64_t dropped = ex.dropped();
+    exchange::line_kind k = ex.line(line, file, evidence_line{file, n, std::string(line)}, ex_got);
+    sum.connections_dropped += ex.dropped() - dropped;
+    switch (k) {
+      case exchange::line_kind::header: ++sum.lines_other; return;
+      case exchange::line_kind::not_understood: not_understood(line, file, n); return;
+      case exchange::line_kind::tls: ++sum.lines_read, ++sum.tls_lines; break;
+      case exchange::line_kind::other: ++sum.lines_read, ++sum.lines_other; break;
+      case exchange::line_kind::attempt: ++sum.lines_read; break;
+    }
+    for (auto& f : ex_got) {
+      attempt a;
+      a.key = std::move(f.key);
+      a.cls = f.cls;
+      a.reason = f.reason;
+      a.delivered = f.delivered;
+      a.tls = std::move(f.tls);
+      a.time = f.time;
+      a.lines = std::move(f.lines);
+      if (a.cls == attempt_class::unknown) ++no_tls_line_deliveries;  // a tracking SEND: the log cannot show TLS
+      record(std::move(a));
+    }
+  }
 
   void journal_entry(log_reader& reader, const journal::entry& e, std::size_t file) {
     if (!e.has_message) {
@@ -826,6 +862,7 @@ struct log_reader::state {
 std::optional<log_format> detect_format(std::string_view line) {
   if (journal::looks_like_export(line)) return log_format::journal_export;
   if (journal::looks_like_json(line)) return log_format::journal_json;
+  if (exchange::looks_like_exchange(line)) return log_format::exchange;
   if (line.size() > 25 && esa::parse_ctime(line.substr(0, 24)) && line.substr(24).starts_with(" Info: ")) return log_format::esa;
   if (auto e = exim_header(line); e && exim_id_length(e->rest)) return log_format::exim;
   std::optional<header> h = syslog_header(line);
@@ -928,6 +965,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     }
     return;
   }
+  if (s.sum.format == log_format::exchange) return s.exchange_line(line, file, n);
   // Postfix
   std::optional<header> h = syslog_header(line);
   if (!h) h = rfc3339_header(line);

@@ -18,6 +18,10 @@ std::string time_text(const std::optional<log_time>& t) {
 std::string note_words(note_id n, const log_summary& s) {
   switch (n) {
     case note_id::no_tls_lines:
+      if (s.format == log_format::exchange)
+        return "no line of this log speaks of TLS: Exchange's message tracking log has no field for it (the SMTP send "
+               "protocol log has, with protocol logging on the send connector, -ProtocolLoggingLevel Verbose); "
+               "deliveries are counted as unknown";
       return "no line of this log speaks of TLS: it cannot show whether mail went over TLS (Postfix logs TLS only with "
              "smtp_tls_loglevel = 1 or more; the default is 0); deliveries are counted as unknown";
     case note_id::lines_not_understood: return fmt::format("{} lines were not understood (samples below)", s.lines_not_understood);
