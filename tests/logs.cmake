@@ -28,8 +28,24 @@ if(NOT MXTLS_SANITIZE)
   set_tests_properties(logs.exim PROPERTIES TIMEOUT 300 LABELS integration)
 endif()
 
+# A real Sendmail 8.17 (Debian's sendmail-bin, unpacked from its .deb by
+# integration/sendmail-instance) delivering to every scenario of
+# integration/logs/sendmail-scenarios.json, its syslog lines read by `mxtls logs`. One ctest
+# test: the Sendmail run is shared by the cases.
+add_executable(mxtls_logs_sendmail_tests integration/logs/sendmail_logs_test.cpp)
+target_link_libraries(mxtls_logs_sendmail_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json)
+target_compile_definitions(mxtls_logs_sendmail_tests PRIVATE
+  MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+  MXTLS_BINARY="$<TARGET_FILE:mxtls>")
+add_dependencies(mxtls_logs_sendmail_tests mxtls)
+if(NOT MXTLS_SANITIZE)
+  add_test(NAME logs.sendmail COMMAND mxtls_logs_sendmail_tests)
+  set_tests_properties(logs.sendmail PROPERTIES TIMEOUT 300 LABELS integration)
+endif()
+
 # The ESA line grammar both ways, the reader on lines written with it, the input (merge, gzip).
-add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp unit/logs/exim_reader_test.cpp)
+add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp unit/logs/exim_reader_test.cpp
+  unit/logs/sendmail_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
 target_sources(mxtls_logs_tests PRIVATE unit/logs/journal_input_test.cpp unit/logs/exchange_reader_test.cpp)
 target_compile_definitions(mxtls_logs_tests PRIVATE MXTLS_EXCHANGE_LOGS="${CMAKE_CURRENT_SOURCE_DIR}/unit/logs/exchange")

@@ -158,7 +158,7 @@ int run_logs(const logs_args& a) {
     return exit_usage;
   }
   if (s.format == logs::log_format::unknown && s.lines > 0) {
-    fmt::print(stderr, "mxtls logs: no line is in a format mxtls reads (postfix, esa, exim, journal-export, journal-json, exchange); --format forces one\n");
+    fmt::print(stderr, "mxtls logs: no line is in a format mxtls reads (postfix, esa, exim, sendmail, journal-export, journal-json, exchange); --format forces one\n");
     return exit_usage;
   }
   return logs::logs_exit_code(s);
@@ -179,12 +179,13 @@ command add_logs(CLI::App& parent) {
       "first. Says when the log cannot show TLS at all (Postfix smtp_tls_loglevel = 0).\n"
       "Formats: postfix (syslog and maillog_file lines of smtp(8)), esa (Cisco AsyncOS\n"
       "mail_logs delivery lines, file and syslog forms), exim (Exim's main log, file and\n"
-      "syslog forms), journal-export and journal-json (Postfix's lines as journald keeps\n"
+      "syslog forms), sendmail (Sendmail's syslog lines: sm-mta,\n"
+      "sendmail), journal-export and journal-json (Postfix's lines as journald keeps\n"
       "them: journalctl -o export, journalctl -o json), exchange (Microsoft Exchange's SMTP\n"
       "send protocol log and message tracking log, each file by its #Log-Type header).");
   app->add_option("FILE", args->files, "log files (.gz read as gzip), or - for standard input")->required();
-  app->add_option("--format", args->format, "auto, postfix, esa, exim, journal-export, journal-json or exchange")
-      ->check(CLI::IsMember({"auto", "postfix", "esa", "exim", "journal-export", "journal-json", "exchange"}))
+  app->add_option("--format", args->format, "auto, postfix, esa, exim, sendmail, journal-export, journal-json or exchange")
+      ->check(CLI::IsMember({"auto", "postfix", "esa", "exim", "sendmail", "journal-export", "journal-json", "exchange"}))
       ->capture_default_str();
   app->add_option("--output", args->output, "text or json (docs/mxtls-logs.md)")
       ->check(CLI::IsMember({"text", "json"}))
@@ -227,6 +228,7 @@ command add_logs(CLI::App& parent) {
       "  mxtls logs SEND20261201-1.LOG MSGTRK20261201-1.LOG\n"
       "  mxtls logs mail_logs.current --format esa\n"
       "  mxtls logs /var/log/exim4/mainlog\n"
+      "  mxtls logs /var/log/mail.log --format sendmail\n"
       "  mxtls logs /var/log/mail.log --html mail-tls.html\n"
       "  mxtls logs /var/log/mail.log --list | mxtls scan -\n"
       "  mxtls logs /var/log/mail.log --probe --policy required\n\n"

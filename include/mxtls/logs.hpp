@@ -6,8 +6,8 @@
 //
 // Formats (docs/mxtls-logs.md): Postfix (syslog and maillog_file lines of its smtp(8)
 // client), Cisco AsyncOS mail_logs (the delivery lines of esa_lines.hpp, file and syslog
-// forms), Exim's main log (file and syslog forms), journald's export and JSON forms of
-// Postfix's lines.
+// forms), Exim's main log (file and syslog forms), Sendmail's syslog lines, journald's
+// export and JSON forms of Postfix's lines.
 #pragma once
 
 #include <array>
@@ -28,7 +28,8 @@ namespace mxtls::logs {
 // journal_export, journal_json: Postfix's lines as journald keeps them, `journalctl -o export`
 // and `journalctl -o json` (each entry read as the syslog line its fields describe).
 // exchange: Microsoft Exchange's SMTP send protocol log and message tracking log.
-enum class log_format : std::uint8_t { unknown, postfix, esa, exim, journal_export, journal_json, exchange };
+enum class log_format : std::uint8_t { unknown, postfix, esa, exim, journal_export, journal_json, exchange,
+                                        sendmail };
 const char* to_string(log_format f);
 std::optional<log_format> parse_log_format(std::string_view s);
 

@@ -34,6 +34,10 @@
 //   "ID Completed" the message is done: its pending facts are dropped
 // Deliveries without H= (local transports) are not SMTP: counted as read, not as attempts.
 //
+// Sendmail: the syslog lines of its MTA (programs sm-mta, sendmail), read by
+// sendmail_reader.cpp (its forms are listed there): STARTTLS=client and ruleset=tls_server
+// lines joined to the to= line the same process writes next.
+//
 // journald (journalctl -o export, journalctl -o json): each entry is made into the syslog
 // line its fields describe (journal_input.cpp, after https://systemd.io/JOURNAL_EXPORT_FORMATS/)
 // and read by the Postfix rules above; an entry that cannot be read is one line not understood.
@@ -48,6 +52,7 @@
 
 #include "logs/exchange_reader.hpp"
 #include "logs/journal_input.hpp"
+#include "logs/sendmail_reader.hpp"
 #include "mxtls/logs.hpp"
 
 namespace mxtls::logs {
@@ -58,6 +63,7 @@ const char* to_string(log_format f) {
     case log_format::postfix: return "postfix";
     case log_format::esa: return "esa";
     case log_format::exim: return "exim";
+    case log_format::sendmail: return "sendmail";
     case log_format::journal_export: return "journal-export";
     case log_format::journal_json: return "journal-json";
     case log_format::exchange: return "exchange";
@@ -69,6 +75,7 @@ std::optional<log_format> parse_log_format(std::string_view s) {
   if (s == "postfix") return log_format::postfix;
   if (s == "esa") return log_format::esa;
   if (s == "exim") return log_format::exim;
+  if (s == "sendmail") return log_format::sendmail;
   if (s == "journal-export") return log_format::journal_export;
   if (s == "journal-json") return log_format::journal_json;
   if (s == "exchange") return log_format::exchange;
@@ -361,6 +368,7 @@ struct log_reader::state {
   std::unordered_map<std::uint64_t, esa_connection> esa_conns;
   std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
+  sendmail::reader sm{limits.max_open_connections};
 
   // journald's export and JSON forms (journal_input.cpp): each entry's syslog line goes
   // through add_line again and is read by the Postfix rules below, as a plain log's is.
@@ -873,6 +881,7 @@ std::optional<log_format> detect_format(std::string_view line) {
   if (b->program.starts_with("postfix")) return log_format::postfix;
   if (b->message.starts_with("Info: ")) return log_format::esa;
   if (b->program == "exim" || b->program == "exim4") return log_format::exim;
+  if (sendmail::is_sendmail_program(b->program)) return log_format::sendmail;
   return std::nullopt;
 }
 
@@ -966,6 +975,40 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     return;
   }
   if (s.sum.format == log_format::exchange) return s.exchange_line(line, file, n);
+  if (s.sum.format == log_format::sendmail) {
+    std::optional<header> h = syslog_header(line);
+    if (!h) h = rfc3339_header(line);
+    auto b = h ? split_body(h->rest) : std::nullopt;
+    if (!b) return s.not_understood(line, file, n);
+    ++s.sum.lines_read;
+    if (!sendmail::is_sendmail_program(b->program)) {
+      ++s.sum.lines_other;  // other programs, the submission program's queue runner (sm-msp-queue) among them
+      return;
+    }
+    std::optional<sendmail::attempt_facts> got;
+    std::uint64_t dropped = s.sm.dropped();
+    switch (s.sm.line(b->message, b->pid, h->time, ev(), got)) {
+      case sendmail::line_kind::attempt: {
+        attempt a;
+        a.key = std::move(got->key);
+        a.cls = got->cls;
+        a.reason = got->reason;
+        a.delivered = got->delivered;
+        a.verified = got->verified;
+        a.tls = std::move(got->tls);
+        a.time = got->time;
+        a.lines = std::move(got->lines);
+        if (a.cls == attempt_class::plaintext) ++s.no_tls_line_deliveries;
+        s.record(std::move(a));
+        break;
+      }
+      case sendmail::line_kind::tls: ++s.sum.tls_lines; break;
+      case sendmail::line_kind::other: ++s.sum.lines_other; break;
+      case sendmail::line_kind::not_understood: s.not_understood(line, file, n); break;
+    }
+    s.sum.connections_dropped += s.sm.dropped() - dropped;
+    return;
+  }
   // Postfix
   std::optional<header> h = syslog_header(line);
   if (!h) h = rfc3339_header(line);
