@@ -127,8 +127,16 @@ struct keyword_match {
   keyword_text text = keyword_text::after_code;
   keyword_cut cut = keyword_cut::word;
   std::string_view stops = " ";  // for `word`: the octets that end it
+  // For `after_code_trimmed`: the octets trimmed from both ends (PHP's trim() also takes
+  // NUL and VT).
+  std::string_view trims = " \t\r\n";
   bool case_sensitive = false;
   bool only_if_first_line_continues = false;  // nothing unless the first line is "ddd-" (Ruby)
+  // Octets outside printable ASCII, TAB included, are read as '?' (Postfix's printable()).
+  bool unprintable_as_question_mark = false;
+  // It searches the reply as one C string: nothing after the reply's first octet 0 is seen
+  // (Exim's regex over its response buffer).
+  bool nul_ends_search = false;
 
   // In words, e.g. "first word of the text after the code, cut at space, case-insensitive, on
   // every line but the first".

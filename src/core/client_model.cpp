@@ -88,7 +88,7 @@ bool is_keyword(const keyword_match& k, std::string_view word) { return k.case_s
 std::string_view text_of(const keyword_match& k, std::string_view line, int first_code) {
   switch (k.text) {
     case keyword_text::after_code: return after_code(line);
-    case keyword_text::after_code_trimmed: return trim(after_code(line));
+    case keyword_text::after_code_trimmed: return trim(after_code(line), k.trims);
     case keyword_text::whole_line: return line;
     case keyword_text::after_code_or_raw_line:
       return code_of(line) == first_code && separator_in(line, " -") ? line.substr(4) : line;
@@ -163,8 +163,22 @@ int find_keyword(const keyword_match& k, lines_t lines) {
   if (k.only_if_first_line_continues && !separator_in(lines.front(), "-")) return -1;
   int first_code = code_of(lines.front());
   bool host_name_seen = false;
-  for (std::size_t i = k.lines == keyword_lines::after_greeting ? 1 : 0; i < lines.size(); ++i) {
+  // Nothing after the reply's first octet 0 is searched: its line ends there, and no later
+  // line is seen.
+  std::size_t searched = lines.size();
+  if (k.nul_ends_search)
+    for (std::size_t i = 0; i < lines.size() && searched == lines.size(); ++i)
+      if (lines[i].find('\0') != std::string::npos) searched = i + 1;
+  std::string censored;
+  for (std::size_t i = k.lines == keyword_lines::after_greeting ? 1 : 0; i < searched; ++i) {
     std::string_view line = lines[i];
+    if (k.nul_ends_search) line = line.substr(0, std::min(line.find('\0'), line.size()));
+    if (k.unprintable_as_question_mark) {
+      censored.assign(line);
+      for (char& c : censored)
+        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) c = '?';
+      line = censored;
+    }
     if (!has_form(k.form, line)) continue;
     std::string_view text = text_of(k, line, first_code);
     if (k.lines == keyword_lines::after_host_name) {
@@ -243,6 +257,9 @@ namespace {
 // keyword match; `rejects` lists what makes it give up the EHLO reply. Fields left out
 // keep the defaults of client_model (include/mxtls/client_model.hpp).
 
+// PHP's trim() without a character list: " \t\n\r\0\x0B".
+constexpr std::string_view php_trim{" \t\n\r\0\v", 6};
+
 constexpr std::array<client_model, 22> models{{
     // Cisco AsyncOS mail_logs: "Info: DCID n STARTTLS command not supported." (the seed
     // tech note). Closed source: the greeting rule is documented by Cisco; keyword
@@ -264,25 +281,35 @@ constexpr std::array<client_model, 22> models{{
     // or '=') is compared with strcasecmp. smtp_chat.c: a reply ends at "ddd" followed by
     // white space or nothing; malformed lines are skipped and reading goes on; a line cut
     // at 2048 octets spoils the extensions. (Checked against Postfix 3.7 delivering through
-    // a relayhost.)
+    // a relayhost.) smtp_chat_resp() runs printable(STR(session->buffer), '?') on each line
+    // as it arrives (util/printable.c: every octet that is not printable ASCII, TAB included,
+    // becomes '?', UTF-8 sequences aside), and appends it to the reply with vstring_strcat(),
+    // so a line is a C string that ends at its first octet 0. Observed with Debian 12's
+    // Postfix 3.7: STARTTLS with a TAB before or after it is not seen (it reads
+    // "?STARTTLS", "STARTTLS?"); "STARTTLS" followed by an octet 0 is.
     {.id = "postfix",
      .short_name = "Postfix",
      .name = "Postfix smtp(8)",
      .version = "3.7",
-     .source = "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c",
+     .source = "src/smtp/smtp_proto.c, src/smtp/smtp_chat.c, src/util/printable.c",
      .tls_setting = "smtp_tls_security_level = may / encrypt",
      .end = reply_end::space_tab_or_bare_code,
+     .nul_ends_line = true,
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::after_host_name,
                     .form = line_form::code_space_hyphen_tab_or_end,
                     .text = keyword_text::after_code_trimmed,
-                    .stops = " \t="},
+                    .stops = " \t=",
+                    .unprintable_as_question_mark = true},
      .rejects = {.max_line_octets = 2048},
      .helo_fallback = true},
 
     // posttls-finger (Postfix 3.7) src/posttls-finger/posttls-finger.c: unlike smtp(8) it
     // examines line 0 too, and a malformed line or one over 2048 octets makes it ignore the
-    // extensions. A probe: it sends no mail.
+    // extensions. A probe: it sends no mail. response() turns octets that are neither
+    // printable nor white space into '?' (TAB stays, so it is white space for it) and joins
+    // the lines with vstring_strcat(): each line ends at its first octet 0 (observed:
+    // "STARTTLS" followed by an octet 0 is seen).
     {.id = "posttls-finger",
      .short_name = "posttls-finger",
      .name = "posttls-finger",
@@ -290,6 +317,7 @@ constexpr std::array<client_model, 22> models{{
      .source = "src/posttls-finger/posttls-finger.c",
      .tls_setting = "-l may / -l encrypt",
      .end = reply_end::space_or_bare_code,
+     .nul_ends_line = true,
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code_trimmed, .stops = " \t="},
      .rejects = {.max_line_octets = 2048, .every_line = line_form::code_space_hyphen_or_end},
@@ -303,7 +331,11 @@ constexpr std::array<client_model, 22> models{{
     // that rule, or a reply too long for the response buffer, is "Malformed SMTP reply in
     // response to EHLO" and the message is deferred (no HELO); the longest reply accepted is
     // 4092 octets counted as its lines without their endings plus one octet each (4095 octets
-    // as sent in three CRLF lines, 4103 in eleven).
+    // as sent in three CRLF lines, 4103 in eleven). read_response_line() copies every octet
+    // up to LF, an octet 0 too, and smtp_read_response() joins the lines in one buffer, but
+    // ehlo_response() matches the regex over Ustrlen(buf) octets: the search ends at the
+    // reply's first octet 0 (observed: "STARTTLS" followed by an octet 0 is seen, on a middle
+    // line and on the last).
     {.id = "exim",
      .short_name = "Exim",
      .name = "Exim",
@@ -316,7 +348,8 @@ constexpr std::array<client_model, 22> models{{
                     .form = line_form::code_250_space_or_hyphen,
                     .text = keyword_text::after_code,
                     .stops = " \t",
-                    .case_sensitive = true},
+                    .case_sensitive = true,
+                    .nul_ends_search = true},
      .rejects = {.max_reply_octets = 4092, .every_line = line_form::code_space_hyphen_or_end},
      .helo_fallback = false},
 
@@ -598,7 +631,9 @@ constexpr std::array<client_model, 22> models{{
     // and stops at a piece shorter than four octets or whose fourth octet is a space, CR or
     // LF; parseHelloFields() skips the first line, trims each other line and takes its
     // first word as an array key (case-sensitive). SMTPSecure = 'tls' sends STARTTLS
-    // whether it was offered or not.
+    // whether it was offered or not. PHP's trim() takes space, tab, LF, CR, NUL and VT
+    // (php.net/manual/function.trim): observed, an octet 0 before or after STARTTLS is
+    // trimmed away and STARTTLS is seen.
     {.id = "phpmailer",
      .short_name = "PHPMailer",
      .name = "PHPMailer",
@@ -611,6 +646,7 @@ constexpr std::array<client_model, 22> models{{
      .match_rule = {.lines = keyword_lines::after_greeting,
                     .text = keyword_text::after_code_trimmed,
                     .stops = " ",
+                    .trims = php_trim,
                     .case_sensitive = true},
      .rejects = {},
      .helo_fallback = true,

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "../read_file.hpp"
+#include "vector_input.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -29,17 +30,7 @@ using nlohmann::json;
 const fs::path conformance_dir = fs::path(MXTLS_SOURCE_DIR) / "tests" / "conformance";
 const fs::path baseline_file = conformance_dir / "client-predictions.json";
 
-// "input" is a string, or a list of strings and {"repeat": s, "count": n}.
-std::string input_of(const json& c) {
-  const json& in = c.at("input");
-  if (in.is_string()) return in.get<std::string>();
-  std::string s;
-  for (const auto& piece : in) {
-    if (piece.is_string()) s += piece.get<std::string>();
-    else for (int i = 0; i < piece.at("count").get<int>(); ++i) s += piece.at("repeat").get<std::string>();
-  }
-  return s;
-}
+std::string input_of(const json& c) { return test::vector_input(c.at("input")); }
 
 parser_limits limits_of(const json& c) {
   parser_limits l;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "../read_file.hpp"
+#include "vector_input.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -47,21 +48,10 @@ std::vector<vector_case> load_cases() {
   return out;
 }
 
-// "input" is a string, or a list of strings and {"repeat": s, "count": n}; "file" names
-// a file beside the vectors.
+// "input" (tests/conformance/vector_input.hpp); "file" names a file beside the vectors.
 std::string input_of(const vector_case& c) {
   if (c.data.contains("file")) return slurp(conformance_dir / c.data.at("file").get<std::string>());
-  const json& in = c.data.at("input");
-  if (in.is_string()) return in.get<std::string>();
-  std::string s;
-  for (const auto& piece : in) {
-    if (piece.is_string()) {
-      s += piece.get<std::string>();
-    } else {
-      for (int i = 0; i < piece.at("count").get<int>(); ++i) s += piece.at("repeat").get<std::string>();
-    }
-  }
-  return s;
+  return test::vector_input(c.data.at("input"));
 }
 
 lint_options options_of(const vector_case& c) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../conformance/vector_input.hpp"
 #include "../read_file.hpp"
 
 #include <atomic>
@@ -64,15 +65,7 @@ std::vector<variant> load_variants() {
     json j = json::parse(slurp(source_dir / "tests" / "conformance" / file));
     for (const auto& c : j["cases"]) {
       if (c.contains("limits") || c.value("no_reply", false)) continue;
-      std::string bytes;
-      const json& in = c["input"];
-      if (in.is_string()) {
-        bytes = in.get<std::string>();
-      } else {
-        for (const auto& piece : in)
-          if (piece.is_string()) bytes += piece.get<std::string>();
-          else for (int i = 0; i < piece["count"].get<int>(); ++i) bytes += piece["repeat"].get<std::string>();
-      }
+      std::string bytes = mxtls::test::vector_input(c["input"]);
       if (bytes.rfind("220", 0) == 0 || bytes.size() > 16384) continue;  // banner vectors; huge lines
       if (!seen.insert(bytes).second) continue;
       out.push_back({c["name"].get<std::string>(), bytes});
