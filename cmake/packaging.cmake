@@ -141,9 +141,10 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# libcurl is opened at run time (src/net/curl_library.hpp), so dpkg-shlibdeps cannot see it:
-# the package that ships libcurl.so.4, at least the version mxtls was built with.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= ${CURL_VERSION_STRING})")
+# libcurl and GnuTLS are opened at run time (src/net/runtime_library.hpp), so dpkg-shlibdeps
+# cannot see them: the packages that ship libcurl.so.4 and libgnutls.so.30, at least the
+# versions mxtls was built with.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= ${CURL_VERSION_STRING}), libgnutls30 (>= ${GNUTLS_VERSION})")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)  # the program; the static libraries lose their debug sections below

@@ -68,6 +68,12 @@ struct session_options {
   // Settings of this session's own TLS connection, made before its handshake (check tls-enum:
   // one shared context, a different ClientHello per session); null: the context's.
   std::function<void(ssl_st*)> tls_setup;
+  // Not empty: the handshake after the 220 is this function's, on the connection itself, by
+  // another TLS library (GnuTLS for the senders built on it: src/net/gnutls_replay.hpp). It
+  // fills tls (established, protocol, cipher, group), or returns false with `error` set.
+  // The session ends after it: nothing more is sent on a connection that carries another
+  // library's records.
+  std::function<asio::awaitable<bool>(asio::ip::tcp::socket&, tls_facts& tls, session_error& error)> external_handshake;
   // Each event as it happens (mxtls probe on a terminal); called on the session's thread.
   std::function<void(const session_event&)> on_event;
   session_stop* stop = nullptr;

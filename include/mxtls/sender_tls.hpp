@@ -18,10 +18,11 @@ enum class tls_failure_action : std::uint8_t {
 };
 const char* to_string(tls_failure_action a);
 
-// A ClientHello as an OpenSSL 3.0 context makes it. Senders on OpenSSL are their own
-// settings; senders on another TLS stack (Go's crypto/tls, GnuTLS) are the nearest OpenSSL
-// settings, and the differential suite (tests/integration/tls_senders_test.cpp) checks them
-// against the real client on every restricted scenario.
+// A ClientHello as an OpenSSL 3.0 context makes it, or as GnuTLS makes it with a priority
+// string. Senders on OpenSSL are their own settings, senders on GnuTLS (Exim, msmtp) their
+// own library's handshake; Go's crypto/tls is the nearest OpenSSL settings. The differential
+// suite (tests/integration/tls_senders_test.cpp) checks each against the real client on
+// every restricted scenario.
 struct tls_profile {
   std::string_view id;
   std::string_view library;        // the TLS stack and version it stands for
@@ -31,6 +32,9 @@ struct tls_profile {
   std::string_view ciphers;        // OpenSSL cipher string for TLS 1.2 and below; "" OpenSSL's DEFAULT
   std::string_view ciphersuites;   // TLS 1.3 suites; "" OpenSSL's default three
   std::string_view groups;         // key exchange groups; "" OpenSSL's default list
+  // Not "": the sender's TLS library is GnuTLS and the replay is GnuTLS's own handshake with
+  // this priority string (gnutls_replay.hpp); the OpenSSL fields above are then unused.
+  std::string_view gnutls_priority;
   std::string_view source;         // where the settings come from
 };
 

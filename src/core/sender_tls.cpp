@@ -76,21 +76,13 @@ constexpr std::array<tls_profile, 8> profiles{{
      .source = "Go 1.19 src/crypto/tls/common.go (client MinVersion default TLS 1.2, defaultCurvePreferences X25519, "
                "P-256, P-384, P-521; no finite-field DHE) and cipher_suites.go (cipherSuitesPreferenceOrder); no minimum "
                "key size before Go 1.24"},
-    // GnuTLS is not OpenSSL: Debian 12's NORMAL priority as the nearest OpenSSL settings.
+    // GnuTLS itself (gnutls_replay.cpp), with the priority string the senders give it.
     {.id = "gnutls-normal",
-     .library = "GnuTLS 3.7.9 priority NORMAL (as OpenSSL settings)",
-     .min_version = "TLSv1",
-     .security_level = 0,
-     .ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-CCM:ECDHE-ECDSA-AES256-SHA:"
-                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-CCM:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES256-GCM-SHA384:"
-                "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES256-SHA:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA:"
-                "AES256-GCM-SHA384:AES256-CCM:AES256-SHA:AES128-GCM-SHA256:AES128-CCM:AES128-SHA:DHE-RSA-AES256-GCM-SHA384:"
-                "DHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES256-CCM:DHE-RSA-AES256-SHA:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-CCM:"
-                "DHE-RSA-AES128-SHA",
-     .ciphersuites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_SHA256",
-     .groups = "P-256:P-384:P-521:X25519:X448:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192",
-     .source = "observed: gnutls-cli --list --priority NORMAL (GnuTLS 3.7.9, Debian 12): TLS 1.0 to 1.3, the 29 suites, "
-               "groups SECP256R1, SECP384R1, SECP521R1, X25519, X448, FFDHE2048-8192, SHA-1 signatures allowed"},
+     .library = "GnuTLS 3.7.9 (Debian 12), priority NORMAL",
+     .gnutls_priority = "NORMAL",
+     .source = "GnuTLS's own handshake with priority NORMAL (gnutls_priority_init(3)); observed: gnutls-cli --list "
+               "--priority NORMAL (GnuTLS 3.7.9, Debian 12): TLS 1.0 to 1.3, 29 suites, groups SECP256R1, SECP384R1, "
+               "SECP521R1, X25519, X448, FFDHE2048-8192, SHA-1 signatures allowed"},
     // Versions and ciphers as Cisco documents them; its TLS library's key-size limits are not
     // documented, so none are applied (security level 0).
     {.id = "cisco-esa-13.5",

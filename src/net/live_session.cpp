@@ -239,6 +239,7 @@ awaitable<starttls_facts> run_starttls_session(tcp::endpoint server, session_opt
         co_return f;
       }
       f.dialogue.handshake = handshake_state::established;
+      if (opt.external_handshake) co_return f;  // the connection is another library's now
       // RFC 3207 §4.2: what was learnt before TLS is forgotten; EHLO again.
       cmd = "EHLO " + opt.ehlo_name;
       if (!co_await s.send(cmd, session_phase::ehlo_after_tls) ||

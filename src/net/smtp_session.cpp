@@ -266,6 +266,13 @@ awaitable<bool> smtp_session::start_tls(tls_facts& tls, std::size_t& discarded, 
     fail(phase, session_error_code::interrupted);
     co_return false;
   }
+  if (opt_.external_handshake) {
+    session_error e;
+    bool ok = co_await opt_.external_handshake(sock_, tls, e);
+    if (!ok) fail(phase, e.code, e.detail);
+    else emit({.kind = event_kind::tls_established, .ms = now_ms(), .text = tls.protocol + " " + tls.cipher});
+    co_return ok;
+  }
   auto ctx = opt_.tls_context ? opt_.tls_context : make_client_tls_context(opt_);
   tls_ = std::make_unique<tls_socket>(sock_, ctx->native_handle(), tls_socket::role::client);
   if (!opt_.sni.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), opt_.sni.c_str());

@@ -1,10 +1,13 @@
-// Check "tls-senders": each sender TLS profile (sender_tls.hpp) as a ClientHello of its own.
+// Check "tls-senders": each sender TLS profile (sender_tls.hpp) as a ClientHello of its own
+// (OpenSSL's, or GnuTLS's for the GnuTLS profiles: gnutls_replay.hpp).
 // A profile the probe's handshake already decides is not replayed: the server chose version V,
 // suite C and group G from an offer of everything, so a sender that offers V, C and G and
 // accepts the server's key, temporary key and signature hash at its security level gets the
 // same handshake. Any other profile gets its own STARTTLS session, all of them at once,
 // each taking its place at the per-address connection gate.
 #include "net/tls_senders.hpp"
+
+#include "net/gnutls_replay.hpp"
 
 #include <openssl/ssl.h>
 
@@ -88,7 +91,8 @@ std::shared_ptr<asio::ssl::context> make_profile_context(const tls_profile& p) {
 }
 
 bool decided_by(const tls_profile& p, const tls_facts& t) {
-  if (!t.established) return false;
+  // GnuTLS's choices are its own: the probe's OpenSSL handshake decides nothing for it.
+  if (!t.established || !p.gnutls_priority.empty()) return false;
   int v = version_of(t.protocol);
   if (v == 0 || (version_of(p.min_version) && v < version_of(p.min_version)) ||
       (version_of(p.max_version) && v > version_of(p.max_version)))
@@ -155,7 +159,8 @@ asio::awaitable<tls_senders_facts> run_tls_senders(asio::ip::tcp::endpoint serve
   for (std::size_t i : replay) {
     const tls_profile& p = *find_tls_profile(st->results[i].profile);
     session_options so = opt;
-    so.tls_context = make_profile_context(p);
+    if (p.gnutls_priority.empty()) so.tls_context = make_profile_context(p);
+    else so.external_handshake = gnutls_handshake(std::string(p.gnutls_priority), so.sni, so.timeouts.tls);
     auto task = [](asio::ip::tcp::endpoint ep, session_options so, connection_gate* gate) -> asio::awaitable<starttls_facts> {
       std::string key = gate_key(ep.address());
       if (gate) co_await gate->acquire(key);

@@ -269,11 +269,15 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
     }
     md << "\n";
   }
-  md << "\n## The profiles\n\n| profile | library | versions | security level | source |\n|---|---|---|---|---|\n";
+  md << "\n## The profiles\n\nOpenSSL profiles are replayed by an OpenSSL context with the versions and security level "
+        "shown; GnuTLS profiles by GnuTLS itself with their priority string, which decides both.\n\n"
+        "| profile | library | versions | security level | source |\n|---|---|---|---|---|\n";
   for (const auto& p : mxtls::tls_profiles()) {
     std::string versions = std::string(p.min_version.empty() ? "TLSv1" : p.min_version) + " to " +
                            std::string(p.max_version.empty() ? "TLSv1.3" : p.max_version);
-    md << "| `" << p.id << "` | " << p.library << " | " << versions << " | " << p.security_level << " | " << p.source << " |\n";
+    std::string level = std::to_string(p.security_level);
+    if (!p.gnutls_priority.empty()) versions = level = "GnuTLS priority " + std::string(p.gnutls_priority);
+    md << "| `" << p.id << "` | " << p.library << " | " << versions << " | " << level << " | " << p.source << " |\n";
   }
   md << "\n## The senders\n\n| sender | profile | after a failed handshake (default / required) | source |\n|---|---|---|---|\n";
   for (const auto& r : mxtls::sender_tls_rules())
