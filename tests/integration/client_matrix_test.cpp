@@ -82,11 +82,12 @@ struct real_client {
   std::string stdin_file;   // "" for /dev/null
   int fixed_port = 0;       // the replay server's port, for clients that cannot take one per run
   int deadline_ms = 0;      // instead of client_deadline_ms, for a client with a slow start (a JVM)
-  // Runs at once: each run has its own replay server, port and reply file, so the waits of
+  // Runs at once (3; on two cores more starve the clients of the tests beside): each run
+  // has its own replay server, port and reply file, so the waits of
   // the variants a client hangs on overlap. 1 for a client that shares state between runs
   // (Postfix: one relay port, and a deferred message clears the whole queue; Exim: one
   // spool, whose retry hints a failed delivery leaves for the run beside it).
-  int parallel = 4;
+  int parallel = 3;
 };
 
 std::string src(const char* rel) { return (source_dir / rel).string(); }
@@ -174,7 +175,7 @@ std::vector<real_client> real_clients() {
            return dir.string();
          }();
          return std::vector<std::string>{"/usr/bin/java", "-cp", classes + ":" + jars, "JakartaMail", m, p};
-       }, "", 0, 10000, 3},
+       }, "", 0, 10000, 2},  // two JVMs at once: three starved the other tests' clients on two cores
       {"openssl-s-client", "/usr/bin/openssl", true,
        [](const std::string&, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
