@@ -19,7 +19,7 @@
 # bind-mounted over the real one, entered once before any run: no run pays for it. Wall and
 # CPU (user + system, from wait4) medians; runs alternate between the kinds.
 #
-#   [MXTLS=path] [PORT=48760] bench/dane_vs_posttls_finger.sh [RUNS [REPEATS]]
+#   [MXTLS=path] [PORT=24760] bench/dane_vs_posttls_finger.sh [RUNS [REPEATS]]
 #     RUNS (default 20) each of the kinds a repeat, REPEATS (default 3). Run as root (unshare,
 #     port 53), after scripts/install-deps (nsd, ldnsutils, unbound, postfix, openssl).
 set -euo pipefail
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 . bench/loopback-dns.sh
 runs=${1:-20}
 repeats=${2:-3}
-port=${PORT:-48760}
+port=${PORT:-24760}
 dnsport=$((port + 1))
 mxtls=$(realpath "${MXTLS:-build/release/mxtls}")
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 1000 ]] || { echo "RUNS: 1 to 1000" >&2; exit 2; }

@@ -10,7 +10,7 @@
 # Then one probe of each side under valgrind --tool=callgrind: instructions (repeatable
 # on a loaded machine, unlike the times) and the functions they go to (inclusive).
 #
-#   [MXTLS=path] [PORT=48740] bench/probe_vs_posttls_finger.sh [RUNS [REPEATS]]
+#   [MXTLS=path] [PORT=24740] bench/probe_vs_posttls_finger.sh [RUNS [REPEATS]]
 #     RUNS probes of each kind a repeat (default 20), REPEATS rounds of them (default 3;
 #     each repeat is reported on its own, so the spread between rounds shows the load),
 #     MXTLS the mxtls binary (default build/release/mxtls). CALLGRIND=0 skips valgrind.
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 repeats=${2:-3}
-port=${PORT:-48740}
+port=${PORT:-24740}
 mxtls=${MXTLS:-build/release/mxtls}
 callgrind=${CALLGRIND:-1}
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 1000 ]] || { echo "RUNS: 1 to 1000" >&2; exit 2; }

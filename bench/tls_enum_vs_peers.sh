@@ -9,14 +9,14 @@
 # takes minutes); the ratios are of the medians. Goals (the TLS layer issue): mxtls at least
 # 10x faster than sslscan and 100x faster than testssl.sh --starttls smtp.
 #
-#   [MXTLS=path] [SCENARIO=dual-cert] [PORT=48760] bench/tls_enum_vs_peers.sh [RUNS]
+#   [MXTLS=path] [SCENARIO=dual-cert] [PORT=24760] bench/tls_enum_vs_peers.sh [RUNS]
 #     RUNS of mxtls and of sslscan (default 5). MXTLS: the mxtls binary (default
 #     build/release/mxtls). Needs sslscan and testssl.sh (scripts/install-deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 scenario=${SCENARIO:-dual-cert}
-port=${PORT:-48760}
+port=${PORT:-24760}
 mxtls=${MXTLS:-build/release/mxtls}
 [[ $runs =~ ^[0-9]+$ && $runs -ge 1 && $runs -le 100 ]] || { echo "RUNS: 1 to 100" >&2; exit 2; }
 [ -x "$mxtls" ] || { echo "no mxtls at $mxtls: build first (cmake --build --preset release) or set MXTLS" >&2; exit 2; }

@@ -41,7 +41,9 @@ using nlohmann::json;
 const fs::path source_dir = MXTLS_SOURCE_DIR;
 const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "client-matrix";
 constexpr int client_deadline_ms = 2500;  // a client still running then is waiting: "hang"
-constexpr int postfix_port = 48725;       // the private Postfix instance relays here
+// Fixed ports lie below Linux's ephemeral range (32768-60999), so no outgoing connection of
+// a test running beside this one can hold them as its source port.
+constexpr int postfix_port = 24725;       // the private Postfix instance relays here
 // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-matrix-pf-" + std::to_string(getpid()));
 // The private Exim (tests/integration/exim-instance): binary unpacked from its .deb in peer_debs.

@@ -212,7 +212,7 @@ TEST_F(ServeClients, FaultsAtEachStep) {
 // plaintext, the compliant one over TLS, and with TLS required Postfix defers.
 TEST_F(ServeClients, PostfixRelaysToTheSeedInPlaintextAndToTheCompliantOverTls) {
   if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
-  constexpr int port = 48726;
+  constexpr int port = 24726;
   // A short path: Postfix's UNIX-domain sockets live under it (108 octets at most).
   fs::path instance = fs::temp_directory_path() / ("mxtls-pf-" + std::to_string(getpid()));
   std::string tool = (source_dir / "tests/integration/postfix-instance").string();
@@ -339,7 +339,7 @@ TEST_F(ServeClients, ProbeInterruptedPrintsWhatItSawAndExits130) {
 
 TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
   if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
-  constexpr int port = 48732;
+  constexpr int port = 24732;
   fs::path instance = fs::temp_directory_path() / ("mxtls-pfs-" + std::to_string(getpid()));
   std::string tool = (source_dir / "tests/integration/postfix-instance").string();
   ASSERT_EQ(std::system((tool + " serve " + instance.string() + " " + std::to_string(port)).c_str()), 0);
@@ -363,7 +363,9 @@ TEST_F(ServeClients, ProbeOfARealPostfixSmtpd) {
 // host without address, and a name whose server never answers.
 TEST_F(ServeClients, ProbeOfMailDomainsThroughARealDnsServer) {
   if (!fs::exists("/usr/sbin/unbound")) GTEST_FAIL() << "unbound is not installed (scripts/install-deps installs it)";
-  constexpr int dns_port = 48755, smtp_port = 48756, silent_port = 48757;
+  // Fixed ports lie below Linux's ephemeral range (32768-60999), so no outgoing connection of
+  // a test running beside this one can hold them as its source port.
+  constexpr int dns_port = 24755, smtp_port = 24756, silent_port = 24757;
   // A UDP socket that never answers: the "slow" zone's server.
   int silent = socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in sa{};

@@ -29,7 +29,9 @@ namespace t = mxtls::test;
 
 const fs::path source_dir = MXTLS_SOURCE_DIR;
 const fs::path matrix_dir = fs::path(MXTLS_BINARY_DIR) / "tls-matrix";
-constexpr int serve_port = 48727;  // fixed: the private Postfix instance relays to one port
+// Fixed ports lie below Linux's ephemeral range (32768-60999), so no outgoing connection of
+// a test running beside this one can hold them as its source port.
+constexpr int serve_port = 24727;  // fixed: the private Postfix instance relays to one port
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-tls-pf-" + std::to_string(getpid()));
 // The private Exim (tests/integration/exim-instance), unpacked from the .deb in peers/debs.
 const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-tls-exim-" + std::to_string(getpid()));
