@@ -52,7 +52,9 @@ std::string name_of(X509_NAME* n) {
   return buf;
 }
 
-certificate_facts describe(X509* c) {
+}  // namespace
+
+certificate_facts describe_certificate(X509* c) {
   certificate_facts p;
   p.subject = name_of(X509_get_subject_name(c));
   p.issuer = name_of(X509_get_issuer_name(c));
@@ -75,6 +77,8 @@ certificate_facts describe(X509* c) {
   return p;
 }
 
+namespace {
+
 void record_tls(SSL* ssl, const std::string& verify_name, tls_facts& t) {
   t.established = true;
   t.protocol = SSL_get_version(ssl);
@@ -90,7 +94,7 @@ void record_tls(SSL* ssl, const std::string& verify_name, tls_facts& t) {
     EVP_PKEY_free(temp);
   }
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl))
-    for (int i = 0; i < sk_X509_num(chain); ++i) t.chain.push_back(describe(sk_X509_value(chain, i)));
+    for (int i = 0; i < sk_X509_num(chain); ++i) t.chain.push_back(describe_certificate(sk_X509_value(chain, i)));
   long verdict = SSL_get_verify_result(ssl);
   t.chain_verified = verdict == X509_V_OK;
   t.verify_code = static_cast<int>(verdict);

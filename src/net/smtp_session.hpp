@@ -20,6 +20,9 @@
 
 namespace mxtls {
 
+// What the facts say of one certificate (subject, issuer, validity, key, names).
+certificate_facts describe_certificate(X509* c);
+
 class smtp_session {
  public:
   smtp_session(const asio::any_io_executor& ex, const session_options& opt, std::vector<session_event>& events);

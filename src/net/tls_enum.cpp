@@ -17,7 +17,13 @@
 //  server's tickets arrive). Every session waits for its place: the per-address gate of
 //  mxtls scan, and this check's own limit of handshakes at once.
 //
-// The hellos come from a library context of their own with OpenSSL's default and legacy
+// The hellos that need only the server's choice (the suites of each version and the groups)
+// are written by the enumeration itself and given up on once the server's first flight is in
+// (tls_hello.hpp says why): a TLS 1.3 group is offered alone with an empty key_share, and the
+// server names it in a HelloRetryRequest without computing a key. The other hellos are
+// OpenSSL's and complete the handshake.
+//
+// The OpenSSL hellos come from a library context of their own with OpenSSL's default and legacy
 // providers and no openssl.cnf: security level 0 and every suite OpenSSL 3.0 still has (RC4
 // and SEED live in the legacy provider), whatever the system's configuration says.
 #include "net/tls_enum.hpp"
@@ -42,7 +48,9 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ssl/context.hpp>
+#include <asio/read.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -50,6 +58,7 @@
 #include "mxtls/reply.hpp"
 #include "net/dane_tls.hpp"
 #include "net/smtp_session.hpp"
+#include "net/tls_hello.hpp"
 
 namespace mxtls {
 
@@ -108,6 +117,12 @@ struct hello {
   std::string groups;
   std::string sigalgs;       // empty: OpenSSL's own list (all of them at level 0)
   bool ehlo_inside = false;  // EHLO inside TLS, so that TLS 1.3 tickets arrive
+  // Written by tls_hello instead (the fields above then unused but `version`): the server's
+  // choice only.
+  std::optional<tls_hello::offer> own;
+  // An own TLS 1.2 hello offering one signature scheme: a ServerKeyExchange signed with
+  // another is a refusal (OpenSSL's handshake would fail on it).
+  std::uint16_t signed_with = 0;
 };
 
 struct ctx_free {
@@ -160,15 +175,38 @@ bool can_make(SSL_CTX* ctx, const hello& h) {
 }
 
 // The suites a hello pinned to `version` offers when it offers everything, in OpenSSL's order.
-std::vector<std::string> offerable_suites(SSL_CTX* ctx, int version) {
-  std::vector<std::string> names;
+std::vector<const SSL_CIPHER*> offerable_suites(SSL_CTX* ctx, int version) {
+  std::vector<const SSL_CIPHER*> suites;
   ssl_ptr ssl(SSL_new(ctx), &SSL_free);
-  if (!ssl || !apply(ssl.get(), {.version = version})) return names;
+  if (!ssl || !apply(ssl.get(), {.version = version})) return suites;
   if (STACK_OF(SSL_CIPHER)* list = SSL_get1_supported_ciphers(ssl.get())) {
-    for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) names.emplace_back(SSL_CIPHER_get_name(sk_SSL_CIPHER_value(list, i)));
+    for (int i = 0; i < sk_SSL_CIPHER_num(list); ++i) suites.push_back(sk_SSL_CIPHER_value(list, i));
     sk_SSL_CIPHER_free(list);
   }
-  return names;
+  return suites;
+}
+
+std::uint16_t suite_id(const SSL_CIPHER* c) { return static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(c)); }
+
+bool is_tls13_group(std::string_view g) {
+  return g.rfind("ffdhe", 0) == 0 || g == "X25519" || g == "X448" || g.rfind("P-", 0) == 0;
+}
+
+// The signature schemes of every own hello (RFC 8446 §4.2.3 and the TLS 1.2 pairs of RFC
+// 5246 §7.4.1.4.1): those of every_sigalg.
+constexpr std::uint16_t own_sigalg_ids[] = {0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809, 0x080a, 0x080b, 0x0804, 0x0805,
+                                            0x0806, 0x0401, 0x0501, 0x0601, 0x0303, 0x0301, 0x0203, 0x0201, 0x0402, 0x0202};
+static_assert(std::size(own_sigalg_ids) == std::size(every_sigalg), "one scheme number per name, in the same order");
+const std::vector<std::uint16_t> own_sigalgs(std::begin(own_sigalg_ids), std::end(own_sigalg_ids));
+
+// An own hello at `version` offering `suites`, with the groups of that version.
+tls_hello::offer own_offer(int version, const std::vector<const SSL_CIPHER*>& suites, const std::string& sni) {
+  tls_hello::offer o{.version = version, .sigalgs = own_sigalgs, .sni = sni};
+  for (const SSL_CIPHER* c : suites) o.suites.push_back(suite_id(c));
+  for (const char* g : every_group)
+    if (version == TLS1_3_VERSION ? is_tls13_group(g) : std::string_view(g).rfind("ffdhe", 0) != 0)
+      o.groups.push_back(tls_hello::group_id(g));
+  return o;
 }
 
 std::string without_prefix(int nid, const char* prefix) {
@@ -203,6 +241,7 @@ struct hello_result {
   bool ocsp = false, ticket = false;
   std::optional<tls_enum_certificate> leaf;
   session_error error;
+  std::uint16_t own_group = 0;  // an own hello's: the group the server named
 };
 
 // What every hello of one enumeration shares (alive as long as any of its sessions).
@@ -216,6 +255,7 @@ struct run_state {
   std::string key;
   std::size_t handshakes = 0;
   bool complete = true;
+  std::vector<const SSL_CIPHER*> known;  // every suite of every version, for the own hellos' answers
   run_state(asio::ip::tcp::endpoint s, session_options o, tls_enum_limits l, connection_gate* g)
       : server(s), options(std::move(o)), limits(l), gate(g), own(l.concurrency), key(gate_key(s.address())) {}
   bool stopped() const { return options.stop && options.stop->requested(); }
@@ -253,6 +293,104 @@ struct place {
   }
 };
 
+// An own hello's exchange in place of OpenSSL's handshake (session_options::external_handshake):
+// the hello out, the server's first flight in, as far as `out` needs; the connection is given
+// up afterwards. True when the server chose (a ServerHello or a retry).
+decltype(session_options::external_handshake) own_exchange(std::string hello_octets, bool tls13, std::chrono::milliseconds timeout,
+                                                    std::shared_ptr<run_state> st, tls_hello::answer* out) {
+  return [hello_octets = std::move(hello_octets), tls13, timeout, st, out](
+             asio::ip::tcp::socket& sock, tls_facts&, session_error& error) -> asio::awaitable<bool> {
+    using asio::experimental::as_tuple;
+    auto failed = [&](session_error_code code, std::string detail) {
+      error = {session_phase::tls, code, std::move(detail)};
+      return false;
+    };
+    asio::steady_timer timer(sock.get_executor(), std::chrono::steady_clock::now() + timeout);
+    auto write = asio::async_write(sock, asio::buffer(hello_octets), as_tuple(asio::use_awaitable));
+    auto expiry = timer.async_wait(as_tuple(asio::use_awaitable));
+    auto sent = co_await (std::move(write) || std::move(expiry));
+    if (sent.index() == 1) co_return failed(session_error_code::handshake_timeout, std::to_string(timeout.count()));
+    if (auto [e, n] = std::get<0>(sent); e) co_return failed(session_error_code::io_error, e.message());
+    auto dhe = [st](std::uint16_t id) {
+      for (const SSL_CIPHER* c : st->known)
+        if (suite_id(c) == id) return SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe || SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe_psk;
+      return false;
+    };
+    std::string got;
+    std::array<char, 16384> buf;
+    while (true) {
+      auto read = sock.async_read_some(asio::buffer(buf), as_tuple(asio::use_awaitable));
+      auto wait = timer.async_wait(as_tuple(asio::use_awaitable));
+      auto res = co_await (std::move(read) || std::move(wait));
+      if (res.index() == 1) co_return failed(session_error_code::handshake_timeout, std::to_string(timeout.count()));
+      auto [e, n] = std::get<0>(res);
+      got.append(buf.data(), n);
+      tls_hello::answer a = tls_hello::read_answer(got, tls13, dhe);
+      if (a.kind == tls_hello::answer_kind::incomplete) {
+        if (e) co_return failed(session_error_code::handshake_failed, e == asio::error::eof ? "the server closed the connection" : e.message());
+        continue;
+      }
+      *out = a;
+      if (a.kind == tls_hello::answer_kind::alert)
+        co_return failed(session_error_code::handshake_failed,
+                         std::string("the server sent the alert ") + SSL_alert_desc_string_long(a.alert));
+      if (a.kind == tls_hello::answer_kind::malformed) co_return failed(session_error_code::handshake_failed, a.why);
+      co_return true;
+    }
+  };
+}
+
+// What the server chose for an own hello, as a hello_result.
+void read_own_answer(const run_state& st, const hello& h, const tls_hello::answer& a, hello_result& r) {
+  if (a.kind != tls_hello::answer_kind::server_hello && a.kind != tls_hello::answer_kind::retry) return;
+  if (a.version != h.version) return;  // another version than the one offered: this one refused
+  auto it = std::find_if(st.known.begin(), st.known.end(), [&](const SSL_CIPHER* c) { return suite_id(c) == a.suite; });
+  if (it == st.known.end()) return;  // a suite not offered
+  if (h.signed_with && a.key_signature && a.key_signature != h.signed_with) return;
+  r.established = true;
+  r.suite = describe(*it);
+  r.own_group = a.group;
+  r.temp_key_bits = a.dh_prime_bits;
+  if (a.leaf.empty()) return;
+  const unsigned char* der = reinterpret_cast<const unsigned char*>(a.leaf.data());
+  std::unique_ptr<X509, decltype(&X509_free)> leaf(d2i_X509(nullptr, &der, static_cast<long>(a.leaf.size())), &X509_free);
+  if (!leaf) return;  // the choice stands; the certificate does not parse
+  tls_enum_certificate c;
+  c.leaf = describe_certificate(leaf.get());
+  c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf.get()));
+  c.spki_sha256 = tlsa_digest(leaf.get(), 1, 1);
+  r.leaf = std::move(c);
+}
+
+// Banner, EHLO and STARTTLS: true when the server says 220 to STARTTLS.
+asio::awaitable<bool> up_to_starttls(smtp_session& s, const asio::ip::tcp::endpoint& server, const std::string& ehlo_name,
+                                     std::size_t max_reply_octets, session_error& error) {
+  std::string banner, ehlo, answer;
+  if (!co_await s.open(server) || !co_await s.read_reply(banner, session_phase::banner)) {
+    error = s.error();
+    co_return false;
+  }
+  if (reply_code(banner) != 220) {
+    error = {session_phase::banner, session_error_code::bad_banner, std::to_string(reply_code(banner))};
+    co_return false;
+  }
+  std::string cmd = "EHLO " + ehlo_name;
+  if (!co_await s.send(cmd, session_phase::ehlo) || !co_await s.read_reply(ehlo, session_phase::ehlo)) {
+    error = s.error();
+    co_return false;
+  }
+  ehlo += s.take_buffered(max_reply_octets);  // lines after the final line: not this check's concern
+  if (!co_await s.send("STARTTLS", session_phase::starttls) || !co_await s.read_reply(answer, session_phase::starttls)) {
+    error = s.error();
+    co_return false;
+  }
+  if (reply_code(answer) != 220) {
+    error = {session_phase::starttls, session_error_code::unexpected_reply, std::to_string(reply_code(answer))};
+    co_return false;
+  }
+  co_return true;
+}
+
 // (Values are made before each co_await and awaited as locals: g++ 12 and temporaries, see
 // mock_server.cpp.)
 asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) {
@@ -261,7 +399,8 @@ asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) 
     st->complete = false;
     co_return r;
   }
-  if (!can_make(st->ctx->native_handle(), h)) co_return r;  // nothing of this offer exists in this OpenSSL: not sent
+  std::string own_octets = h.own ? tls_hello::client_hello(*h.own) : std::string();
+  if (h.own ? own_octets.empty() : !can_make(st->ctx->native_handle(), h)) co_return r;  // nothing of this offer can be made: not sent
   ++st->handshakes;
   r.made = true;
   if (st->gate) {
@@ -276,35 +415,22 @@ asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) 
   session_options so = st->options;
   so.tls_context = st->ctx;
   so.tls_setup = [h](SSL* ssl) { apply(ssl, h); };
+  tls_hello::answer own_answer;
+  if (h.own) so.external_handshake = own_exchange(std::move(own_octets), h.version == TLS1_3_VERSION, so.timeouts.tls, st, &own_answer);
   auto ex = co_await asio::this_coro::executor;
   std::vector<session_event> events;
   smtp_session s(ex, so, events);
-  std::string banner, ehlo, answer;
-  if (!co_await s.open(st->server) || !co_await s.read_reply(banner, session_phase::banner)) {
-    r.error = s.error();
-    co_return r;
-  }
-  if (reply_code(banner) != 220) {
-    r.error = {session_phase::banner, session_error_code::bad_banner, std::to_string(reply_code(banner))};
-    co_return r;
-  }
-  std::string cmd = "EHLO " + so.ehlo_name;
-  if (!co_await s.send(cmd, session_phase::ehlo) || !co_await s.read_reply(ehlo, session_phase::ehlo)) {
-    r.error = s.error();
-    co_return r;
-  }
-  ehlo += s.take_buffered(so.max_reply_octets);  // lines after the final line: not this check's concern
-  if (!co_await s.send("STARTTLS", session_phase::starttls) || !co_await s.read_reply(answer, session_phase::starttls)) {
-    r.error = s.error();
-    co_return r;
-  }
-  if (reply_code(answer) != 220) {
-    r.error = {session_phase::starttls, session_error_code::unexpected_reply, std::to_string(reply_code(answer))};
-    co_return r;
-  }
+  auto prefix = up_to_starttls(s, st->server, so.ehlo_name, so.max_reply_octets, r.error);
+  if (!co_await std::move(prefix)) co_return r;
   tls_facts t;
   std::size_t discarded = 0;
-  if (!co_await s.start_tls(t, discarded, session_phase::tls)) {
+  bool up = co_await s.start_tls(t, discarded, session_phase::tls);
+  if (h.own) {  // the connection is dropped here: the server's choice is all this hello asks
+    if (!up) r.error = s.error();
+    read_own_answer(*st, h, own_answer, r);
+    co_return r;
+  }
+  if (!up) {
     r.error = s.error();
     co_return r;
   }
@@ -312,6 +438,7 @@ asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) 
   read_facts(ssl, t, r);
   if (h.ehlo_inside) {
     std::string inside;
+    std::string cmd = "EHLO " + so.ehlo_name;
     if (co_await s.send(cmd, session_phase::ehlo_after_tls)) co_await s.read_reply(inside, session_phase::ehlo_after_tls);
   }
   SSL_SESSION* session = SSL_get_session(ssl);
@@ -354,35 +481,64 @@ struct suite_run {
   std::vector<tls_enum_suite> suites;
   std::optional<bool> server_order;
   int dh_bits = 0;  // smallest DHE group seen
-  std::vector<tls_enum_certificate> leaves;
 };
 
-asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int version) {
-  suite_run out;
-  std::vector<std::string> offer = offerable_suites(st->ctx->native_handle(), version);
-  auto hello_of = [version](const std::vector<std::string>& names) {
-    hello h{.version = version};
-    (version == TLS1_3_VERSION ? h.ciphersuites : h.ciphers) = joined(names);
-    return h;
-  };
+// Suites from `offer` in the order the server chooses them, one hello after another: offer
+// them all, note the chosen one, offer the rest, until the server refuses what is left.
+asio::awaitable<std::vector<hello_result>> eliminate(std::shared_ptr<run_state> st, int version, std::vector<const SSL_CIPHER*> offer) {
+  std::vector<hello_result> chosen;
   while (!offer.empty()) {
-    auto one = try_hello(st, hello_of(offer));
+    auto one = try_hello(st, hello{.version = version, .own = own_offer(version, offer, st->options.sni)});
     hello_result r = co_await std::move(one);
     if (!r.established) break;
-    auto it = std::find(offer.begin(), offer.end(), r.suite.name);
+    auto it = std::find_if(offer.begin(), offer.end(), [&](const SSL_CIPHER* c) { return r.suite.name == SSL_CIPHER_get_name(c); });
     if (it == offer.end()) break;  // a suite not offered: nothing more can be learnt this way
     offer.erase(it);
-    if (r.suite.kx == "DHE" && r.temp_key_bits > 0 && (out.dh_bits == 0 || r.temp_key_bits < out.dh_bits))
-      out.dh_bits = r.temp_key_bits;
-    if (r.leaf) out.leaves.push_back(std::move(*r.leaf));
-    out.suites.push_back(std::move(r.suite));
+    chosen.push_back(std::move(r));
   }
-  if (out.suites.size() >= 2) {
-    std::vector<std::string> reversed;
-    for (auto it = out.suites.rbegin(); it != out.suites.rend(); ++it) reversed.push_back(it->name);
-    auto one = try_hello(st, hello_of(reversed));
-    hello_result r = co_await std::move(one);
-    if (r.established) out.server_order = r.suite.name == out.suites.front().name;
+  co_return chosen;
+}
+
+// One version's suites. First every suite offered in OpenSSL's order and in the reverse, at
+// once: the same choice both ways means the server's order decides (or only one suite is
+// accepted), and the suites are found one after another from there; different choices mean
+// the client's order decides, so the offer is cut into parts whose suites are found side by
+// side, each part in order, and the parts joined keep the client's order.
+asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int version) {
+  suite_run out;
+  std::vector<const SSL_CIPHER*> offer = offerable_suites(st->ctx->native_handle(), version);
+  if (offer.empty()) co_return out;
+  std::vector<const SSL_CIPHER*> reversed(offer.rbegin(), offer.rend());
+  std::vector<asio::awaitable<hello_result>> both;
+  both.push_back(try_hello(st, hello{.version = version, .own = own_offer(version, offer, st->options.sni)}));
+  both.push_back(try_hello(st, hello{.version = version, .own = own_offer(version, reversed, st->options.sni)}));
+  auto first = all_of(std::move(both));
+  std::vector<hello_result> ends = co_await std::move(first);
+  if (!ends[0].established) co_return out;
+  std::vector<hello_result> found;
+  if (!ends[1].established || ends[1].suite.name == ends[0].suite.name) {
+    auto it = std::find_if(offer.begin(), offer.end(), [&](const SSL_CIPHER* c) { return ends[0].suite.name == SSL_CIPHER_get_name(c); });
+    if (it != offer.end()) offer.erase(it);
+    auto rest = eliminate(st, version, std::move(offer));
+    found = co_await std::move(rest);
+    found.insert(found.begin(), std::move(ends[0]));
+    if (found.size() >= 2 && ends[1].established) out.server_order = true;
+  } else {
+    std::size_t parts = std::max<std::size_t>(1, std::min<std::size_t>(st->limits.concurrency, offer.size()));
+    std::vector<asio::awaitable<std::vector<hello_result>>> runs;
+    for (std::size_t k = 0; k < parts; ++k) {
+      std::size_t from = offer.size() * k / parts, to = offer.size() * (k + 1) / parts;
+      runs.push_back(eliminate(st, version, std::vector<const SSL_CIPHER*>(offer.begin() + from, offer.begin() + to)));
+    }
+    auto all = all_of(std::move(runs));
+    std::vector<std::vector<hello_result>> by_part = co_await std::move(all);
+    for (auto& part : by_part)
+      for (auto& r : part) found.push_back(std::move(r));
+    if (found.size() >= 2) out.server_order = false;
+  }
+  for (auto& r : found) {
+    if (r.suite.kx == "DHE" && r.temp_key_bits > 0 && (out.dh_bits == 0 || r.temp_key_bits < out.dh_bits)) out.dh_bits = r.temp_key_bits;
+    out.suites.push_back(std::move(r.suite));
   }
   co_return out;
 }
@@ -407,6 +563,9 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
   options.dane = {};
   limits.concurrency = std::max<std::size_t>(limits.concurrency, 1);
   auto st = std::make_shared<run_state>(server, std::move(options), limits, gate);
+  for (const auto& v : versions)
+    for (const SSL_CIPHER* c : offerable_suites(st->ctx->native_handle(), v.number))
+      if (std::find(st->known.begin(), st->known.end(), c) == st->known.end()) st->known.push_back(c);
   tls_enum_facts f;
   f.compression_offered = compression_available();
 
@@ -455,31 +614,50 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
     for (const char* g : every_group) {
       // TLS 1.3 has X25519, X448, the NIST curves and the ffdhe groups (RFC 8446 §4.2.7);
       // TLS 1.2 has the elliptic curves only (OpenSSL 3.0 negotiates no ffdhe group there).
-      bool ffdhe = std::string_view(g).rfind("ffdhe", 0) == 0;
-      bool tls13 = ffdhe || std::string_view(g) == "X25519" || std::string_view(g) == "X448" || std::string_view(g).rfind("P-", 0) == 0;
-      if (highest == TLS1_3_VERSION ? !tls13 : ffdhe) continue;
+      if (highest == TLS1_3_VERSION ? !is_tls13_group(g) : std::string_view(g).rfind("ffdhe", 0) == 0) continue;
       group_names.emplace_back(g);
-      // At TLS 1.2 and below an ECDSA certificate needs its curve among the client's groups
-      // (RFC 8422 §5.1; OpenSSL checks it): the NIST curves follow the group tried, so that a
-      // server that accepts the group with a P-256 certificate shows it (a server that picks
-      // groups by its own order could then pick a NIST curve instead: see docs/mxtls-probe.md).
-      std::string offer = g;
+      hello h{.version = highest, .own = own_offer(highest, offerable_suites(st->ctx->native_handle(), highest), st->options.sni)};
+      // TLS 1.3: the group alone and no key share: a server that has it names it in a
+      // HelloRetryRequest. At TLS 1.2 and below an ECDSA certificate needs its curve among
+      // the client's groups (RFC 8422 §5.1; OpenSSL checks it): the NIST curves follow the
+      // group tried, so that a server that accepts the group with a P-256 certificate shows
+      // it (a server that picks groups by its own order could then pick a NIST curve
+      // instead: see docs/mxtls-probe.md).
+      h.own->groups = {tls_hello::group_id(g)};
       if (highest != TLS1_3_VERSION)
         for (const char* nist : {"P-256", "P-384", "P-521"})
-          if (std::string_view(g) != nist) offer += std::string(":") + nist;
-      group_hellos.push_back(try_hello(st, {.version = highest, .groups = offer}));
+          if (std::string_view(g) != nist) h.own->groups.push_back(tls_hello::group_id(nist));
+      group_hellos.push_back(try_hello(st, std::move(h)));
     }
   }
   int sigalg_version = has_12 ? TLS1_2_VERSION : has_13 ? TLS1_3_VERSION : 0;
   if (sigalg_version) {
     f.signature_algorithms_version = sigalg_version == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3";
-    for (const char* a : every_sigalg) {
+    // At TLS 1.2 the certificate travels in the clear: own hellos, given up on after the
+    // server's first flight. At TLS 1.3 only a finished handshake shows it: OpenSSL's.
+    std::vector<const SSL_CIPHER*> suites_12 = offerable_suites(st->ctx->native_handle(), TLS1_2_VERSION);
+    for (std::size_t k = 0; k < std::size(every_sigalg); ++k) {
+      const char* a = every_sigalg[k];
       sigalg_names.emplace_back(a);
-      sigalg_hellos.push_back(try_hello(st, {.label = a, .version = sigalg_version, .sigalgs = a}));
+      hello h{.label = a, .version = sigalg_version, .sigalgs = a};
+      if (sigalg_version == TLS1_2_VERSION) {
+        h.own = own_offer(TLS1_2_VERSION, suites_12, st->options.sni);
+        h.own->sigalgs = {own_sigalg_ids[k]};
+        h.signed_with = own_sigalg_ids[k];
+      }
+      sigalg_hellos.push_back(try_hello(st, std::move(h)));
     }
   }
-  if (highest_12)
-    for (const char* auth : {"aRSA", "aECDSA"}) auth_hellos.push_back(try_hello(st, {.label = auth, .version = highest_12, .ciphers = auth}));
+  if (highest_12) {
+    std::vector<const SSL_CIPHER*> all = offerable_suites(st->ctx->native_handle(), highest_12);
+    for (int auth : {NID_auth_rsa, NID_auth_ecdsa}) {
+      std::vector<const SSL_CIPHER*> these;
+      for (const SSL_CIPHER* c : all)
+        if (SSL_CIPHER_get_auth_nid(c) == auth) these.push_back(c);
+      auth_hellos.push_back(try_hello(st, {.label = auth == NID_auth_rsa ? "aRSA" : "aECDSA", .version = highest_12,
+                                           .own = own_offer(highest_12, these, st->options.sni)}));
+    }
+  }
   auto c = all_of(std::move(chains));
   auto g = all_of(std::move(group_hellos));
   auto s = all_of(std::move(sigalg_hellos));
@@ -492,11 +670,10 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
     v.suites = std::move(suite_runs[k].suites);
     v.server_order = suite_runs[k].server_order;
     if (suite_runs[k].dh_bits && (f.dh_bits == 0 || suite_runs[k].dh_bits < f.dh_bits)) f.dh_bits = suite_runs[k].dh_bits;
-    for (auto& leaf : suite_runs[k].leaves) add_certificate(f.certificates, std::move(leaf), "");
   }
   for (std::size_t k = 0; k < groups.size(); ++k)
-    if (groups[k].established && groups[k].group_nid > 0 && groups[k].group_nid == group_nid(group_names[k]))
-      f.groups.push_back(groups[k].group);
+    if (groups[k].established && groups[k].own_group != 0 && groups[k].own_group == tls_hello::group_id(group_names[k]))
+      f.groups.push_back(OBJ_nid2sn(group_nid(group_names[k])));
   for (std::size_t k = 0; k < sigalgs.size(); ++k)
     if (sigalgs[k].established) {
       f.signature_algorithms.push_back(sigalg_names[k]);
