@@ -381,22 +381,29 @@ constexpr std::array<client_model, 22> models{{
      .helo_fallback = true,
      .leftover_waits = true},
 
-    // OpenSMTPD 7.x usr.sbin/smtpd/mta_session.c: strcmp(line + 4, "STARTTLS") on every
-    // line; only '-' continues a reply; data left after the reply drops the session.
+    // OpenSMTPD 6.8.0p2 (Debian 12; tag v6.8.0p2) usr.sbin/smtpd/mta_session.c: strcmp(msg,
+    // "STARTTLS") on every line, msg being the text after the code; only '-' continues a
+    // reply; data left after the reply drops the session ("Remote host sent too much data").
+    // iobuf.c iobuf_getline() ends the line at LF and makes it a C string, so an octet NUL ends
+    // what strcmp sees; util.c parse_smtp_response() refuses a line of LINE_MAX (2048)
+    // octets or more, one shorter than 3, and a code outside 2xx-5xx ("Bad response"). Later
+    // releases (7.x util.c) also refuse any unprintable octet; this model is 6.8's, the one
+    // run here.
     {.id = "opensmtpd",
      .short_name = "OpenSMTPD",
      .name = "OpenSMTPD",
-     .version = "7.3",
-     .source = "usr.sbin/smtpd/mta_session.c",
+     .version = "6.8.0p2",
+     .source = "usr.sbin/smtpd/mta_session.c, usr.sbin/smtpd/util.c, usr.sbin/smtpd/iobuf.c",
      .tls_setting = "relay (tls when offered) / relay tls",
      .end = reply_end::not_hyphen,
+     .nul_ends_line = true,
      .leftover_fatal = true,
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::every_line,
                     .text = keyword_text::after_code,
                     .cut = keyword_cut::whole,
                     .case_sensitive = true},
-     .rejects = {.every_line = line_form::has_code},
+     .rejects = {.max_line_octets = 2047, .every_line = line_form::has_code},
      .helo_fallback = false},
 
     // CPython 3.11 Lib/smtplib.py: getreply() ends at any fourth octet other than '-' and

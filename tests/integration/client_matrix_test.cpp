@@ -51,6 +51,8 @@ const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-matrix-exim-" + st
 const fs::path peer_debs = source_dir / "tests" / "integration" / "peers" / "debs";
 // The private Sendmail (tests/integration/sendmail-instance), from the same directory.
 const fs::path sendmail_dir = fs::temp_directory_path() / ("mxtls-matrix-sendmail-" + std::to_string(getpid()));
+// The private OpenSMTPD (tests/integration/opensmtpd-instance), from the same directory.
+const fs::path opensmtpd_dir = fs::temp_directory_path() / ("mxtls-matrix-opensmtpd-" + std::to_string(getpid()));
 
 std::string slurp(const std::filesystem::path& p) { return mxtls::test::read_file(p); }
 
@@ -163,6 +165,13 @@ std::vector<real_client> real_clients() {
                                          src("tests/integration/clients/sendmail_relay.sh"), m, p};
        }, "", 0, 10000, 3},  // one sendmail process per message (-odi), each recipient unique; 10 s:
                              // its start in a namespace, slow on a loaded machine (over 2.5 s seen)
+      // OpenSMTPD 6.8.0p2 from Debian's opensmtpd .deb: a short-lived smtpd per message (an
+      // smtpd keeps its outbound session for the next message), in namespaces of its own.
+      {"opensmtpd", peer_debs.string(), false,
+       [](const std::string& m, const std::string& p) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_OPENSMTPD_DIR=" + opensmtpd_dir.string(),
+                                         src("tests/integration/clients/opensmtpd_relay.sh"), m, p};
+       }, "", 0, 10000, 3},  // about 0.8 s a message (its scheduler waits a second), 10 s as Sendmail
       // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
       {"jakarta-mail", "/usr/share/java/jakarta-mail.jar", false,
        [](const std::string& m, const std::string& p) {
@@ -293,6 +302,17 @@ TEST_P(RealClient, MatchesModel) {
       if (on) std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str());
     }
   } sendmail(c.id == "sendmail");
+  // OpenSMTPD: the binaries unpacked once; every message gets an smtpd of its own.
+  struct opensmtpd_instance {
+    bool on;
+    explicit opensmtpd_instance(bool start) : on(start) {
+      if (on && std::system((src("tests/integration/opensmtpd-instance") + " unpack " + opensmtpd_dir.string()).c_str()) != 0)
+        throw std::runtime_error("opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
+    }
+    ~opensmtpd_instance() {
+      if (on) std::system((src("tests/integration/opensmtpd-instance") + " remove " + opensmtpd_dir.string()).c_str());
+    }
+  } opensmtpd(c.id == "opensmtpd");
   // Every (variant, mode) run, c.parallel at a time; the results are judged in order below.
   const std::vector<variant> variants = load_variants();
   std::vector<fs::path> reply_files;
