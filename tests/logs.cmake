@@ -60,3 +60,8 @@ target_compile_definitions(mxtls_logs_esa_probe_tests PRIVATE
   MXTLS_BINARY="$<TARGET_FILE:mxtls>")
 add_dependencies(mxtls_logs_esa_probe_tests mxtls)
 gtest_discover_tests(mxtls_logs_esa_probe_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
+
+# Inputs of several kinds in one run (a journal beside plain files), the reader and the command.
+target_sources(mxtls_logs_tests PRIVATE unit/logs/mixed_inputs_test.cpp unit/logs/logs_cli_test.cpp)
+target_compile_definitions(mxtls_logs_tests PRIVATE MXTLS_BINARY="$<TARGET_FILE:mxtls>")
+add_dependencies(mxtls_logs_tests mxtls)

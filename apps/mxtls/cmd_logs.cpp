@@ -171,7 +171,8 @@ command add_logs(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand("logs", "Read an MTA's mail log: the destinations that lose TLS, how often, and why");
   app->description(
       "Reads a sending MTA's mail log (plain, gzip, or - for standard input; several files\n"
-      "are merged in time order), detects its format (or takes --format), joins its lines\n"
+      "are merged in time order, a journal beside plain files too), detects each input's\n"
+      "format (or takes --format), joins its lines\n"
       "into delivery attempts and classifies each: tls, plaintext, plaintext after a TLS\n"
       "failure, failed for a TLS reason, failed for another reason. Reasons are RFC 8460 result\n"
       "types where one fits. Per destination (recipient domain, MX host, address): counts,\n"
@@ -180,8 +181,9 @@ command add_logs(CLI::App& parent) {
       "Formats: postfix (syslog and maillog_file lines of smtp(8)), esa (Cisco AsyncOS\n"
       "mail_logs delivery lines, file and syslog forms), exim (Exim's main log, file and\n"
       "syslog forms), sendmail (Sendmail's syslog lines: sm-mta,\n"
-      "sendmail), journal-export and journal-json (Postfix's lines as journald keeps\n"
-      "them: journalctl -o export, journalctl -o json), exchange (Microsoft Exchange's SMTP\n"
+      "sendmail), journal-export and journal-json (Postfix's and Sendmail's lines as journald\n"
+      "keeps them: journalctl -o export, journalctl -o json; times in the local time of TZ),\n"
+      "exchange (Microsoft Exchange's SMTP\n"
       "send protocol log and message tracking log, each file by its #Log-Type header).");
   app->add_option("FILE", args->files, "log files (.gz read as gzip), or - for standard input")->required();
   app->add_option("--format", args->format, "auto, postfix, esa, exim, sendmail, journal-export, journal-json or exchange")
@@ -225,6 +227,7 @@ command add_logs(CLI::App& parent) {
       "  mxtls logs /var/log/mail.log.2.gz /var/log/mail.log.1 /var/log/mail.log --json\n"
       "  journalctl -u postfix -o short | mxtls logs -\n"
       "  journalctl -u postfix -o export | mxtls logs -\n"
+      "  mxtls logs /var/log/mail.log.1 <(journalctl -u postfix -o export)\n"
       "  mxtls logs SEND20261201-1.LOG MSGTRK20261201-1.LOG\n"
       "  mxtls logs mail_logs.current --format esa\n"
       "  mxtls logs /var/log/exim4/mainlog\n"

@@ -25,8 +25,9 @@
 
 namespace mxtls::logs {
 
-// journal_export, journal_json: Postfix's lines as journald keeps them, `journalctl -o export`
-// and `journalctl -o json` (each entry read as the syslog line its fields describe).
+// journal_export, journal_json: Postfix's and Sendmail's lines as journald keeps them,
+// `journalctl -o export` and `journalctl -o json` (each entry read as the syslog line its
+// fields describe, by the rules of the MTA its identifier names).
 // exchange: Microsoft Exchange's SMTP send protocol log and message tracking log.
 enum class log_format : std::uint8_t { unknown, postfix, esa, exim, journal_export, journal_json, exchange,
                                         sendmail };
@@ -130,9 +131,16 @@ enum class note_id : std::uint8_t {
 };
 const char* to_string(note_id n);
 
+// What one input was read as.
+struct input_format {
+  log_format format = log_format::unknown;  // detected from the input's own lines, or forced
+  std::vector<log_format> mtas;             // a journal's: whose entries it held (postfix, sendmail), first seen first
+};
+
 struct log_summary {
-  log_format format = log_format::unknown;
+  log_format format = log_format::unknown;  // the first input's that has one
   bool format_forced = false;
+  std::vector<input_format> input_formats;  // by input index (an input never read: unknown)
   std::uint64_t lines = 0, lines_read = 0, lines_not_understood = 0, lines_other = 0;
   std::uint64_t tls_lines = 0;  // lines that say something about TLS
   std::uint64_t destinations_dropped = 0, connections_dropped = 0, lines_cut = 0;
@@ -153,6 +161,9 @@ class log_reader {
 
   // One line without its line ending.
   void add_line(std::string_view line, std::size_t file, std::uint64_t line_no);
+  // Input `file` has ended (a journal export's last entry, which has no empty line after
+  // it, is read now, in its place in time; finish() does it for every input otherwise).
+  void end_input(std::size_t file);
   // Everything read so far, worst destination first.
   log_summary finish();
 

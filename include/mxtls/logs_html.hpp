@@ -24,5 +24,6 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
 std::string note_text(note_id n, const log_summary& s);
 std::string log_time_text(const std::optional<log_time>& t);
 std::string destination_words(const destination_key& k);  // "example.com via mx.example.com [192.0.2.1:25]"
+std::string format_words(const log_summary& s, const std::vector<std::string>& inputs);  // "postfix (detected)", …
 
 }  // namespace mxtls::logs

@@ -20,6 +20,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <ctime>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -60,15 +61,67 @@ std::string first_line_of(std::string_view v, std::size_t max) {
 
 }  // namespace
 
-std::string syslog_line(const entry& e) {
+local_time local_time_of(std::uint64_t realtime) {
   using namespace std::chrono;
-  sys_time<microseconds> t{microseconds{static_cast<std::int64_t>(e.realtime)}};
+  local_time out;
+  out.micro = static_cast<std::uint32_t>(realtime % 1000000);
+  auto secs = static_cast<std::time_t>(realtime / 1000000);
+  std::tm tm{};
+  if (localtime_r(&secs, &tm)) {
+    out.year = tm.tm_year + 1900, out.month = tm.tm_mon + 1, out.day = tm.tm_mday;
+    out.hour = tm.tm_hour, out.minute = tm.tm_min, out.second = tm.tm_sec;
+    out.offset = tm.tm_gmtoff;
+    return out;
+  }
+  // Past what the C library's calendar holds: UTC.
+  sys_time<microseconds> t{microseconds{static_cast<std::int64_t>(realtime)}};
   sys_days day = floor<days>(t);
   year_month_day ymd{day};
   hh_mm_ss<microseconds> hms{t - day};
-  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00 {} {}", static_cast<int>(ymd.year()),
-                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), hms.hours().count(),
-                                hms.minutes().count(), hms.seconds().count(), hms.subseconds().count(),
+  out.year = static_cast<int>(ymd.year()), out.month = static_cast<int>(static_cast<unsigned>(ymd.month()));
+  out.day = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  out.hour = static_cast<int>(hms.hours().count()), out.minute = static_cast<int>(hms.minutes().count());
+  out.second = static_cast<int>(hms.seconds().count());
+  return out;
+}
+
+std::optional<std::uint64_t> realtime_of_line(std::string_view line) {
+  static constexpr std::string_view name = "__REALTIME_TIMESTAMP";
+  std::string_view rest;
+  if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == '=') {
+    rest = line.substr(name.size() + 1);
+  } else if (line.starts_with("{")) {
+    // "__REALTIME_TIMESTAMP" : "N" (journalctl writes a space around the colon in some
+    // versions, none in others)
+    std::size_t at = line.find("\"__REALTIME_TIMESTAMP\"");
+    if (at == std::string_view::npos) return std::nullopt;
+    rest = line.substr(at + name.size() + 2);
+    auto skip = [&] {
+      while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+    };
+    skip();
+    if (!rest.starts_with(":")) return std::nullopt;
+    rest.remove_prefix(1);
+    skip();
+    if (!rest.starts_with("\"")) return std::nullopt;
+    rest.remove_prefix(1);
+    std::size_t q = rest.find('"');
+    if (q == std::string_view::npos) return std::nullopt;
+    rest = rest.substr(0, q);
+  } else {
+    return std::nullopt;
+  }
+  bool ok = false;
+  std::uint64_t v = number(rest, &ok);
+  if (!ok) return std::nullopt;
+  return v;
+}
+
+std::string syslog_line(const entry& e) {
+  local_time t = local_time_of(e.realtime);
+  long off = t.offset < 0 ? -t.offset : t.offset;
+  std::string out = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}{}{:02}:{:02} {} {}", t.year, t.month, t.day, t.hour,
+                                t.minute, t.second, t.micro, t.offset < 0 ? '-' : '+', off / 3600, off % 3600 / 60,
                                 e.hostname.empty() ? "-" : e.hostname, e.identifier.empty() ? "-" : e.identifier);
   if (e.pid) out += fmt::format("[{}]", e.pid);
   out += ": ";

@@ -2,11 +2,14 @@
 // Format) and `journalctl -o json` (the Journal JSON Format), both as systemd documents them
 // in https://systemd.io/JOURNAL_EXPORT_FORMATS/ (docs/JOURNAL_EXPORT_FORMATS.md of systemd).
 // Each entry becomes the syslog line its fields describe ("TIME HOST IDENTIFIER[PID]:
-// MESSAGE", TIME in RFC 3339 from __REALTIME_TIMESTAMP, UTC), which the Postfix rules of
-// log_reader then read like any other line: the join and the classes are theirs.
+// MESSAGE", TIME in RFC 3339 from __REALTIME_TIMESTAMP, in the local time of TZ as journalctl
+// shows it, with its offset), which log_reader then reads like any other line: by the
+// Sendmail rules when the entry's identifier is Sendmail's (sm-mta, sendmail), else by the
+// Postfix rules; the join and the classes are theirs.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,8 +27,23 @@ struct entry {
   std::string message;         // MESSAGE (the first value; up to its first newline)
 };
 
-// "2026-12-01T14:10:54.123456+00:00 HOST IDENTIFIER[PID]: MESSAGE" (no [PID] when 0).
+// "2026-12-01T14:10:54.123456+00:00 HOST IDENTIFIER[PID]: MESSAGE" (no [PID] when 0), the
+// time local_time_of(realtime).
 std::string syslog_line(const entry& e);
+
+// A journal time (microseconds since the epoch) as the clock of the zone TZ names shows it,
+// with that zone's offset: what journalctl prints, and what a syslog daemon on the same host
+// writes into its plain files, so that both kinds of input merge in time order.
+struct local_time {
+  int year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0;
+  std::uint32_t micro = 0;
+  long offset = 0;  // seconds east of UTC
+};
+local_time local_time_of(std::uint64_t realtime);
+
+// The __REALTIME_TIMESTAMP a line names: an export line "__REALTIME_TIMESTAMP=N", or the
+// member of that name in a JSON entry; nullopt for any other line.
+std::optional<std::uint64_t> realtime_of_line(std::string_view line);
 
 // Whether a line opens the export form ("__CURSOR=…", "__REALTIME_TIMESTAMP=…", …) or is a
 // JSON entry ('{' with "__REALTIME_TIMESTAMP" or "__CURSOR" in it).

@@ -101,9 +101,8 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   html::page_info page{.title = opt.title, .note = {}, .warnings = {}};
   std::string files;
   for (const auto& i : inputs) files += (files.empty() ? "" : ", ") + i;
-  page.note = fmt::format("{} destination{}; {} log{} {}; {} lines read, {} not understood", s.destinations.size(),
-                          s.destinations.size() == 1 ? "" : "s", to_string(s.format), s.format_forced ? " (--format)" : " (detected)",
-                          files, s.lines, s.lines_not_understood);
+  page.note = fmt::format("{} destination{}; {} log {}; {} lines read, {} not understood", s.destinations.size(),
+                          s.destinations.size() == 1 ? "" : "s", format_words(s, inputs), files, s.lines, s.lines_not_understood);
   if (!opt.generated.empty()) page.note += "; generated " + opt.generated;
   for (note_id n : s.notes) page.warnings.push_back(note_text(n, s));
   html::begin_page(out, page);

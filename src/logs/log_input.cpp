@@ -1,16 +1,21 @@
 // Reading log input line by line: plain text or gzip (RFC 1952, inflated with zlib), from a
 // file or standard input. A line is handed over without its line ending; memory is one
 // buffer of a fixed size per input plus the longest line (cut at 1 MiB here, and at
-// log_limits::max_line_octets by the reader). Several inputs are merged in time order.
+// log_limits::max_line_octets by the reader). Several inputs are merged in time order, of
+// whatever kind each is: a journal's entries by their __REALTIME_TIMESTAMP, in local time as
+// the plain syslog files of the same host write it (journal_input.hpp, local_time_of).
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include <zlib.h>
 
+#include "logs/journal_input.hpp"
 #include "mxtls/logs.hpp"
 
 namespace mxtls::logs {
@@ -174,6 +179,13 @@ std::optional<line_time> time_of(std::string_view l) {
       if (l.substr(at, 3) == month_names[i]) return i + 1;
     return 0;
   };
+  // journald: "__REALTIME_TIMESTAMP=N" (export; the entry is handed over at its empty line,
+  // which keeps this time), a JSON entry's member.
+  if (!l.empty() && (l[0] == '_' || l[0] == '{'))
+    if (auto us = journal::realtime_of_line(l)) {
+      journal::local_time t = journal::local_time_of(*us);
+      return line_time{pack(t.year, t.month, t.day, t.hour, t.minute, t.second), true, t.month};
+    }
   // ESA file form: ctime, "Www Mmm dd hh:mm:ss yyyy".
   if (l.size() >= 24 && l[3] == ' ' && l[7] == ' ' && l[13] == ':' && l[16] == ':' && l[19] == ' ') {
     int mo = month_at(4), d = two(l, 8), h = two(l, 11), mi = two(l, 14), s = two(l, 17), y1 = two(l, 20), y2 = two(l, 22);
@@ -198,14 +210,60 @@ struct opened {
   std::unique_ptr<line_source> source;
   std::size_t index = 0;
   std::string_view line;
+  std::uint64_t line_no = 0;
   bool has_line = false;
   std::int64_t key = 0;     // of the current line (a line without a time keeps the last one's)
   int year = 0, last_month = 0;  // syslog: years counted from the input's first line
+  // Merging: the first lines, read ahead up to the first that has a time (a journal export's
+  // first line, __CURSOR, has none), handed over afterwards as if read now.
+  std::deque<std::pair<std::string, std::uint64_t>> ahead;
+  std::string held;
+  std::optional<line_time> first_time;
 };
+
+constexpr int look_ahead = 16;
+
+void read_ahead(opened& o) {
+  std::string_view l;
+  for (int i = 0; i < look_ahead && o.source->next(l); ++i) {
+    o.ahead.emplace_back(std::string(l), o.source->line_no());
+    if (auto t = time_of(l)) {
+      o.first_time = t;
+      return;
+    }
+  }
+}
+
+// A syslog input merged with inputs whose lines carry a year (a journal, RFC 3339 or Exim
+// lines, an ESA file): its years are counted from the year, of those around the earliest
+// such input's first time, that puts its own first line nearest to that time.
+void give_years(std::vector<opened>& in) {
+  const line_time* ref = nullptr;
+  for (const auto& o : in)
+    if (o.first_time && o.first_time->has_year && (!ref || o.first_time->key < ref->key)) ref = &*o.first_time;
+  if (!ref) return;
+  std::int64_t ref_year = ref->key / 10'000'000'000, ref_months = ref_year * 12 + ref->month;
+  for (auto& o : in) {
+    if (!o.first_time || o.first_time->has_year) continue;
+    std::int64_t best = ref_year;
+    for (std::int64_t y : {ref_year - 1, ref_year, ref_year + 1})
+      if (std::llabs(y * 12 + o.first_time->month - ref_months) < std::llabs(best * 12 + o.first_time->month - ref_months)) best = y;
+    o.year = static_cast<int>(best);
+  }
+}
 
 // Moves `o` to its next line and its time.
 void advance(opened& o) {
-  o.has_line = o.source->next(o.line);
+  if (!o.ahead.empty()) {
+    o.held = std::move(o.ahead.front().first);
+    o.line_no = o.ahead.front().second;
+    o.ahead.pop_front();
+    o.line = o.held;
+    o.has_line = true;
+  } else {
+    o.has_line = o.source->next(o.line);
+    o.line_no = o.source->line_no();
+  }
   if (!o.has_line) return;
   if (auto t = time_of(o.line)) {
     if (t->has_year) {
@@ -241,6 +299,7 @@ std::string read_stream(std::istream& in, log_reader& reader, std::size_t file) 
   line_source src(in);
   std::string_view line;
   while (src.next(line)) reader.add_line(line, file, src.line_no());
+  reader.end_input(file);
   return src.error();
 }
 
@@ -287,9 +346,10 @@ read_result read_inputs(const std::vector<std::string>& paths, log_reader& reade
   if (!options.merge || in.size() == 1) {
     for (auto& o : in) {
       for (advance(o); o.has_line; advance(o)) {
-        reader.add_line(o.line, o.index, o.source->line_no());
+        reader.add_line(o.line, o.index, o.line_no);
         meter.tick(octets(), ++lines);
       }
+      reader.end_input(o.index);
       check(o);
       if (!r.error.empty()) return r;
     }
@@ -297,15 +357,18 @@ read_result read_inputs(const std::vector<std::string>& paths, log_reader& reade
   }
   // Merged: always the input whose current line is the earliest (the first given on a tie).
   // A line without a time stays after the line before it in its own input.
+  for (auto& o : in) read_ahead(o);
+  give_years(in);
   for (auto& o : in) advance(o), check(o);
   while (r.error.empty()) {
     opened* best = nullptr;
     for (auto& o : in)
       if (o.has_line && (!best || o.key < best->key)) best = &o;
     if (!best) break;
-    reader.add_line(best->line, best->index, best->source->line_no());
+    reader.add_line(best->line, best->index, best->line_no);
     meter.tick(octets(), ++lines);
     advance(*best);
+    if (!best->has_line) reader.end_input(best->index);
     check(*best);
   }
   return r;

@@ -40,7 +40,12 @@
 //
 // journald (journalctl -o export, journalctl -o json): each entry is made into the syslog
 // line its fields describe (journal_input.cpp, after https://systemd.io/JOURNAL_EXPORT_FORMATS/)
-// and read by the Postfix rules above; an entry that cannot be read is one line not understood.
+// and read by the Sendmail rules when its SYSLOG_IDENTIFIER (else _COMM) is Sendmail's MTA
+// (sm-mta, sendmail), else by the Postfix rules; an entry that cannot be read is one line not
+// understood.
+//
+// Each input has its own format (detected from its own first line that has one, or forced),
+// so a journal and plain files, or logs of several MTAs, can be read in one run.
 //
 // Microsoft Exchange: the SMTP send protocol log (joined by session-id) and the message
 // tracking log (rows by message-id), each file read as its own #Log-Type and #Fields header
@@ -385,6 +390,16 @@ struct log_reader::state {
   };
   std::map<std::size_t, std::pair<std::unique_ptr<journal_feed>, std::unique_ptr<journal::export_decoder>>> journal_inputs;
   bool in_journal = false;
+  log_format journal_mta = log_format::postfix;  // whose rules read the journal entry being read
+
+  // Each input's format (and a journal's MTAs); the last one asked for, kept at hand.
+  std::map<std::size_t, input_format> in_formats;
+  std::size_t cur_file = 0;
+  input_format* cur = nullptr;
+  input_format& input(std::size_t file) {
+    if (!cur || cur_file != file) cur = &in_formats[file], cur_file = file;
+    return *cur;
+  }
 
   // Exchange's send protocol and message tracking logs (exchange_reader.cpp).
   exchange::reader ex{limits.max_open_connections};
@@ -421,17 +436,26 @@ struct log_reader::state {
       return;
     }
     std::string line = journal::syslog_line(e);
+    bool sm = sendmail::is_sendmail_program(e.identifier);
+    journal_mta = sm ? log_format::sendmail : log_format::postfix;
+    if (sm || e.identifier.starts_with("postfix")) {
+      auto& mtas = input(file).mtas;
+      if (std::find(mtas.begin(), mtas.end(), journal_mta) == mtas.end()) mtas.push_back(journal_mta);
+    }
     in_journal = true;
     reader.add_line(line, file, e.line);
     in_journal = false;
   }
   // True when the line is one of a journal form's (then it is taken care of).
   bool journal_line(log_reader& reader, std::string_view line, std::size_t file, std::uint64_t n) {
-    if (sum.format == log_format::unknown) {
-      if (journal::looks_like_export(line)) sum.format = log_format::journal_export;
-      else if (journal::looks_like_json(line)) sum.format = log_format::journal_json;
+    input_format& in = input(file);
+    if (in.format == log_format::unknown) {
+      if (forced) in.format = *forced;
+      else if (journal::looks_like_export(line)) in.format = log_format::journal_export;
+      else if (journal::looks_like_json(line)) in.format = log_format::journal_json;
+      if (sum.format == log_format::unknown) sum.format = in.format;
     }
-    if (sum.format == log_format::journal_export) {
+    if (in.format == log_format::journal_export) {
       auto& in = journal_inputs[file];
       if (!in.first) {
         in.first = std::make_unique<journal_feed>(*this, reader, file);
@@ -440,7 +464,7 @@ struct log_reader::state {
       in.second->add_line(line, n);
       return true;
     }
-    if (sum.format == log_format::journal_json) {
+    if (in.format == log_format::journal_json) {
       if (line.empty() || line == "\r") return true;
       journal::entry e;
       std::string what;
@@ -904,17 +928,23 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   }
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;
-  if (s.sum.format == log_format::unknown) {
-    auto f = detect_format(line);
-    if (!f) {
-      s.not_understood(line, file, n);
-      return;
-    }
-    s.sum.format = *f;
+  // The rules that read the line: the journal entry's MTA's, else the input's format's; an
+  // input not yet detected is read as the run's first format (other programs' lines at its
+  // start are then read and not used, as they would be further down).
+  log_format fmt = s.journal_mta;
+  if (!s.in_journal) {
+    input_format& in = s.input(file);
+    if (in.format == log_format::unknown)
+      if (auto f = detect_format(line)) {
+        in.format = *f;
+        if (s.sum.format == log_format::unknown) s.sum.format = *f;
+      }
+    fmt = in.format != log_format::unknown ? in.format : s.sum.format;
+    if (fmt == log_format::unknown) return s.not_understood(line, file, n);
   }
   // The line as evidence, copied only for the lines a rule may keep.
   auto ev = [&] { return evidence_line{file, n, std::string(line)}; };
-  if (s.sum.format == log_format::esa) {
+  if (fmt == log_format::esa) {
     // File form: "Www Mmm dd hh:mm:ss yyyy Info: …"; syslog form: "Mmm dd hh:mm:ss host prog: Info: …".
     log_time t;
     std::string_view msg;
@@ -949,7 +979,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     }
     return;
   }
-  if (s.sum.format == log_format::exim) {
+  if (fmt == log_format::exim) {
     // File form, or syslog's "Mmm dd hh:mm:ss host exim[pid]: " before it (syslog_timestamp:
     // Exim's own time follows unless turned off).
     std::optional<header> h = exim_header(line);
@@ -974,8 +1004,8 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     }
     return;
   }
-  if (s.sum.format == log_format::exchange) return s.exchange_line(line, file, n);
-  if (s.sum.format == log_format::sendmail) {
+  if (fmt == log_format::exchange) return s.exchange_line(line, file, n);
+  if (fmt == log_format::sendmail) {
     std::optional<header> h = syslog_header(line);
     if (!h) h = rfc3339_header(line);
     auto b = h ? split_body(h->rest) : std::nullopt;
@@ -1027,10 +1057,24 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   }
 }
 
+void log_reader::end_input(std::size_t file) {
+  if (auto it = s_->journal_inputs.find(file); it != s_->journal_inputs.end()) it->second.second->finish();
+}
+
 log_summary log_reader::finish() {
   state& s = *s_;
   for (auto& [file, in] : s.journal_inputs) in.second->finish();
   log_summary out = s.sum;
+  if (!s.in_formats.empty() && s.in_formats.rbegin()->first < (std::size_t{1} << 16)) {
+    out.input_formats.resize(s.in_formats.rbegin()->first + 1);
+    for (const auto& [file, f] : s.in_formats) out.input_formats[file] = f;
+  }
+  if (!out.format_forced)
+    for (const auto& f : out.input_formats)
+      if (f.format != log_format::unknown) {
+        out.format = f.format;  // the first input's, whichever was read first
+        break;
+      }
   for (auto& [k, d] : s.dest) out.destinations.push_back(d);
   // No TLS line at all: deliveries cannot be told apart (Postfix smtp_tls_loglevel = 0, or
   // an ESA log without TLS lines): "plaintext" becomes "unknown".

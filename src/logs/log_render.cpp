@@ -15,10 +15,48 @@ std::string time_text(const std::optional<log_time>& t) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t->t.year, t->t.month, t->t.day, t->t.hour, t->t.minute, t->t.second);
 }
 
+bool read_as(const log_summary& s, log_format f) {
+  if (s.format == f) return true;
+  for (const auto& i : s.input_formats)
+    if (i.format == f) return true;
+  return false;
+}
+
+// "sendmail", "postfix and sendmail"
+std::string mtas_text(const std::vector<log_format>& mtas) {
+  std::string out;
+  for (std::size_t i = 0; i < mtas.size(); ++i) out += (i == 0 ? "" : i + 1 == mtas.size() ? " and " : ", ") + std::string(to_string(mtas[i]));
+  return out;
+}
+
+// "postfix (detected)", "journal-export (detected), entries of sendmail", or with inputs of
+// different formats each input's: "postfix (detected); per input: mail.log postfix,
+// mail.export journal-export of postfix".
+std::string format_text(const log_summary& s, const std::vector<std::string>& inputs) {
+  std::string out = std::string(to_string(s.format)) + (s.format_forced ? " (--format)" : " (detected)");
+  const input_format* first = nullptr;
+  bool mixed = false;
+  for (const auto& f : s.input_formats) {
+    if (f.format == log_format::unknown) continue;
+    if (!first) first = &f;
+    else if (f.format != first->format || f.mtas != first->mtas) mixed = true;
+  }
+  if (!first) return out;
+  if (!mixed) return first->mtas.empty() ? out : out + ", entries of " + mtas_text(first->mtas);
+  out += "; per input:";
+  for (std::size_t i = 0; i < s.input_formats.size(); ++i) {
+    const input_format& f = s.input_formats[i];
+    if (f.format == log_format::unknown) continue;
+    out += fmt::format("{} {} {}", out.ends_with(":") ? "" : ",", i < inputs.size() ? inputs[i] : "-", to_string(f.format));
+    if (!f.mtas.empty()) out += " of " + mtas_text(f.mtas);
+  }
+  return out;
+}
+
 std::string note_words(note_id n, const log_summary& s) {
   switch (n) {
     case note_id::no_tls_lines:
-      if (s.format == log_format::exchange)
+      if (read_as(s, log_format::exchange))
         return "no line of this log speaks of TLS: Exchange's message tracking log has no field for it (the SMTP send "
                "protocol log has, with protocol logging on the send connector, -ProtocolLoggingLevel Verbose); "
                "deliveries are counted as unknown";
@@ -54,10 +92,11 @@ std::string destination_text(const destination_key& k) {
 std::string note_text(note_id n, const log_summary& s) { return note_words(n, s); }
 std::string log_time_text(const std::optional<log_time>& t) { return time_text(t); }
 std::string destination_words(const destination_key& k) { return destination_text(k); }
+std::string format_words(const log_summary& s, const std::vector<std::string>& inputs) { return format_text(s, inputs); }
 
 std::string render_logs_text(const log_summary& s, const std::vector<std::string>& inputs) {
   std::string out;
-  fmt::format_to(std::back_inserter(out), "format    {}{}\n", to_string(s.format), s.format_forced ? " (--format)" : " (detected)");
+  fmt::format_to(std::back_inserter(out), "format    {}\n", format_text(s, inputs));
   fmt::format_to(std::back_inserter(out), "lines     {} read, {} not understood\n", s.lines, s.lines_not_understood);
   fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>6} {:>9} {:>6} {:>7}  {}\n", "worst", "attempts", "delivered", "tls",
                  "plaintext", "failed", "unknown", "destination");
@@ -115,6 +154,15 @@ std::string render_logs_json(const log_summary& s, const std::vector<std::string
   w.begin_object().member("version", logs_json_version).member("format", to_string(s.format)).member("format_forced", s.format_forced);
   w.key("inputs").begin_array();
   for (const auto& i : inputs) w.value(i);
+  w.end_array();
+  w.key("input_formats").begin_array();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const input_format f = i < s.input_formats.size() ? s.input_formats[i] : input_format{};
+    w.begin_object().member("input", inputs[i]).member("format", to_string(f.format));
+    w.key("mtas").begin_array();
+    for (log_format m : f.mtas) w.value(to_string(m));
+    w.end_array().end_object();
+  }
   w.end_array();
   w.key("lines").begin_object().member("total", s.lines).member("not_understood", s.lines_not_understood).member("tls", s.tls_lines).end_object();
   w.key("notes").begin_array();

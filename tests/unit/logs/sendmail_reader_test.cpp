@@ -1,10 +1,15 @@
 // The Sendmail reader on lines a real Sendmail 8.17.1.9 wrote (Debian 12's sendmail-bin
 // delivering to mxtls serve scenarios through tests/integration/sendmail-instance, as the
 // logs.sendmail test records them), and on the forms sendmail/deliver.c logdelivery() writes
-// for a named MX host, an IPv6 address, a long recipient list and a local delivery.
+// for a named MX host, an IPv6 address, a long recipient list and a local delivery. The same
+// real lines as journald keeps them (export and JSON entries built from systemd's documented
+// formats, https://systemd.io/JOURNAL_EXPORT_FORMATS/, around the recorded messages) are read
+// by the same rules, chosen by the entries' SYSLOG_IDENTIFIER.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <ctime>
+#include <sstream>
 
 #include "mxtls/logs.hpp"
 
@@ -178,6 +183,109 @@ TEST(SendmailReader, NoStarttlsLinesAtAllIsNotedAsUnknown) {
   log_summary s = read({recorded[5]});
   EXPECT_EQ(s.destinations.at(0).count(attempt_class::unknown), 1u);
   EXPECT_NE(std::find(s.notes.begin(), s.notes.end(), note_id::no_tls_lines), s.notes.end());
+}
+
+// A recorded syslog line as a journal entry: its time (the year 2026, UTC), host, tag and
+// message become __REALTIME_TIMESTAMP, _HOSTNAME, SYSLOG_IDENTIFIER / SYSLOG_PID and MESSAGE;
+// `_COMM` as systemd sets it from the process (the executable's name).
+struct syslog_parts {
+  std::uint64_t usec = 0;
+  std::string host, identifier, pid, message;
+};
+syslog_parts parts_of(const std::string& l) {
+  static const std::string months = "JanFebMarAprMayJunJulAugSepOctNovDec";
+  std::tm tm{};
+  tm.tm_year = 2026 - 1900;
+  tm.tm_mon = static_cast<int>(months.find(l.substr(0, 3)) / 3);
+  tm.tm_mday = std::stoi(l.substr(4, 2));
+  tm.tm_hour = std::stoi(l.substr(7, 2)), tm.tm_min = std::stoi(l.substr(10, 2)), tm.tm_sec = std::stoi(l.substr(13, 2));
+  syslog_parts p;
+  p.usec = static_cast<std::uint64_t>(timegm(&tm)) * 1000000;
+  std::size_t host_end = l.find(' ', 16), open = l.find('[', host_end), close = l.find("]: ", open);
+  p.host = l.substr(16, host_end - 16);
+  p.identifier = l.substr(host_end + 1, open - host_end - 1);
+  p.pid = l.substr(open + 1, close - open - 1);
+  p.message = l.substr(close + 3);
+  return p;
+}
+std::string export_of(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    syslog_parts p = parts_of(l);
+    out += "__CURSOR=s=1;i=" + p.pid + "\n__REALTIME_TIMESTAMP=" + std::to_string(p.usec) + "\n_TRANSPORT=syslog\nSYSLOG_IDENTIFIER=" +
+           p.identifier + "\nSYSLOG_PID=" + p.pid + "\nMESSAGE=" + p.message + "\n_PID=" + p.pid + "\n_COMM=sendmail\n_HOSTNAME=" + p.host +
+           "\n\n";
+  }
+  return out;
+}
+std::string json_of(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& l : lines) {
+    syslog_parts p = parts_of(l);
+    out += R"({"__CURSOR":"s=1;i=)" + p.pid + R"(","__REALTIME_TIMESTAMP":")" + std::to_string(p.usec) + R"(","_HOSTNAME":")" + p.host +
+           R"(","SYSLOG_IDENTIFIER":")" + p.identifier + R"(","SYSLOG_PID":")" + p.pid + R"(","_COMM":"sendmail","MESSAGE":")" +
+           p.message + "\"}\n";
+  }
+  return out;
+}
+log_summary read_journal(const std::string& text) {
+  log_reader r;
+  std::istringstream in(text);
+  EXPECT_EQ(read_stream(in, r, 0), "");
+  return r.finish();
+}
+
+// The recorded lines give the same destinations as a plain log and as either journal form.
+TEST(SendmailReader, JournalEntriesOfSmMtaAreReadByTheSendmailRules) {
+  log_summary plain = read(recorded);
+  for (bool json : {false, true}) {
+    SCOPED_TRACE(json ? "journal-json" : "journal-export");
+    log_summary s = read_journal(json ? json_of(recorded) : export_of(recorded));
+    EXPECT_EQ(s.format, json ? log_format::journal_json : log_format::journal_export);
+    ASSERT_EQ(s.input_formats.size(), 1u);
+    EXPECT_EQ(s.input_formats[0].mtas, std::vector<log_format>{log_format::sendmail});
+    EXPECT_EQ(s.lines_not_understood, 0u);
+    EXPECT_EQ(s.tls_lines, plain.tls_lines);
+    ASSERT_EQ(s.destinations.size(), plain.destinations.size());
+    for (const auto& p : plain.destinations) {
+      SCOPED_TRACE(p.key.domain);
+      const destination_summary* d = dest(s, p.key.domain);
+      ASSERT_NE(d, nullptr);
+      EXPECT_EQ(d->key, p.key);
+      EXPECT_EQ(d->attempts, p.attempts);
+      EXPECT_EQ(d->delivered, p.delivered);
+      EXPECT_EQ(d->classes, p.classes);
+      EXPECT_EQ(d->reasons, p.reasons);
+      EXPECT_EQ(d->tls_versions, p.tls_versions);
+      EXPECT_EQ(d->verified, p.verified);
+      ASSERT_EQ(d->samples.size(), p.samples.size());
+      for (std::size_t i = 0; i < d->samples.size(); ++i)  // the same message after the journal's time
+        EXPECT_EQ(d->samples[i].text.substr(d->samples[i].text.find(" client ")), p.samples[i].text.substr(15));
+    }
+    EXPECT_NE(render_logs_text(s, {"mail.journal"}).find(std::string("format    ") + (json ? "journal-json" : "journal-export") +
+                                                           " (detected), entries of sendmail\n"),
+              std::string::npos);
+  }
+}
+
+// One journal holds every program of a host: Postfix's and Sendmail's entries each go to
+// their MTA's rules, the others are read and not used; the format line names both.
+TEST(SendmailReader, AJournalWithPostfixAndSendmailEntries) {
+  std::string postfix_tls =
+      "Dec  1 20:29:40 client postfix/smtp[7]: Trusted TLS connection established to mx.a.test[192.0.2.1]:25: TLSv1.3 "
+      "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)";
+  std::string postfix_sent =
+      "Dec  1 20:29:40 client postfix/smtp[7]: 64D52A88523: to=<x@a.test>, relay=mx.a.test[192.0.2.1]:25, delay=0.1, "
+      "delays=0.06/0.02/0.03/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)";
+  std::string other = "Dec  1 20:29:40 client sshd[12]: Accepted publickey for root from 192.0.2.9 port 4 ssh2";
+  log_summary s = read_journal(export_of({postfix_tls, recorded[3], other, recorded[4], postfix_sent}));
+  EXPECT_EQ(s.lines_not_understood, 0u);
+  ASSERT_EQ(s.input_formats.size(), 1u);
+  EXPECT_EQ(s.input_formats[0].mtas, (std::vector<log_format>{log_format::postfix, log_format::sendmail}));
+  ASSERT_EQ(s.destinations.size(), 2u);
+  EXPECT_EQ(dest(s, "a.test")->count(attempt_class::tls), 1u);
+  EXPECT_EQ(dest(s, "tls.test")->count(attempt_class::tls), 1u);
+  EXPECT_NE(render_logs_text(s, {"j"}).find("format    journal-export (detected), entries of postfix and sendmail\n"), std::string::npos);
 }
 
 }  // namespace
