@@ -113,7 +113,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 15> rules{{
+constexpr std::array<sender_tls_rule, 16> rules{{
     // What the ESA does after a failed handshake under "Preferred" is not in the documents
     // read: the attempt fails as today (no plaintext retry assumed).
     {.sender = "cisco-esa", .profile = "cisco-esa-13.5", .source = "profile: Cisco's documents above; failure: not documented, no retry assumed"},
@@ -136,6 +136,30 @@ constexpr std::array<sender_tls_rule, 15> rules{{
     {.sender = "ruby-net-smtp", .profile = "openssl-default",
      .source = "observed: ruby -ropenssl (SSLContext#set_params: min_version TLS 1.0, security_level 2, ciphers DEFAULT)"},
     {.sender = "perl-net-smtp", .profile = "perl-io-socket-ssl", .source = library_source},
+    // Sendmail 8.17.1.9 as Debian 12 ships it (sendmail-bin 8.17.1.9-2+deb12u2, on libssl3).
+    // Offer: sendmail/tls.c inittls() makes an SSLv23_client_method() context and calls
+    // SSL_CTX_set_cipher_list() only when CipherList is set (cf/README: confCIPHER_LIST
+    // "[undefined]"); it sets no protocol range and no security level, and its client options
+    // (conf.c setdefaults(): SSL_OP_ALL | SSL_OP_NO_SSLv2 | SSL_OP_NO_TICKET) change neither
+    // versions nor suites: OpenSSL's defaults. Debian sets none of it: cf/debian/sendmail.mc
+    // has no TLS option and the starttls.m4 that sendmailconfig adds sets certificate paths,
+    // confTO_STARTTLS and an empty confTLS_SRV_OPTIONS only (sendmail-base, examples/tls/).
+    // After a failed handshake: deliver.c deliver() gives the tls_server ruleset
+    // {verify} = SOFTWARE, drops the connection ("the TLS negotiation failed, we have to drop the
+    // connection no matter what") and connects again without STARTTLS only when
+    // TLSFallbacktoClear is set (cf/README: confTLS_FALLBACK_TO_CLEAR "[undefined]"; the
+    // compile-time default true needs _FFR_TLSFB2CLEAR, which `sendmail -d0.1` of the Debian
+    // binary does not list); else the message is deferred ("454 4.7.0 TLS handshake failed.").
+    // The required setting (access map TLS_Srv:host ENCR:112) defers as well. Observed with
+    // that binary in tests/integration/tls_senders_test.cpp (tests/integration/sendmail-instance).
+    {.sender = "sendmail", .profile = "openssl-default",
+     .source = "Sendmail 8.17.1.9 (Debian 12 sendmail-bin, OpenSSL 3): no CipherList, so OpenSSL's defaults (sendmail/tls.c "
+               "inittls(): SSL_CTX_set_cipher_list only when CipherList is set; cf/README confCIPHER_LIST [undefined]; "
+               "Debian's cf/debian/sendmail.mc and starttls.m4 set no cipher or protocol option); a failed handshake "
+               "drops the connection and is retried in clear only with TLSFallbacktoClear (sendmail/deliver.c "
+               "deliver(), rcode EX_SOFTWARE; cf/README confTLS_FALLBACK_TO_CLEAR [undefined]; _FFR_TLSFB2CLEAR not in "
+               "`sendmail -d0.1`), else deferred; TLS_Srv ENCR:112 required: deferred; observed in "
+               "tests/integration/tls_senders_test.cpp"},
     // Exim 4.96 as Debian 12 ships it (exim4-daemon-light 4.96-15+deb12u11, built on GnuTLS
     // 3.7.9). The smtp transport's defaults, as `exim -bP transport remote_smtp` prints them:
     // tls_require_ciphers unset, tls_dh_min_bits = 1024, tls_tempfail_tryclear (true),

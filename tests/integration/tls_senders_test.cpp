@@ -35,6 +35,8 @@ constexpr int serve_port = 24727;  // fixed: the private Postfix instance relays
 const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-tls-pf-" + std::to_string(getpid()));
 // The private Exim (tests/integration/exim-instance), unpacked from the .deb in peers/debs.
 const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-tls-exim-" + std::to_string(getpid()));
+// The private Sendmail 8.17 (tests/integration/sendmail-instance), unpacked from the .debs in peers/debs.
+const fs::path sendmail_dir = fs::temp_directory_path() / ("mxtls-tls-sendmail-" + std::to_string(getpid()));
 
 // The restricted scenarios, and one that restricts nothing.
 const std::vector<std::string> scenarios = {"compliant",    "tls10-only",       "tls11-only",          "tls13-only",
@@ -118,6 +120,13 @@ std::vector<real_client> real_clients() {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_EXIM_DIR=" + exim_dir.string(),
                                          src("tests/integration/clients/exim_relay.sh"), m, p};
        }, ""},
+      // Sendmail's defaults (STARTTLS when offered) and TLS_Srv:127.0.0.1 ENCR:112 in its access
+      // map; the recipient's domain carries the port and chooses the configuration.
+      {"sendmail", false, src("tests/integration/peers/debs"),
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_SENDMAIL_DIR=" + sendmail_dir.string(),
+                                         src("tests/integration/clients/sendmail_relay.sh"), m, p};
+       }, ""},
       {"gnutls-normal", true, "/usr/bin/gnutls-cli",
        [](const std::string&, const std::string& p, const fs::path&) {
          return std::vector<std::string>{"/usr/bin/gnutls-cli", "--starttls-proto=smtp", "--insecure", "--port", p, "127.0.0.1"};
@@ -171,6 +180,17 @@ struct exim_instance {
   ~exim_instance() { std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str()); }
 };
 
+// No daemon either: binaries, configurations, queue and log under the directory; each send
+// delivers in the foreground and exits.
+struct sendmail_instance {
+  sendmail_instance() {
+    if (std::system((src("tests/integration/sendmail-instance") + " start " + sendmail_dir.string() + " " +
+                     std::to_string(serve_port)).c_str()) != 0)
+      throw std::runtime_error("sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs; it needs root)");
+  }
+  ~sendmail_instance() { std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str()); }
+};
+
 class TlsSenders : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
@@ -180,6 +200,7 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
     if (!fs::exists(c.needs)) GTEST_FAIL() << c.id << " is not installed here (" << c.needs << "); scripts/install-deps installs it";
   postfix_instance pf;
   exim_instance exim;
+  sendmail_instance sendmail;
   t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
   ASSERT_EQ(s.port(), serve_port) << s.output();
   std::string port = std::to_string(serve_port);
@@ -248,9 +269,10 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "required. Each cell is *observed default / observed required*; a cell marked **≠** disagreed\n"
      << "with the prediction (which follows it). `tls` message delivered inside TLS (for clients that\n"
      << "only look, a handshake); `plaintext` delivered without TLS; `fail` nothing delivered this\n"
-     << "attempt (Postfix and Exim with TLS required defer); for Exim, `plaintext` after a failed\n"
-     << "handshake is its `tls_tempfail_tryclear` retry in clear; `-` not run (msmtp's TLS is off\n"
-     << "unless configured; gnutls-cli has one setting).\n"
+     << "attempt (Postfix, Exim and Sendmail with TLS required defer, and Sendmail with its defaults\n"
+     << "after a failed handshake); for Exim, `plaintext` after a failed handshake is its\n"
+     << "`tls_tempfail_tryclear` retry in clear; `-` not run (msmtp's TLS is off unless configured;\n"
+     << "gnutls-cli has one setting).\n"
      << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n\n";
   md << "| client |";
   for (const auto& r : runs) md << " " << r["scenario"].get<std::string>() << " |";

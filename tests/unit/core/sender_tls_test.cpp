@@ -27,6 +27,12 @@ TEST(SenderTls, EveryRowNamesAKnownSenderAndProfileAndCitesASource) {
   ASSERT_NE(exim, nullptr);
   EXPECT_EQ(exim->on_failure, tls_failure_action::plaintext_retry) << "tls_tempfail_tryclear";
   EXPECT_EQ(exim->on_failure_required, tls_failure_action::give_up) << "hosts_require_tls defers";
+  // Sendmail: OpenSSL's defaults; a failed handshake defers (no TLSFallbacktoClear by default).
+  const sender_tls_rule* sendmail = find_sender_tls_rule("sendmail");
+  ASSERT_NE(sendmail, nullptr);
+  EXPECT_EQ(sendmail->profile, "openssl-default");
+  EXPECT_EQ(sendmail->on_failure, tls_failure_action::give_up) << "TLSFallbacktoClear is off by default";
+  EXPECT_EQ(sendmail->on_failure_required, tls_failure_action::give_up);
 }
 
 // An EHLO reply every client reads as offering STARTTLS, answered with 220.
