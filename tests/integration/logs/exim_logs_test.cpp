@@ -4,200 +4,49 @@
 // its own loopback port; Exim delivers in the foreground (-odf), so the log is complete when the
 // last send returns. Then `mxtls logs --json` on the main log is compared with the expected line
 // of every destination. A missing Exim .deb fails the test (it does not skip).
-#include <sys/socket.h>
-#include <netinet/in.h>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include <fstream>
-#include <map>
-#include <memory>
-#include <set>
-#include <sstream>
-
-#include "../served.hpp"
+#include "mta_log_run.hpp"
 
 namespace mxtls::test {
 namespace {
 
-using json = nlohmann::json;
+using namespace mta_logs;
 
-const char* const settings[] = {"may", "required"};
+const char* const scenarios = "tests/integration/logs/exim-scenarios.json";
 
-fs::path source(const std::string& rel) { return fs::path(MXTLS_SOURCE_DIR) / rel; }
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+mta_setup exim() {
+  return {.name = "exim",
+          .instance = "tests/integration/exim-instance",
+          .scenarios = scenarios,
+          .log = "log/mainlog",
+          .settings = {"may", "required"},
+          .start_args = {"25"},
+          .start_hint = "scripts/install-deps downloads Exim's .deb",
+          .prepare = {}};
 }
 
-// The recipient domain of a scenario entry and setting: the port first, for exim-instance's router.
-std::string domain_of(int port, const std::string& name, const std::string& setting) {
-  return "p" + std::to_string(port) + "." + name + "." + setting + ".test";
-}
-
-struct exim_run {
-  fs::path dir;
-  json data;
-  std::map<std::string, int> ports;  // scenario entry name -> port
-  std::size_t messages = 0;
-  std::string mainlog;  // path of the copied main log
-  std::string setup_error;
-  client_run logs{};
-  json logs_json;
-};
-
-exim_run* run_state = nullptr;
-
-class EximRun : public ::testing::Environment {
- public:
-  void SetUp() override {
-    run_state = new exim_run;
-    exim_run& r = *run_state;
-    r.dir = fs::temp_directory_path() / ("mxtls-logs-exim-" + std::to_string(getpid()));
-    fs::remove_all(r.dir);
-    fs::create_directories(r.dir);
-    std::ifstream in(source("tests/integration/logs/exim-scenarios.json"));
-    r.data = json::parse(in);
-    fs::path instance = source("tests/integration/exim-instance"), exim_dir = r.dir / "exim";
-    client_run start = run(r.dir, {instance.string(), "start", exim_dir.string(), "25"}, 60s);
-    if (start.exit_code != 0) {
-      r.setup_error = "exim-instance start failed (scripts/install-deps downloads Exim's .deb): " + start.output;
-      return;
-    }
-    {
-      std::vector<std::unique_ptr<served>> servers;
-      int refused_port = free_port();
-      for (const auto& s : r.data["scenarios"]) {
-        std::string name = s["name"], scenario = s.value("scenario", name);
-        int port = refused_port;
-        if (scenario != "refused") {
-          fs::create_directories(r.dir / name);
-          servers.push_back(std::make_unique<served>(scenario, r.dir / name, "127.0.0.1:0"));
-          port = servers.back()->port();
-          if (port == 0) {
-            r.setup_error += "mxtls serve --scenario " + scenario + " did not start; ";
-            continue;
-          }
-        }
-        r.ports[name] = port;
-        for (const char* setting : settings) {
-          if (!s["expect"].contains(setting)) continue;
-          client_run send = run(r.dir, {instance.string(), "send", exim_dir.string(), "x@" + domain_of(port, name, setting)}, 60s);
-          if (send.timed_out) r.setup_error += "exim -odf to " + name + "." + setting + " did not return; ";
-          ++r.messages;
-        }
-      }
-    }  // the servers stop here
-    r.mainlog = (r.dir / "mainlog").string();
-    fs::copy_file(exim_dir / "log" / "mainlog", r.mainlog, fs::copy_options::overwrite_existing);
-    run(r.dir, {instance.string(), "stop", exim_dir.string()}, 60s);
-    r.logs = run(r.dir, {MXTLS_BINARY, "logs", "--json", r.mainlog}, 60s);
-    try {
-      r.logs_json = json::parse(r.logs.output);
-    } catch (const std::exception& e) {
-      r.setup_error += std::string("mxtls logs --json: ") + e.what() + ": " + r.logs.output;
-    }
-  }
-  void TearDown() override {
-    if (!run_state) return;
-    if (!::testing::UnitTest::GetInstance()->Failed()) fs::remove_all(run_state->dir);
-    else run(fs::temp_directory_path(), {source("tests/integration/exim-instance").string(), "stop", (run_state->dir / "exim").string()});
-    delete run_state;
-    run_state = nullptr;
-  }
-};
-
-const auto* const env = ::testing::AddGlobalTestEnvironment(new EximRun);
-
-void require_run() {
-  ASSERT_NE(run_state, nullptr);
-  ASSERT_EQ(run_state->setup_error, "");
-}
-
-std::vector<std::string> scenario_names() {
-  std::ifstream in(source("tests/integration/logs/exim-scenarios.json"));
-  json data = json::parse(in);
-  std::vector<std::string> out;
-  for (const auto& s : data["scenarios"]) out.push_back(s["name"]);
-  return out;
-}
+mta_run* run_state = nullptr;
+const auto* const env = ::testing::AddGlobalTestEnvironment(new mta_environment(exim(), run_state));
 
 class EximScenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EximScenario, EachSettingGivesTheExpectedDestination) {
-  require_run();
-  const exim_run& r = *run_state;
-  const json* entry = nullptr;
-  for (const auto& s : r.data["scenarios"])
-    if (s["name"] == GetParam()) entry = &s;
-  ASSERT_NE(entry, nullptr);
-  int port = r.ports.at(GetParam());
-  for (const auto& [setting, want] : (*entry)["expect"].items()) {
-    std::string domain = domain_of(port, GetParam(), setting);
-    SCOPED_TRACE(domain);
-    const json* d = nullptr;
-    for (const auto& x : r.logs_json["destinations"])
-      if (x["destination"]["domain"] == domain) d = &x;
-    ASSERT_NE(d, nullptr) << "no destination " << domain << " in\n" << r.logs.output << "\nlog:\n" << slurp(r.mainlog);
-    EXPECT_EQ((*d)["destination"]["address"], "127.0.0.1:" + std::to_string(port));
-    EXPECT_EQ((*d)["destination"]["mx_host"], "127.0.0.1");
-    for (const char* field : {"attempts", "delivered", "tls", "tls_verified", "plaintext", "plaintext_after_tls_failure",
-                              "tls_failed", "other_failed", "unknown"})
-      EXPECT_EQ((*d)[field], want.value(field, std::string(field) == "attempts" ? 1 : 0)) << field << " in " << d->dump();
-    EXPECT_EQ((*d)["reasons"], want.value("reasons", json::object())) << d->dump();
-    if (want.contains("tls_version")) {
-      json versions = json::object();
-      versions[want["tls_version"].get<std::string>()] = 1;
-      EXPECT_EQ((*d)["tls_versions"], versions);
-    }
-    // The evidence is the log's own lines, with their line numbers.
-    if ((*d)["tls"] != (*d)["attempts"]) {
-      ASSERT_FALSE((*d)["samples"].empty());
-      EXPECT_NE((*d)["samples"].back()["text"].get<std::string>().find(domain), std::string::npos);
-    }
-  }
+  require_run(run_state);
+  expect_entry(*run_state, GetParam(), [](const json& entry, const std::string& setting, int port) {
+    return place{port_domain(port, entry["name"], setting), "127.0.0.1:" + std::to_string(port), "127.0.0.1"};
+  });
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, EximScenario, ::testing::ValuesIn(scenario_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scenarios, EximScenario, ::testing::ValuesIn(scenario_names(scenarios)), test_name);
 
 TEST(EximLog, FormatDetectedEveryLineReadNoDestinationUnexpected) {
-  require_run();
-  const exim_run& r = *run_state;
-  EXPECT_EQ(r.logs.exit_code, 1) << "some destination lost TLS";
-  EXPECT_EQ(r.logs_json["format"], "exim");
-  EXPECT_EQ(r.logs_json["lines"]["not_understood"], 0) << r.logs.output;
-  EXPECT_EQ(r.logs_json["destinations"].size(), r.messages);
+  require_run(run_state);
+  expect_every_line_read(*run_state, "exim");
 }
 
 // --list: the servers that lost TLS, each once.
 TEST(EximLog, ListNamesTheServersThatLostTls) {
-  require_run();
-  const exim_run& r = *run_state;
-  client_run list = run(r.dir, {MXTLS_BINARY, "logs", "--list", r.mainlog});
-  EXPECT_EQ(list.exit_code, 1);
-  std::set<std::string> want, got;
-  for (const auto& s : r.data["scenarios"])
-    for (const auto& [setting, e] : s["expect"].items())
-      if (e.value("plaintext", 0) + e.value("plaintext_after_tls_failure", 0) + e.value("tls_failed", 0) > 0)
-        want.insert("[127.0.0.1]:" + std::to_string(r.ports.at(s["name"])));
-  std::istringstream lines(list.output);
-  for (std::string l; std::getline(lines, l);) got.insert(l);
-  EXPECT_EQ(got, want) << list.output;
+  require_run(run_state);
+  expect_list(*run_state, [](int port) { return "[127.0.0.1]:" + std::to_string(port); });
 }
 
 }  // namespace

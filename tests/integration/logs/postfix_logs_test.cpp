@@ -8,43 +8,20 @@
 // A missing Postfix, pflogsumm or openssl fails the test (it does not skip).
 #include <poll.h>
 #include <sys/inotify.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 
 #include <fmt/format.h>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <ctime>
-#include <fstream>
-#include <map>
-#include <memory>
-#include <regex>
-#include <set>
-#include <sstream>
 
-#include "../served.hpp"
+#include "mta_log_run.hpp"
 
 namespace mxtls::test {
 namespace {
 
-using json = nlohmann::json;
+using namespace mta_logs;
 
+const char* const scenarios = "tests/integration/logs/postfix-scenarios.json";
 const char* const policies[] = {"may", "required", "verify"};
-
-fs::path source(const std::string& rel) { return fs::path(MXTLS_SOURCE_DIR) / rel; }
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -80,17 +57,12 @@ bool await_count(const fs::path& dir, const fs::path& file, const std::string& n
 
 // Everything the tests below read, made once for the whole program: the servers, the Postfix
 // run, its log, and what mxtls logs and pflogsumm say of it.
-struct postfix_run {
-  fs::path dir;
-  json data;
-  std::map<std::string, int> ports;  // scenario entry name -> port
-  std::vector<std::unique_ptr<served>> servers;
-  std::string maillog;               // path of the copied log
-  std::size_t messages = 0;
+struct postfix_run : mta_run {
+  scenario_servers served;  // kept for --probe and --list | scan
   bool all_status = false;
-  std::string setup_error, probe_error;
-  client_run logs{}, pflogsumm{}, probed{};
-  json logs_json, probed_json;
+  std::string probe_error;
+  client_run pflogsumm{}, probed{};
+  json probed_json;
 };
 
 postfix_run* run_state = nullptr;
@@ -101,51 +73,37 @@ class PostfixRun : public ::testing::Environment {
     run_state = new postfix_run;
     postfix_run& r = *run_state;
     r.dir = fs::temp_directory_path() / ("mxtls-logs-postfix-" + std::to_string(getpid()));
+    r.instance_dir = r.dir / "postfix";
     fs::remove_all(r.dir);
     fs::create_directories(r.dir / "routes");
     fs::permissions(r.dir, fs::perms::all & ~fs::perms::group_write & ~fs::perms::others_write);
-    std::ifstream in(source("tests/integration/logs/postfix-scenarios.json"));
-    r.data = json::parse(in);
+    r.data = read_json(source(scenarios));
     for (const char* tool : {"/usr/sbin/postfix", "/usr/sbin/pflogsumm", "/usr/bin/openssl"})
       if (!fs::exists(tool)) r.setup_error += std::string(tool) + " is missing (scripts/install-deps); ";
     if (!r.setup_error.empty()) return;
 
-    std::ofstream transport(r.dir / "routes/transport"), policy(r.dir / "routes/verify-policy"), ca(r.dir / "routes/CAfile");
+    // Postfix allows no substitution in its transport table: each entry's domains are routed
+    // to its port by a table written here.
     int refused_port = free_port();
-    for (const auto& s : r.data["scenarios"]) {
-      std::string name = s["name"], scenario = s.value("scenario", name);
-      int port = refused_port;
-      if (scenario != "refused") {
-        fs::create_directories(r.dir / name);
-        r.servers.push_back(std::make_unique<served>(scenario, r.dir / name, "127.0.0.1:0"));
-        port = r.servers.back()->port();
-        if (port == 0) {
-          r.setup_error += "mxtls serve --scenario " + scenario + " did not start; ";
-          continue;
-        }
-      }
-      r.ports[name] = port;
+    serve_scenarios(r.dir, r.data, refused_port, r.served);
+    r.ports = r.served.ports;
+    r.setup_error += r.served.error;
+    std::ofstream transport(r.dir / "routes/transport"), policy(r.dir / "routes/verify-policy"), ca(r.dir / "routes/CAfile");
+    for (const auto& [name, port] : r.ports) {
       std::string hop = "[127.0.0.1]:" + std::to_string(port);
       transport << name << ".may.test smtp:" << hop << "\n"
                 << name << ".required.test smtpreq:" << hop << "\n"
                 << name << ".verify.test smtpver:" << hop << "\n";
-      policy << hop << " verify match=" << s.value("match", std::string("mx.mxtls.test")) << "\n";
-      if (s.value("ca", false)) {
-        // The certificate the scenario serves; self-signed, so it is its own trust anchor.
-        client_run c = run(r.dir, {"/usr/bin/openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-starttls",
-                                   "smtp", "-servername", "mx.mxtls.test"});
-        std::smatch m;
-        if (std::regex_search(c.output, m, std::regex("-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----")))
-          ca << m[0] << "\n";
-        else
-          r.setup_error += "no certificate read from " + name + "; ";
-      }
     }
+    for (const auto& s : r.data["scenarios"])
+      if (r.ports.count(s["name"]))
+        policy << "[127.0.0.1]:" << r.ports[s["name"]] << " verify match=" << s.value("match", std::string("mx.mxtls.test")) << "\n";
+    write_trusted(r.dir, r.data, r.ports, ca, r.setup_error);
     transport.close(), policy.close(), ca.close();
     for (const auto& e : fs::directory_iterator(r.dir / "routes")) fs::permissions(e.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
 
-    fs::path pf = source("tests/integration/postfix-instance"), pfdir = r.dir / "postfix";
-    client_run start = run(r.dir, {pf.string(), "start", pfdir.string(), std::to_string(refused_port), (r.dir / "routes").string()}, 60s);
+    fs::path pf = source("tests/integration/postfix-instance");
+    client_run start = run(r.dir, {pf.string(), "start", r.instance_dir.string(), std::to_string(refused_port), (r.dir / "routes").string()}, 60s);
     if (start.exit_code != 0) {
       r.setup_error += "postfix-instance start failed: " + start.output;
       return;
@@ -154,27 +112,21 @@ class PostfixRun : public ::testing::Environment {
       std::string name = s["name"];
       for (const char* p : policies) {
         if (!s["expect"].contains(p)) continue;
-        client_run send = run(r.dir, {pf.string(), "send", pfdir.string(), "x@" + name + "." + p + ".test"});
+        client_run send = run(r.dir, {pf.string(), "send", r.instance_dir.string(), "x@" + name + "." + p + ".test"});
         if (send.exit_code != 0) r.setup_error += "sendmail to " + name + "." + p + ".test failed; ";
         ++r.messages;
       }
     }
     // Every recipient ends with one status= line (sent or deferred: the instance's backoff is an
     // hour, so none is tried twice); the instance's timeouts bound a stuck session to seconds.
-    r.all_status = await_count(pfdir, pfdir / "maillog", " status=", r.messages, 90s);
-    r.maillog = (r.dir / "maillog").string();
-    fs::copy_file(pfdir / "maillog", r.maillog, fs::copy_options::overwrite_existing);
-    run(r.dir, {pf.string(), "stop", pfdir.string()}, 60s);
+    r.all_status = await_count(r.instance_dir, r.instance_dir / "maillog", " status=", r.messages, 90s);
+    r.log = copy_and_read(r.dir, r.instance_dir / "maillog", "maillog");
+    r.setup_error += r.log.error;
+    run(r.dir, {pf.string(), "stop", r.instance_dir.string()}, 60s);
 
-    r.logs = run(r.dir, {MXTLS_BINARY, "logs", "--json", r.maillog}, 60s);
-    try {
-      r.logs_json = json::parse(r.logs.output);
-    } catch (const std::exception& e) {
-      r.setup_error += std::string("mxtls logs --json: ") + e.what() + ": " + r.logs.output;
-    }
-    r.pflogsumm = run(r.dir, {"/usr/sbin/pflogsumm", r.maillog}, 60s);
+    r.pflogsumm = run(r.dir, {"/usr/sbin/pflogsumm", r.log.path}, 60s);
     // The same log with --probe, the scenarios still served.
-    r.probed = run(r.dir, {MXTLS_BINARY, "logs", "--json", "--probe", "--no-injection-test", "--timeout", "5", r.maillog}, 120s);
+    r.probed = run(r.dir, {MXTLS_BINARY, "logs", "--json", "--probe", "--no-injection-test", "--timeout", "5", r.log.path}, 120s);
     try {
       r.probed_json = json::parse(r.probed.output);
     } catch (const std::exception& e) {
@@ -183,7 +135,7 @@ class PostfixRun : public ::testing::Environment {
   }
   void TearDown() override {
     if (!run_state) return;
-    run_state->servers.clear();
+    run_state->served.servers.clear();
     if (!::testing::UnitTest::GetInstance()->Failed()) fs::remove_all(run_state->dir);
     delete run_state;
     run_state = nullptr;
@@ -193,59 +145,20 @@ class PostfixRun : public ::testing::Environment {
 const auto* const env = ::testing::AddGlobalTestEnvironment(new PostfixRun);
 
 void require_run() {
-  ASSERT_NE(run_state, nullptr);
-  ASSERT_EQ(run_state->setup_error, "");
-  ASSERT_TRUE(run_state->all_status) << "not every message reached a status= line; log:\n" << slurp(run_state->maillog);
-}
-
-const json* destination_for(const std::string& domain) {
-  for (const auto& d : run_state->logs_json["destinations"])
-    if (d["destination"]["domain"] == domain) return &d;
-  return nullptr;
-}
-
-std::vector<std::string> scenario_names() {
-  std::ifstream in(source("tests/integration/logs/postfix-scenarios.json"));
-  json data = json::parse(in);
-  std::vector<std::string> out;
-  for (const auto& s : data["scenarios"]) out.push_back(s["name"]);
-  return out;
+  mta_logs::require_run(run_state);
+  ASSERT_TRUE(run_state->all_status) << "not every message reached a status= line; log:\n" << slurp(run_state->log.path);
 }
 
 class PostfixScenario : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PostfixScenario, EachPolicyGivesTheExpectedDestination) {
   require_run();
-  const postfix_run& r = *run_state;
-  const json* entry = nullptr;
-  for (const auto& s : r.data["scenarios"])
-    if (s["name"] == GetParam()) entry = &s;
-  ASSERT_NE(entry, nullptr);
-  for (const auto& [policy, want] : (*entry)["expect"].items()) {
-    std::string domain = GetParam() + "." + policy + ".test";
-    SCOPED_TRACE(domain);
-    const json* d = destination_for(domain);
-    ASSERT_NE(d, nullptr) << "no destination " << domain << " in\n" << r.logs.output;
-    EXPECT_EQ((*d)["destination"]["address"], "127.0.0.1:" + std::to_string(r.ports.at(GetParam())));
-    for (const char* field : {"attempts", "delivered", "tls", "tls_verified", "plaintext", "plaintext_after_tls_failure",
-                              "tls_failed", "other_failed", "unknown"})
-      EXPECT_EQ((*d)[field], want.value(field, std::string(field) == "attempts" ? 1 : 0)) << field << " in " << d->dump();
-    EXPECT_EQ((*d)["reasons"], want.value("reasons", json::object())) << d->dump();
-    // The evidence is the log's own lines, with their line numbers.
-    if ((*d)["tls"] != (*d)["attempts"]) {
-      ASSERT_FALSE((*d)["samples"].empty());
-      EXPECT_NE((*d)["samples"].back()["text"].get<std::string>().find(domain), std::string::npos);
-    }
-  }
+  expect_entry(*run_state, GetParam(), [](const json& entry, const std::string& policy, int port) {
+    return place{entry["name"].get<std::string>() + "." + policy + ".test", "127.0.0.1:" + std::to_string(port), "127.0.0.1"};
+  });
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, PostfixScenario, ::testing::ValuesIn(scenario_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
-                           for (char& c : n)
-                             if (c == '-') c = '_';
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Scenarios, PostfixScenario, ::testing::ValuesIn(scenario_names(scenarios)), test_name);
 
 // --probe: every destination that lost TLS carries the probe's diagnosis of the server it was
 // delivered to ([127.0.0.1]:PORT), each target probed once; the others carry none.
@@ -253,18 +166,15 @@ TEST(PostfixLog, ProbeAttachesTheDiagnosisOfEachServerThatLostTls) {
   require_run();
   const postfix_run& r = *run_state;
   ASSERT_EQ(r.probe_error, "");
-  EXPECT_EQ(r.probed.exit_code, r.logs.exit_code) << "the exit code stays the log's";
+  EXPECT_EQ(r.probed.exit_code, r.log.logs.exit_code) << "the exit code stays the log's";
   for (const auto& s : r.data["scenarios"]) {
     std::string name = s["name"];
     for (const auto& [policy, want] : s["expect"].items()) {
       std::string domain = name + "." + policy + ".test";
       SCOPED_TRACE(domain);
-      const json* d = nullptr;
-      for (const auto& x : r.probed_json["destinations"])
-        if (x["destination"]["domain"] == domain) d = &x;
+      const json* d = destination_for(r.probed_json, domain);
       ASSERT_NE(d, nullptr);
-      bool lost = want.value("plaintext", 0) + want.value("plaintext_after_tls_failure", 0) + want.value("tls_failed", 0) > 0;
-      if (!lost) {
+      if (!lost_tls(want)) {
         EXPECT_TRUE((*d)["probe"].is_null()) << d->dump();
         continue;
       }
@@ -284,7 +194,7 @@ TEST(PostfixLog, ProbeAttachesTheDiagnosisOfEachServerThatLostTls) {
 TEST(PostfixLog, ListIsAScanListOfTheServersThatLostTls) {
   require_run();
   const postfix_run& r = *run_state;
-  client_run list = run(r.dir, {MXTLS_BINARY, "logs", "--list", r.maillog});
+  client_run list = run(r.dir, {MXTLS_BINARY, "logs", "--list", r.log.path});
   EXPECT_EQ(list.exit_code, 1);
   std::set<std::string> want, got;
   for (const auto& s : r.data["scenarios"])
@@ -310,11 +220,7 @@ TEST(PostfixLog, ListIsAScanListOfTheServersThatLostTls) {
 
 TEST(PostfixLog, EveryLineIsReadAndNoDestinationIsUnexpected) {
   require_run();
-  const postfix_run& r = *run_state;
-  EXPECT_EQ(r.logs.exit_code, 1) << "some destination lost TLS";
-  EXPECT_EQ(r.logs_json["format"], "postfix");
-  EXPECT_EQ(r.logs_json["lines"]["not_understood"], 0) << r.logs.output;
-  EXPECT_EQ(r.logs_json["destinations"].size(), r.messages);
+  expect_every_line_read(*run_state, "postfix");
 }
 
 // The same real log as journald would keep it: each line made into a journal entry (the
@@ -423,7 +329,7 @@ void expect_same_destinations(const json& plain, const json& journal, const std:
 TEST(PostfixLog, JournalExportAndJsonOfTheRealLogGiveTheSameDestinations) {
   require_run();
   const postfix_run& r = *run_state;
-  journal_forms j = journal_of(r.maillog);
+  journal_forms j = journal_of(r.log.path);
   ASSERT_GT(j.entries, r.messages);
   fs::path exp = r.dir / "maillog.export", js = r.dir / "maillog.json";
   std::ofstream(exp, std::ios::binary) << j.export_text;
@@ -434,8 +340,8 @@ TEST(PostfixLog, JournalExportAndJsonOfTheRealLogGiveTheSameDestinations) {
     ASSERT_NO_THROW(got = json::parse(c.output)) << c.output;
     EXPECT_EQ(got["format"], form);
     EXPECT_EQ(got["format_forced"], false);
-    EXPECT_EQ(c.exit_code, r.logs.exit_code);
-    expect_same_destinations(r.logs_json, got, form);
+    EXPECT_EQ(c.exit_code, r.log.logs.exit_code);
+    expect_same_destinations(r.log.logs_json, got, form);
     // Standard input and --format give the same.
     client_run forced = run(r.dir, {"/bin/sh", "-c", std::string(MXTLS_BINARY) + " logs --json --format " + form + " - < " + path.string()}, 60s);
     json f;
@@ -460,7 +366,7 @@ TEST(PostfixLog, DeliveredAndDeferredAgreeWithPflogsumm) {
   ASSERT_TRUE(std::regex_search(r.pflogsumm.output, delivered, std::regex("\\n\\s*([0-9]+)\\s+delivered\\n"))) << r.pflogsumm.output;
   ASSERT_TRUE(std::regex_search(r.pflogsumm.output, deferrals, std::regex("\\(([0-9]+)\\s+deferrals\\)"))) << r.pflogsumm.output;
   std::uint64_t ours_delivered = 0, ours_failed = 0;
-  for (const auto& d : r.logs_json["destinations"]) {
+  for (const auto& d : r.log.logs_json["destinations"]) {
     ours_delivered += d["delivered"].get<std::uint64_t>();
     ours_failed += d["failed"].get<std::uint64_t>();
   }
