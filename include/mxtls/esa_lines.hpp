@@ -78,9 +78,26 @@ struct connection_close {
   bool operator==(const connection_close&) const = default;
 };
 
-using line = std::variant<new_connection, tls_success, starttls_not_supported, tls_failed, tls_required_failed,
-                          connection_error, delivery_start, message_done, delayed_or_bounced, connection_close>;
+// Lines about a message, not a delivery connection (no DCID): where its recipients'
+// addresses are, for the recipient domain of the connections that deliver it.
+// "MID 6 ICID 5 RID 0 To: <mary@yourdomain.com>"
+struct message_recipient {
+  std::uint64_t mid = 0, icid = 0, rid = 0;
+  std::string address;  // inside the angle brackets
+  bool operator==(const message_recipient&) const = default;
+};
 
+// "Message finished MID 2317877 done"
+struct message_finished {
+  std::uint64_t mid = 0;
+  bool operator==(const message_finished&) const = default;
+};
+
+using line = std::variant<new_connection, tls_success, starttls_not_supported, tls_failed, tls_required_failed,
+                          connection_error, delivery_start, message_done, delayed_or_bounced, connection_close,
+                          message_recipient, message_finished>;
+
+// The line's DCID; 0 for the lines about a message (message_recipient, message_finished).
 std::uint64_t dcid_of(const line& l);
 
 // The message after "Info: ", as the appliance writes it.

@@ -21,6 +21,14 @@
 //         "Delayed: DCID: 4370 Message 10800 to 0 - 4.4.0 - Other network problem (...)",
 //         "Connection Error: DCID: 263 IP: ... details: EOF interface: ... reason: network
 //         error", "DCID 239490 TLS success protocol TLSv1 cipher RC4-SHA CN=...".
+//  [TN118232] Cisco tech note 118232 (the message, injection connection and delivery
+//         connection ids of text mail logs; .../email-security-appliance/118232-technote-esa-00.html),
+//         its example of one message received and delivered:
+//         "MID 6 ICID 5 RID 0 To: <mary@yourdomain.com>", then "New SMTP DCID 8 interface
+//         192.168.42.42 address 10.5.3.25", "Delivery start DCID 8 MID 6 to RID [0]".
+//  [UG] also, "Message Receiving" and "Messages Sent to the Spam Quarantine" examples
+//         (AsyncOS 9.x user guides): "MID 200257070 ICID 282204970 RID 0 To:
+//         <user@example.com>", "Message finished MID 2317877 done".
 #include "mxtls/esa_lines.hpp"
 
 #include <charconv>
@@ -144,7 +152,12 @@ std::optional<line> parse_dcid_message(std::string_view m) {
 }  // namespace
 
 std::uint64_t dcid_of(const line& l) {
-  return std::visit([](const auto& x) { return x.dcid; }, l);
+  return std::visit(
+      [](const auto& x) -> std::uint64_t {
+        if constexpr (requires { x.dcid; }) return x.dcid;
+        else return 0;
+      },
+      l);
 }
 
 std::string format(const line& l) {
@@ -179,6 +192,10 @@ std::string format(const line& l) {
       return fmt::format("{}: DCID {} MID {} to RID {} - {}", x.bounced ? "Bounced" : "Delayed", x.dcid, x.mid, x.rid, x.text);
     }
     std::string operator()(const connection_close& x) const { return fmt::format("DCID {} close", x.dcid); }
+    std::string operator()(const message_recipient& x) const {
+      return fmt::format("MID {} ICID {} RID {} To: <{}>", x.mid, x.icid, x.rid, x.address);
+    }
+    std::string operator()(const message_finished& x) const { return fmt::format("Message finished MID {} done", x.mid); }
   };
   return std::visit(v{}, l);
 }
@@ -186,6 +203,28 @@ std::string format(const line& l) {
 std::optional<line> parse(std::string_view m) {
   if (m.starts_with("DCID ")) return parse_dcid_message(m);
   cursor c{m};
+  if (c.try_lit("MID ")) {
+    // [TN118232], [UG] "MID 6 ICID 5 RID 0 To: <mary@yourdomain.com>" (other "MID n ..." lines
+    // of a message, "From:", "Subject", "ready", are none of these forms)
+    message_recipient r;
+    r.mid = c.number();
+    c.lit(" ICID ");
+    r.icid = c.number();
+    c.lit(" RID ");
+    r.rid = c.number();
+    c.lit(" To: <");
+    r.address = c.until_first(">");
+    c.lit(">");
+    if (c.end()) return r;
+    return std::nullopt;
+  }
+  if (c.try_lit("Message finished MID ")) {
+    // [UG] "Message finished MID 2317877 done"
+    message_finished r{c.number()};
+    c.lit(" done");
+    if (c.end()) return r;
+    return std::nullopt;
+  }
   if (c.try_lit("New SMTP DCID ")) {
     // [UG] without the port; [QA], [TN212837] with it.
     new_connection r;

@@ -15,7 +15,10 @@
 // id (Postfix does not reuse TLS connections unless smtp_tls_connection_reuse = yes).
 //
 // Cisco ESA: the delivery lines of esa_lines.hpp, joined by DCID; one attempt per delivery
-// connection.
+// connection. Its recipient domain: a Connection Error's domain:, else the domain of the
+// first recipient its "Delivery start DCID n MID m to RID [r, …]" (or Delayed/Bounced line)
+// names, from that message's "MID m ICID i RID r To: <address>" line; a connection that
+// starts no delivery (a TLS failure before MAIL) names none in any line: address only.
 //
 // Exim: the main log as Exim 4.96 writes it with its default log_selector (the logs.exim test,
 // tests/integration/logs/exim_logs_test.cpp, records it from Debian 12's exim4-daemon-light
@@ -371,6 +374,7 @@ struct log_reader::state {
   std::unordered_map<destination_key, destination_summary, key_hash> dest;
   std::unordered_map<std::uint64_t, postfix_connection> pf;
   std::unordered_map<std::uint64_t, esa_connection> esa_conns;
+  std::unordered_map<std::uint64_t, std::map<std::uint64_t, std::string>> esa_rcpt_domains;  // MID -> RID -> domain
   std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
   sendmail::reader sm{limits.max_open_connections};
@@ -798,6 +802,34 @@ struct log_reader::state {
   bool esa_message(std::string_view m, const log_time& t, evidence_line ev) {
     auto parsed = esa::parse(m);
     if (!parsed) return false;
+    // A message's recipients, until the message is finished (memory: messages in the queue,
+    // at most max_open_connections of them, 1000 recipients each).
+    if (auto* r = std::get_if<esa::message_recipient>(&*parsed)) {
+      if (esa_rcpt_domains.size() >= limits.max_open_connections && !esa_rcpt_domains.count(r->mid)) {
+        ++sum.connections_dropped;
+        esa_rcpt_domains.clear();
+      }
+      auto& rids = esa_rcpt_domains[r->mid];
+      std::size_t at = r->address.rfind('@');
+      if (at != std::string::npos && rids.size() < 1000) rids[r->rid] = lower(std::string_view(r->address).substr(at + 1));
+      ++sum.lines_other;
+      return true;
+    }
+    if (auto* f = std::get_if<esa::message_finished>(&*parsed)) {
+      esa_rcpt_domains.erase(f->mid);
+      ++sum.lines_other;
+      return true;
+    }
+    // The domain of a message's first recipient in `rids` ("0" or "0, 1"), when known.
+    auto domain_of = [&](std::uint64_t mid, std::string_view rids) -> std::string {
+      auto m = esa_rcpt_domains.find(mid);
+      if (m == esa_rcpt_domains.end()) return {};
+      std::uint64_t rid = 0;
+      auto [p, ec] = std::from_chars(rids.data(), rids.data() + rids.size(), rid);
+      if (ec != std::errc()) return {};
+      auto d = m->second.find(rid);
+      return d == m->second.end() ? std::string() : d->second;
+    };
     std::uint64_t dcid = esa::dcid_of(*parsed);
     auto get = [&]() -> esa_connection& {
       if (esa_conns.size() >= limits.max_open_connections && !esa_conns.count(dcid)) {
@@ -863,7 +895,8 @@ struct log_reader::state {
     } else if (std::holds_alternative<esa::tls_required_failed>(*parsed)) {
       ++sum.tls_lines;
       c.required_failed = true;
-    } else if (std::holds_alternative<esa::delivery_start>(*parsed)) {
+    } else if (auto* ds = std::get_if<esa::delivery_start>(&*parsed)) {
+      if (c.domain.empty()) c.domain = domain_of(ds->mid, ds->rids);
     } else if (std::holds_alternative<esa::message_done>(*parsed)) {
       if (!c.attempted) {
         auto [cls, why] = outcome_of(c);
@@ -872,6 +905,7 @@ struct log_reader::state {
         ++d->second.delivered;
       }
     } else if (auto* b = std::get_if<esa::delayed_or_bounced>(&*parsed)) {
+      if (c.domain.empty()) c.domain = domain_of(b->mid, b->rid);
       if (!c.attempted) {
         auto [cls, why] = outcome_of(c);
         if (cls != attempt_class::tls_failed) cls = attempt_class::other_failure, why = result_type::other;

@@ -39,13 +39,16 @@ std::vector<line> sample_facts() {
     v.push_back(delayed_or_bounced{true, dcid, 4, "3", ""});
     v.push_back(connection_close{dcid});
   }
+  v.push_back(message_recipient{6, 5, 0, "mary@yourdomain.com"});
+  v.push_back(message_recipient{200257070, 282204970, 12, "user@example.com"});
+  v.push_back(message_finished{2317877});
   return v;
 }
 
 std::string name_of(const line& l) {
   static const char* names[] = {"new_connection",   "tls_success",    "starttls_not_supported", "tls_failed",
                                 "tls_required_failed", "connection_error", "delivery_start",      "message_done",
-                                "delayed_or_bounced", "connection_close"};
+                                "delayed_or_bounced", "connection_close", "message_recipient", "message_finished"};
   return names[l.index()];
 }
 
@@ -94,6 +97,8 @@ TEST(EsaLines, RoundTripHoldsForDrawnValues) {
         message_done{num(), num(), std::to_string(num()) + ", " + std::to_string(num())},
         delayed_or_bounced{rng() % 2 == 0, num(), num(), std::to_string(num()), text()},
         connection_close{num()},
+        message_recipient{num(), num(), num(), word() + "@" + word()},
+        message_finished{num()},
     };
     for (const line& fact : facts) {
       std::string t = format(fact);
@@ -120,6 +125,9 @@ TEST(EsaLines, PublishedLinesParseAndAreWrittenBackAsTheyWere) {
            "Bounced: DCID 3 MID 4 to RID 0 - 5.1.0 - Unknown address error ('550', ['<a@b>... Relaying denied']) []",  // [UG]
            "DCID 5 close",                                                                      // [UG]
            "DCID 123 STARTTLS command not supported.",                                          // [SEED]
+           "MID 6 ICID 5 RID 0 To: <mary@yourdomain.com>",                                      // [TN118232]
+           "MID 200257070 ICID 282204970 RID 0 To: <user@example.com>",                         // [UG]
+           "Message finished MID 2317877 done",                                                 // [UG]
        }) {
     SCOPED_TRACE(std::string(published));
     std::optional<line> l = parse(published);
@@ -237,6 +245,53 @@ TEST(EsaLogReader, EachConnectionShapeGivesItsClass) {
     if (w.reason != result_type::none) EXPECT_EQ(d->reasons[static_cast<std::size_t>(w.reason)], 1u);
   }
   EXPECT_EQ(find(s, "192.0.2.5:25")->key.domain, "example.test");
+}
+
+// The recipient domain of a delivery connection, joined from its message's "MID m ICID i RID r
+// To: <…>" line through "Delivery start DCID n MID m to RID [r]" (the sequence of Cisco tech
+// note 118232's and the user guide's examples: received, then delivered).
+TEST(EsaLogReader, RecipientDomainFromTheMessagesToLine) {
+  esa_log log;
+  log.put(esa::message_recipient{6, 5, 0, "mary@YourDomain.example"});
+  log.put(esa::message_recipient{6, 5, 1, "joe@other.example"});
+  log.put(esa::message_recipient{7, 5, 0, "sue@third.example"});
+  // Message 6, recipient 0, over TLS; its recipient 1 over another connection, bounced.
+  log.put(esa::new_connection{8, "192.0.2.9", "192.0.2.1", 25}, 1);
+  log.put(esa::tls_success{8, "TLSv1.3", "TLS_AES_256_GCM_SHA384"}, 1);
+  log.put(esa::delivery_start{8, 6, "0"}, 1);
+  log.put(esa::message_done{8, 6, "0"}, 2);
+  log.put(esa::connection_close{8}, 2);
+  log.put(esa::new_connection{9, "192.0.2.9", "192.0.2.2", 25}, 3);
+  log.put(esa::delayed_or_bounced{true, 9, 6, "1", "5.1.0 - Unknown address error ('550', ['<joe@other.example>... Relaying denied']) []"}, 3);
+  log.put(esa::connection_close{9}, 3);
+  log.put(esa::message_finished{6}, 4);
+  // Message 7 under a required policy: the connection fails before any delivery starts; no
+  // line names its recipient, so the destination is its address alone.
+  log.put(esa::new_connection{10, "192.0.2.9", "192.0.2.3", 25}, 5);
+  log.put(esa::starttls_not_supported{10}, 5);
+  log.put(esa::tls_required_failed{10, "192.0.2.3"}, 5);
+  log.put(esa::connection_close{10}, 5);
+  // A delivery of a message whose To: line is not in the log (received before it began).
+  log.put(esa::new_connection{11, "192.0.2.9", "192.0.2.4", 25}, 6);
+  log.put(esa::delivery_start{11, 99, "0"}, 6);
+  log.put(esa::message_done{11, 99, "0"}, 6);
+  log.put(esa::connection_close{11}, 6);
+  // After "Message finished", message 6's recipients are forgotten.
+  log.put(esa::new_connection{12, "192.0.2.9", "192.0.2.5", 25}, 7);
+  log.put(esa::delivery_start{12, 6, "0"}, 7);
+  log.put(esa::message_done{12, 6, "0"}, 7);
+  log.put(esa::connection_close{12}, 7);
+  log_summary s = log.read();
+  EXPECT_EQ(s.lines_not_understood, 0u);
+  ASSERT_EQ(s.destinations.size(), 5u);
+  EXPECT_EQ(find(s, "192.0.2.1:25")->key.domain, "yourdomain.example");
+  EXPECT_EQ(find(s, "192.0.2.1:25")->count(attempt_class::tls), 1u);
+  EXPECT_EQ(find(s, "192.0.2.2:25")->key.domain, "other.example");
+  EXPECT_EQ(find(s, "192.0.2.2:25")->count(attempt_class::other_failure), 1u);
+  EXPECT_EQ(find(s, "192.0.2.3:25")->key.domain, "");
+  EXPECT_EQ(find(s, "192.0.2.3:25")->count(attempt_class::tls_failed), 1u);
+  EXPECT_EQ(find(s, "192.0.2.4:25")->key.domain, "");
+  EXPECT_EQ(find(s, "192.0.2.5:25")->key.domain, "");
 }
 
 }  // namespace
