@@ -34,8 +34,9 @@ inline fs::path temp_dir() {
 class served {
  public:
   explicit served(const std::string& scenario, const fs::path& dir, const std::string& listen = "127.0.0.1:0") : dir_(dir) {
-    out_ = dir / ("serve-" + scenario + ".out");
-    log_ = dir / ("serve-" + scenario + ".log");
+    std::string stem = fs::path(scenario).stem().string();  // a built-in name, or a YAML file's
+    out_ = dir / ("serve-" + stem + ".out");
+    log_ = dir / ("serve-" + stem + ".log");
     int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_ = spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--log", log_.string()}, "", fd, fd);
     close(fd);

@@ -3,10 +3,11 @@
 // and setting handed to a private MTA through its instance script, the MTA's log copied,
 // `mxtls logs --json` run on it, and each destination compared with the entry's expect line.
 //
-// A scenarios JSON: {"scenarios": [{"name": N, "scenario": S (default N; "refused": nothing
-// listens on the port), "ca": true (the served certificate goes into the CA file the MTA trusts),
-// "expect": {SETTING: {"attempts": .., "delivered": .., "tls": .., .., "reasons": {..}}}}]};
-// counts not given are 0 (attempts 1), reasons not given are absent.
+// A scenarios JSON: {"scenarios": [{"name": N, "scenario": S (a built-in scenario, default N, or
+// a YAML file of the source tree; "refused": nothing listens on the port), "ca": true (the
+// served certificate goes into the CA file the MTA trusts), "expect": {SETTING: {"attempts": ..,
+// "delivered": .., "tls": .., .., "reasons": {..}}}}]}; counts not given are 0 (attempts 1),
+// reasons not given are absent.
 #pragma once
 
 #include <sys/socket.h>
@@ -68,7 +69,9 @@ inline void serve_scenarios(const fs::path& dir, const json& data, int refused_p
     int port = refused_port;
     if (scenario != "refused") {
       fs::create_directories(dir / name);
-      out.servers.push_back(std::make_unique<served>(scenario, dir / name, "127.0.0.1:0"));
+      // A scenario ending in .yaml is a file of the source tree, else a built-in name.
+      std::string what = scenario.ends_with(".yaml") ? source(scenario).string() : scenario;
+      out.servers.push_back(std::make_unique<served>(what, dir / name, "127.0.0.1:0"));
       port = out.servers.back()->port();
       if (port == 0) {
         out.error += "mxtls serve --scenario " + scenario + " did not start; ";

@@ -21,7 +21,7 @@ namespace {
 using namespace mta_logs;
 
 const char* const scenarios = "tests/integration/logs/postfix-scenarios.json";
-const char* const policies[] = {"may", "required", "verify"};
+const char* const policies[] = {"may", "required", "verify", "secure"};
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;
@@ -88,18 +88,24 @@ class PostfixRun : public ::testing::Environment {
     serve_scenarios(r.dir, r.data, refused_port, r.served);
     r.ports = r.served.ports;
     r.setup_error += r.served.error;
-    std::ofstream transport(r.dir / "routes/transport"), policy(r.dir / "routes/verify-policy"), ca(r.dir / "routes/CAfile");
+    std::ofstream transport(r.dir / "routes/transport"), policy(r.dir / "routes/verify-policy"), secure(r.dir / "routes/secure-policy"),
+        ca(r.dir / "routes/CAfile");
     for (const auto& [name, port] : r.ports) {
       std::string hop = "[127.0.0.1]:" + std::to_string(port);
       transport << name << ".may.test smtp:" << hop << "\n"
                 << name << ".required.test smtpreq:" << hop << "\n"
-                << name << ".verify.test smtpver:" << hop << "\n";
+                << name << ".verify.test smtpver:" << hop << "\n"
+                << name << ".secure.test smtpsec:" << hop << "\n";
     }
-    for (const auto& s : r.data["scenarios"])
-      if (r.ports.count(s["name"]))
-        policy << "[127.0.0.1]:" << r.ports[s["name"]] << " verify match=" << s.value("match", std::string("mx.mxtls.test")) << "\n";
+    // The verify and secure transports have a policy table each (both go to the same next hop).
+    for (const auto& s : r.data["scenarios"]) {
+      if (!r.ports.count(s["name"])) continue;
+      std::string hop = "[127.0.0.1]:" + std::to_string(r.ports[s["name"]]), match = s.value("match", std::string("mx.mxtls.test"));
+      policy << hop << " verify match=" << match << "\n";
+      secure << hop << " secure match=" << match << "\n";
+    }
     write_trusted(r.dir, r.data, r.ports, ca, r.setup_error);
-    transport.close(), policy.close(), ca.close();
+    transport.close(), policy.close(), secure.close(), ca.close();
     for (const auto& e : fs::directory_iterator(r.dir / "routes")) fs::permissions(e.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
 
     fs::path pf = source("tests/integration/postfix-instance");
