@@ -782,6 +782,13 @@ struct log_reader::state {
       // The second: STARTTLS answered with 454 under hosts_require_tls (observed); a failed
       // handshake is worded "TLS session: (gnutls_handshake): …".
       a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_refused;
+    } else if (text.ends_with("TLS session: (certificate verification failed)")) {
+      // Exim with GnuTLS (src/tls-gnutls.c verify_certificate()) gives a failed chain its words
+      // ("…failed): certificate invalid", also for an expired, not yet valid or untrusted one); the
+      // one check it fails without words is the name check of tls_verify_cert_hostnames. Real line,
+      // Exim 4.96 (Debian 12) verifying cert-wrong-host: "… == x@… R=verify_scenario T=remote_verify
+      // defer (-37) H=mx.mxtls.test [127.0.0.1]:44851: TLS session: (certificate verification failed)".
+      a.cls = attempt_class::tls_failed, a.reason = result_type::certificate_host_mismatch;
     } else if (text.starts_with("TLS session: ") || contains(text, "a TLS session is required")) {
       a.cls = attempt_class::tls_failed;
       a.reason = contains(text, "certificate") ? certificate_reason(text) : result_type::handshake_failure;

@@ -13,15 +13,24 @@ using namespace mta_logs;
 
 const char* const scenarios = "tests/integration/logs/exim-scenarios.json";
 
+// The name a verify domain's host has: the entry's "match".
+std::string verify_host(const json& entry) { return entry.value("match", std::string("mx.mxtls.test")); }
+
 mta_setup exim() {
   return {.name = "exim",
           .instance = "tests/integration/exim-instance",
           .scenarios = scenarios,
           .log = "log/mainlog",
-          .settings = {"may", "required"},
-          .start_args = {"25"},
+          .settings = {"may", "required", "verify"},
+          .start_args = {"25", "@CAFILE", "@/verify-hosts"},
           .start_hint = "scripts/install-deps downloads Exim's .deb",
-          .prepare = {}};
+          .prepare = [](const fs::path& dir, const json& data, const std::map<std::string, int>& ports) {
+            // The host each verify domain goes to: the name its certificate is checked against.
+            std::ofstream hosts(dir / "verify-hosts");
+            for (const auto& e : data["scenarios"])
+              if (e["expect"].contains("verify") && ports.count(e["name"]))
+                hosts << port_domain(ports.at(e["name"]), e["name"], "verify") << ": " << verify_host(e) << "\n";
+          }};
 }
 
 mta_run* run_state = nullptr;
@@ -32,7 +41,8 @@ class EximScenario : public ::testing::TestWithParam<std::string> {};
 TEST_P(EximScenario, EachSettingGivesTheExpectedDestination) {
   require_run(run_state);
   expect_entry(*run_state, GetParam(), [](const json& entry, const std::string& setting, int port) {
-    return place{port_domain(port, entry["name"], setting), "127.0.0.1:" + std::to_string(port), "127.0.0.1"};
+    return place{port_domain(port, entry["name"], setting), "127.0.0.1:" + std::to_string(port),
+                 setting == "verify" ? verify_host(entry) : "127.0.0.1"};
   });
 }
 

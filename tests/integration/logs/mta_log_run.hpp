@@ -180,7 +180,7 @@ struct mta_setup {
   std::string scenarios;                // the scenarios JSON, from the source tree
   std::string log;                      // the log, relative to DIR
   std::vector<std::string> settings;    // the settings an entry's expect may name, sent in this order
-  std::vector<std::string> start_args;  // after "start DIR"; "@CAFILE" is the CA file's path
+  std::vector<std::string> start_args;  // after "start DIR"; "@CAFILE" is the CA file's path, "@/F" the work directory's F
   std::string start_hint;               // said when start fails
   // Called when the scenarios are served, before the first send (a routing file, say).
   std::function<void(const fs::path& dir, const json& data, const std::map<std::string, int>& ports)> prepare;
@@ -204,7 +204,8 @@ inline void run_mta(const mta_setup& m, mta_run& r) {
   fs::path instance = source(m.instance), cafile = r.dir / "CAfile";
   std::ofstream(cafile).close();
   std::vector<std::string> start = {instance.string(), "start", r.instance_dir.string()};
-  for (const auto& a : m.start_args) start.push_back(a == "@CAFILE" ? cafile.string() : a);
+  for (const auto& a : m.start_args)
+    start.push_back(a == "@CAFILE" ? cafile.string() : a.starts_with("@/") ? (r.dir / a.substr(2)).string() : a);
   client_run started = run(r.dir, start, 60s);
   if (started.exit_code != 0) {
     r.setup_error = m.instance + " start failed (" + m.start_hint + "): " + started.output;

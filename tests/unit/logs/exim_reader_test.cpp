@@ -103,6 +103,45 @@ TEST(EximReader, HeaderFormsAndVerifiedCertificates) {
   EXPECT_EQ(s.lines_not_understood, 0u);
 }
 
+// tls_verify_hosts = * with tls_verify_certificates: the lines a real Exim 4.96 (GnuTLS) wrote
+// verifying compliant (its certificate trusted), cert-wrong-host, cert-expired and
+// cert-not-yet-valid (trusted, checked against mx.mxtls.test). Only the name check is told apart:
+// a failed chain is "certificate invalid" whatever failed.
+TEST(EximReader, VerifyFailuresAsEximWordsThem) {
+  log_summary s = read({
+      "2026-12-01 23:35:04 1xYXNI-0000mB-35 <= a@client.mxtls.test U=root P=local S=335",
+      "2026-12-01 23:35:05 1xYXNI-0000mB-35 H=mail-esa.com [127.0.0.1] TLS error on connection (recv): The TLS connection was "
+      "non-properly terminated.",
+      "2026-12-01 23:35:05 1xYXNI-0000mB-35 => x@p46241.compliant.verify.test R=verify_scenario T=remote_verify H=mail-esa.com "
+      "[127.0.0.1]:46241 X=TLS1.3:ECDHE_SECP256R1__ECDSA_SECP256R1_SHA256__AES_256_GCM:256 CV=yes C=\"250 2.0.0 Ok: queued as "
+      "MXTLS1\"",
+      "2026-12-01 23:35:05 1xYXNI-0000mB-35 Completed",
+      "2026-12-01 23:35:05 1xYXNJ-0000ma-0S == x@p44851.cert-wrong-host.verify.test R=verify_scenario T=remote_verify defer (-37) "
+      "H=mx.mxtls.test [127.0.0.1]:44851: TLS session: (certificate verification failed)",
+      "2026-12-01 23:35:05 1xYXNJ-0000mx-1R == x@p45069.cert-expired.verify.test R=verify_scenario T=remote_verify defer (-37) "
+      "H=mx.mxtls.test [127.0.0.1]:45069: TLS session: (certificate verification failed): certificate invalid",
+      "2026-12-01 23:35:05 1xYXNJ-0000nO-2D == x@p39479.cert-not-yet-valid.verify.test R=verify_scenario T=remote_verify defer "
+      "(-37) H=mx.mxtls.test [127.0.0.1]:39479: TLS session: (certificate verification failed): certificate invalid",
+  });
+  EXPECT_EQ(s.lines_not_understood, 0u);
+  const destination_summary* ok = dest(s, "p46241.compliant.verify.test");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->verified, 1u);
+  EXPECT_EQ(ok->key.mx_host, "mail-esa.com");
+  for (const auto& [domain, reason] : {std::pair{"p44851.cert-wrong-host.verify.test", result_type::certificate_host_mismatch},
+                                       std::pair{"p45069.cert-expired.verify.test", result_type::validation_failure},
+                                       std::pair{"p39479.cert-not-yet-valid.verify.test", result_type::validation_failure}}) {
+    SCOPED_TRACE(domain);
+    const destination_summary* d = dest(s, domain);
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->count(attempt_class::tls_failed), 1u);
+    EXPECT_EQ(d->reasons[static_cast<std::size_t>(reason)], 1u);
+    EXPECT_EQ(d->reasons[static_cast<std::size_t>(result_type::validation_failure)] +
+                  d->reasons[static_cast<std::size_t>(result_type::certificate_host_mismatch)],
+              1u);
+  }
+}
+
 TEST(EximReader, SyslogFormAndDetection) {
   std::string line =
       "Dec  1 17:14:54 client exim[5]: 2026-12-01 17:14:54 1xYRRO-0006nW-09 => x@plain.test R=scenario T=remote_smtp "
