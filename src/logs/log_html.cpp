@@ -7,7 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "mxtls/diagnosis.hpp"
+#include "mxtls/finding.hpp"
 #include "mxtls/html_page.hpp"
+#include "mxtls/reason_advice.hpp"
 
 namespace mxtls::logs {
 namespace {
@@ -153,6 +156,50 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
     reason_words w = words_of(r);
     problem_of(to_string(r), w.title, w.fix, w.severity, [i](const destination_summary& d) { return d.reasons[i]; });
   }
+  // What the probe found (--probe): each reason id it attached, once, over the destinations
+  // it was attached to. Errors and warnings are problems of the list ("probe-ID", the
+  // probe's own words as evidence); the others are listed below it, grouped the same way.
+  struct probe_group {
+    std::string id;
+    std::uint64_t destinations = 0, attempts = 0;
+    std::vector<std::string> examples;
+    std::string evidence;
+  };
+  std::vector<probe_group> probe_groups;
+  for (const auto& d : s.destinations) {
+    if (!d.probe || !d.probe->error.empty()) continue;
+    std::vector<std::string> seen;
+    for (const auto& r : d.probe->reasons) {
+      if (std::find(seen.begin(), seen.end(), r.id) != seen.end()) continue;  // a reason of several hosts: once per destination
+      seen.push_back(r.id);
+      auto g = std::find_if(probe_groups.begin(), probe_groups.end(), [&](const probe_group& x) { return x.id == r.id; });
+      if (g == probe_groups.end()) g = probe_groups.insert(probe_groups.end(), probe_group{.id = r.id});
+      ++g->destinations;
+      g->attempts += d.attempts;
+      if (g->examples.size() < examples) {
+        g->examples.push_back(destination_words(d.key));
+        g->evidence += fmt::format("<p>{} (probe {}):</p><pre class=\"evidence\">{}</pre>", escape(destination_words(d.key)),
+                                   escape(d.probe->target), escape(r.text));
+      }
+    }
+  }
+  std::vector<const probe_group*> probe_info;
+  for (const auto& g : probe_groups) {
+    auto id = parse_reason_id(g.id);
+    mxtls::severity sev = id ? severity_of(*id) : mxtls::severity::warning;
+    if (sev == mxtls::severity::info) {
+      probe_info.push_back(&g);
+      continue;
+    }
+    reason_advice a = id ? advice_for(*id) : reason_advice{.title = g.id, .fix = "Read the probe's words for it."};
+    html::problem p{.id = "probe-" + g.id, .title = "Probe: " + std::string(a.title), .fix = std::string(a.fix),
+                    .severity = sev == mxtls::severity::error ? 2 : 1, .severity_word = to_string(sev)};
+    p.destinations = g.destinations;
+    p.messages = g.attempts;
+    p.examples = g.examples;
+    p.details_html = g.evidence;
+    problems.push_back(std::move(p));
+  }
   problem_of("plaintext", "Delivered without TLS",
              "Probe these destinations (mxtls logs --probe): a server without STARTTLS, or one whose EHLO reply this MTA "
              "does not read as offering it; or this MTA's own TLS is off for them (Postfix smtp_tls_security_level).",
@@ -163,7 +210,22 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
                          .senders = {},
                          .order_note = "Each reason once (RFC 8460 result types where one fits), and plaintext deliveries, "
                                        "ordered by how many destinations they cost, then how many delivery attempts. The "
-                                       "lines are the log's own, with their line numbers."});
+                                       "lines are the log's own, with their line numbers; with --probe, each error or "
+                                       "warning the probe found (\"Probe: ...\"), with its words."});
+  if (!probe_info.empty()) {
+    // The probe's other findings (severity info), grouped by reason: nothing to fix, still said.
+    out << "<section id=\"probe-findings\"><h2>Also found by the probe</h2><ul>\n";
+    for (const probe_group* g : probe_info) {
+      auto id = parse_reason_id(g->id);
+      std::string title = id ? std::string(advice_for(*id).title) : g->id;
+      out << fmt::format("<li data-reason=\"{}\" data-count=\"{}\"><b>{}</b> <code>{}</code> <span class=\"cost\">{} destination{}</span>"
+                         "<p class=\"examples\"><a href=\"#table\" data-filter=\"p:probe-{}\" aria-pressed=\"false\">show in the "
+                         "table</a></p>{}</li>\n",
+                         escape(g->id), g->destinations, escape(title), escape(g->id), g->destinations,
+                         g->destinations == 1 ? "" : "s", escape(g->id), g->evidence);
+    }
+    out << "</ul></section>\n";
+  }
 
   std::vector<html::bar> bars;
   for (const auto& w : classes) {
@@ -191,9 +253,18 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
         reasons += fmt::format("{}{} {}", reasons.empty() ? "" : ", ", to_string(static_cast<result_type>(i)), d.reasons[i]);
       }
     if (d.count(attempt_class::plaintext)) tags += " p:plaintext";
+    if (d.probe)
+      for (const auto& r : d.probe->reasons)
+        if (tags.find(" p:probe-" + r.id) == std::string::npos) tags += " p:probe-" + r.id;
     std::uint64_t plain = d.count(attempt_class::plaintext) + d.count(attempt_class::plaintext_after_tls_failure);
     std::string probe;
-    if (d.probe) probe = d.probe->error.empty() ? d.probe->outcome + ": " + d.probe->verdict : "failed: " + d.probe->error;
+    if (d.probe) {
+      probe = d.probe->error.empty() ? d.probe->outcome + ": " + d.probe->verdict : "failed: " + d.probe->error;
+      std::vector<std::string> ids;
+      for (const auto& r : d.probe->reasons)
+        if (std::find(ids.begin(), ids.end(), r.id) == ids.end()) ids.push_back(r.id);
+      for (std::size_t i = 0; i < ids.size(); ++i) probe += (i == 0 ? " (" : ", ") + ids[i] + (i + 1 == ids.size() ? ")" : "");
+    }
     // Worst first: the class, then the attempts that did not use TLS.
     std::uint64_t lost = d.attempts - d.count(attempt_class::tls);
     std::string key = std::to_string(static_cast<std::uint64_t>(w.severity) * 1'000'000'000'000ull + std::min<std::uint64_t>(lost, 999'999'999'999ull));

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "report_checks.hpp"
 #include "served.hpp"
@@ -90,6 +92,69 @@ TEST_F(ReportHtml, LogsReportSaysWhatToFixFirst) {
   EXPECT_EQ(first_row, "tls-failed") << "worst first";
 
   check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "logs-report-375.png");
+}
+
+// With --probe, every reason the probe attached is on the page, grouped by its id: errors and
+// warnings in the fix-first list ("probe-ID", its destinations linked in the table), the
+// others under "Also found by the probe"; each group counts the destinations whose probe
+// gave it, as the JSON of the same run says.
+TEST_F(ReportHtml, LogsReportWithProbeGroupsTheProbesFindings) {
+  served seed("seed", dir_), not_offered("starttls-not-offered", dir_), compliant("compliant", dir_);
+  std::vector<std::string> argv{MXTLS_BINARY, "logs"};
+  std::vector<std::string> logs;
+  for (const served* s : {&seed, &not_offered, &compliant}) {
+    ASSERT_NE(s->port(), 0) << s->output();
+    client_run r = run(dir_, {MXTLS_BINARY, "probe", "[127.0.0.1]:" + std::to_string(s->port()), "--log", "esa", "--policy",
+                              "preferred", "--no-injection-test", "--timeout", "5"},
+                       60s);
+    ASSERT_FALSE(r.timed_out);
+    fs::path f = dir_ / ("esa-" + std::to_string(logs.size()) + ".log");
+    write(f, r.output);
+    logs.push_back(f.string());
+  }
+  fs::path html = dir_ / "logs-probe.html";
+  std::vector<std::string> probe_args{"--probe", "--no-injection-test", "--timeout", "5", "--html", html.string(), "--json"};
+  argv.insert(argv.end(), probe_args.begin(), probe_args.end());
+  argv.insert(argv.end(), logs.begin(), logs.end());
+  client_run r = run(dir_, argv, 120s);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  json doc = json::parse(r.output.substr(r.output.find('{')));
+  // Each probe reason id: the destinations whose probe gave it.
+  std::map<std::string, long> want;
+  long probed = 0;
+  for (const auto& d : doc["destinations"]) {
+    if (d["probe"].is_null()) continue;
+    ++probed;
+    std::set<std::string> ids;
+    for (const auto& x : d["probe"]["reasons"]) ids.insert(x["id"].get<std::string>());
+    for (const auto& id : ids) ++want[id];
+  }
+  ASSERT_EQ(probed, 2) << "seed and starttls-not-offered lost TLS: " << doc.dump(2).substr(0, 3000);
+  ASSERT_FALSE(want.empty()) << doc.dump(2).substr(0, 3000);
+
+  chromium_page browser(dir_ / "cdp-profile");
+  browser.open("file://" + html.string());
+  check_report_behaviour(browser, "results", 3);  // every fix-first link, the probe's among them, shows its rows
+  std::map<std::string, long> shown;
+  for (const auto& [id, n] : fix_first(browser))
+    if (id.rfind("probe-", 0) == 0) shown[id.substr(6)] = n;
+  json info = browser.eval("(function(){var o={};document.querySelectorAll('#probe-findings li').forEach(function(l){"
+                           "o[l.dataset.reason]=Number(l.dataset.count);});return o;})()");
+  for (auto it = info.begin(); it != info.end(); ++it) {
+    EXPECT_FALSE(shown.count(it.key())) << it.key() << " is in one group only";
+    shown[it.key()] = it.value().get<long>();
+  }
+  EXPECT_EQ(shown, want) << "every reason the probe attached, grouped, with its destinations";
+  // An info group's link shows its destinations too.
+  if (!info.empty()) {
+    std::string first = info.begin().key();
+    browser.click("#probe-findings li[data-reason=\"" + first + "\"] a[data-filter]");
+    EXPECT_EQ(visible_rows(browser), want[first]);
+    browser.click("#probe-findings li[data-reason=\"" + first + "\"] a[data-filter]");
+    EXPECT_EQ(visible_rows(browser), 3) << "the second click shows every row again";
+  }
+  check_narrow_layout(browser, "file://" + html.string(), fs::path(MXTLS_BINARY_DIR) / "logs-probe-report-375.png");
 }
 
 TEST_F(ReportHtml, TlsrptReportSaysWhatToFixFirst) {
