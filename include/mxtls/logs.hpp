@@ -128,6 +128,7 @@ enum class note_id : std::uint8_t {
   connections_dropped,   // over log_limits::max_open_connections
   lines_cut,             // over log_limits::max_line_octets
   no_year,               // syslog timestamps without a year
+  exchange_unseen,       // Exchange's logs were read: what they cannot show (no documented line for it)
 };
 const char* to_string(note_id n);
 

@@ -127,6 +127,7 @@ const char* to_string(note_id n) {
     case note_id::connections_dropped: return "connections-dropped";
     case note_id::lines_cut: return "lines-cut";
     case note_id::no_year: return "no-year";
+    case note_id::exchange_unseen: return "exchange-unseen";
   }
   return "";
 }
@@ -1134,6 +1135,9 @@ log_summary log_reader::finish() {
   if (out.lines_cut) out.notes.push_back(note_id::lines_cut);
   bool no_year = std::any_of(out.destinations.begin(), out.destinations.end(), [](const auto& d) { return d.first && !d.first->year_known; });
   if (no_year) out.notes.push_back(note_id::no_year);
+  if (out.format == log_format::exchange ||
+      std::any_of(out.input_formats.begin(), out.input_formats.end(), [](const auto& f) { return f.format == log_format::exchange; }))
+    out.notes.push_back(note_id::exchange_unseen);
   std::stable_sort(out.destinations.begin(), out.destinations.end(), [](const destination_summary& a, const destination_summary& b) {
     if (a.worst != b.worst) return a.worst > b.worst;
     std::uint64_t la = a.attempts - a.count(attempt_class::tls), lb = b.attempts - b.count(attempt_class::tls);

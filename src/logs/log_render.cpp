@@ -69,6 +69,11 @@ std::string note_words(note_id n, const log_summary& s) {
       return fmt::format("open connections passed their limit {} times; their pending TLS facts were forgotten", s.connections_dropped);
     case note_id::lines_cut: return fmt::format("{} lines longer than the line limit were cut", s.lines_cut);
     case note_id::no_year: return "syslog timestamps carry no year: times are shown as month-day";
+    case note_id::exchange_unseen:
+      // exchange_reader.cpp: no Microsoft document or published log shows a line for either.
+      return "Exchange's logs do not show whether the remote certificate was verified (no documented line says so: "
+             "TLS deliveries are counted as not verified), nor what a send connector that requires TLS logs when the "
+             "destination offers no STARTTLS (such a session, which sends no message, is not counted)";
   }
   return {};
 }

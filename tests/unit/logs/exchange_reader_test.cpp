@@ -90,6 +90,26 @@ TEST(ExchangeReader, SendProtocolLogJoinedBySession) {
   EXPECT_EQ(logs_exit_code(s), 1);
 }
 
+// What the logs cannot show is said in the output whenever an Exchange log is read, and
+// only then: no documented line gives the certificate verification result or a send
+// connector's words for a required TLS that was not offered.
+TEST(ExchangeReader, TheOutputSaysWhatExchangeLogsCannotShow) {
+  for (const auto& files : std::vector<std::vector<std::string>>{{"SEND20261201-1.LOG"}, {"MSGTRK20261201-1.LOG"}}) {
+    log_summary s = read_files(files);
+    ASSERT_NE(std::find(s.notes.begin(), s.notes.end(), note_id::exchange_unseen), s.notes.end()) << files[0];
+    std::string text = render_logs_text(s, files);
+    EXPECT_NE(text.find("note: Exchange's logs do not show whether the remote certificate was verified"), std::string::npos) << text;
+    EXPECT_NE(render_logs_json(s, files).find("\"id\": \"exchange-unseen\""), std::string::npos);
+    for (const auto& d : s.destinations) EXPECT_EQ(d.verified, 0u);
+  }
+  log_reader postfix;
+  postfix.add_line("Dec  1 10:00:02 client postfix/smtp[7]: 64D52A88523: to=<x@a.test>, relay=mx.a.test[192.0.2.1]:25, "
+                   "delay=0.1, delays=0.06/0.02/0.03/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+                   0, 1);
+  log_summary p = postfix.finish();
+  EXPECT_EQ(std::find(p.notes.begin(), p.notes.end(), note_id::exchange_unseen), p.notes.end());
+}
+
 TEST(ExchangeReader, MessageTrackingLogAloneCannotShowTls) {
   log_summary s = read_files({"MSGTRK20261201-1.LOG"});
   EXPECT_EQ(s.format, log_format::exchange);
