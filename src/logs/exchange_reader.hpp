@@ -13,6 +13,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "logs/attempt.hpp"
 #include "mxtls/logs.hpp"
 
 namespace mxtls::logs::exchange {
@@ -25,15 +26,7 @@ bool looks_like_exchange(std::string_view line);
 // the logs are written in). False when a quote is not closed.
 bool split_csv(std::string_view line, std::vector<std::string>& out);
 
-struct attempt_facts {
-  destination_key key;
-  attempt_class cls = attempt_class::plaintext;
-  result_type reason = result_type::none;
-  bool delivered = false;
-  std::string tls;  // "TLSv1.2 CALG_AES_256"
-  log_time time;
-  std::vector<evidence_line> lines;
-};
+using attempt_facts = attempt;  // verified stays false: no documented line says it
 
 enum class line_kind : std::uint8_t { header, attempt, tls, other, not_understood };
 

@@ -58,6 +58,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "logs/attempt.hpp"
 #include "logs/exchange_reader.hpp"
 #include "logs/journal_input.hpp"
 #include "logs/sendmail_reader.hpp"
@@ -327,17 +328,6 @@ struct key_hash {
   }
 };
 
-struct attempt {
-  destination_key key;
-  attempt_class cls = attempt_class::plaintext;
-  result_type reason = result_type::none;
-  bool delivered = false;
-  bool verified = false;
-  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
-  log_time time;
-  const std::vector<evidence_line>* connection_lines = nullptr;  // the connection's, before `lines`
-  std::vector<evidence_line> lines;
-};
 
 // A Postfix smtp process's connection, from its TLS lines.
 struct postfix_connection {
@@ -421,15 +411,7 @@ struct log_reader::state {
       case exchange::line_kind::other: ++sum.lines_read, ++sum.lines_other; break;
       case exchange::line_kind::attempt: ++sum.lines_read; break;
     }
-    for (auto& f : ex_got) {
-      attempt a;
-      a.key = std::move(f.key);
-      a.cls = f.cls;
-      a.reason = f.reason;
-      a.delivered = f.delivered;
-      a.tls = std::move(f.tls);
-      a.time = f.time;
-      a.lines = std::move(f.lines);
+    for (auto& a : ex_got) {
       if (a.cls == attempt_class::unknown) ++no_tls_line_deliveries;  // a tracking SEND: the log cannot show TLS
       record(std::move(a));
     }
@@ -1060,20 +1042,10 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     std::optional<sendmail::attempt_facts> got;
     std::uint64_t dropped = s.sm.dropped();
     switch (s.sm.line(b->message, b->pid, h->time, ev(), got)) {
-      case sendmail::line_kind::attempt: {
-        attempt a;
-        a.key = std::move(got->key);
-        a.cls = got->cls;
-        a.reason = got->reason;
-        a.delivered = got->delivered;
-        a.verified = got->verified;
-        a.tls = std::move(got->tls);
-        a.time = got->time;
-        a.lines = std::move(got->lines);
-        if (a.cls == attempt_class::plaintext) ++s.no_tls_line_deliveries;
-        s.record(std::move(a));
+      case sendmail::line_kind::attempt:
+        if (got->cls == attempt_class::plaintext) ++s.no_tls_line_deliveries;
+        s.record(std::move(*got));
         break;
-      }
       case sendmail::line_kind::tls: ++s.sum.tls_lines; break;
       case sendmail::line_kind::other: ++s.sum.lines_other; break;
       case sendmail::line_kind::not_understood: s.not_understood(line, file, n); break;

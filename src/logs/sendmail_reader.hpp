@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "logs/attempt.hpp"
 #include "mxtls/logs.hpp"
 
 namespace mxtls::logs::sendmail {
@@ -18,17 +19,8 @@ namespace mxtls::logs::sendmail {
 bool is_sendmail_program(std::string_view program);
 
 // One delivery attempt: a "to=" line and what the same process said before it about that
-// connection's TLS.
-struct attempt_facts {
-  destination_key key;
-  attempt_class cls = attempt_class::plaintext;
-  result_type reason = result_type::none;
-  bool delivered = false;
-  bool verified = false;
-  std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
-  log_time time;
-  std::vector<evidence_line> lines;  // the connection's lines, then the to= line
-};
+// connection's TLS (its lines: the connection's, then the to= line).
+using attempt_facts = attempt;
 
 enum class line_kind : std::uint8_t {
   attempt,         // a to= line of an SMTP delivery: `out` is set
