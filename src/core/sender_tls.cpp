@@ -113,7 +113,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 16> rules{{
+constexpr std::array<sender_tls_rule, 17> rules{{
     // What the ESA does after a failed handshake under "Preferred" is not in the documents
     // read: the attempt fails as today (no plaintext retry assumed).
     {.sender = "cisco-esa", .profile = "cisco-esa-13.5", .source = "profile: Cisco's documents above; failure: not documented, no retry assumed"},
@@ -179,6 +179,20 @@ constexpr std::array<sender_tls_rule, 16> rules{{
                "true: a failed handshake is retried in clear on the same host; hosts_require_tls: deferred (Exim "
                "specification, chapter 'The smtp transport'; `exim -bP transport` of the Debian binary; Debian "
                "exim4-config conf.d/transport/30_exim4-config_remote_smtp sets neither); observed in "
+               "tests/integration/tls_senders_test.cpp"},
+    // OpenSMTPD 6.8.0p2 as Debian 12 ships it (opensmtpd 6.8.0p2-4+b4, linked with libssl3): its
+    // client context keeps OpenSSL's defaults, security level 2 included (observed: TLSv1 and
+    // TLSv1.1 refused with "legacy sigalg disallowed or unsupported", a 1024-bit DH group with
+    // "dh key too small", brainpool-only with a handshake failure; TLS 1.3 with ffdhe only
+    // established). After a failed handshake, usr.sbin/smtpd/mta_session.c (tag v6.8.0p2,
+    // mta_io() IO_ERROR in state MTA_STARTTLS with use_smtp_tls) logs "opportunistic TLS
+    // failed, downgrading to plain" and connects again without STARTTLS; with smtp+tls://
+    // (TLS required) it is mta_error(): the route is disabled and the message waits for a retry.
+    {.sender = "opensmtpd", .profile = "openssl-default", .on_failure = tls_failure_action::plaintext_retry,
+     .on_failure_required = tls_failure_action::give_up,
+     .source = "OpenSMTPD 6.8.0p2 (Debian 12 opensmtpd, libssl3): OpenSSL's defaults; usr.sbin/smtpd/mta_session.c "
+               "(v6.8.0p2) mta_io(): a failed handshake under smtp:// is retried in clear ('opportunistic TLS failed, "
+               "downgrading to plain'), under smtp+tls:// it is an error and a later retry; observed in "
                "tests/integration/tls_senders_test.cpp"},
 }};
 

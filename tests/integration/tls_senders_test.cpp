@@ -37,6 +37,8 @@ const fs::path postfix_dir = fs::temp_directory_path() / ("mxtls-tls-pf-" + std:
 const fs::path exim_dir = fs::temp_directory_path() / ("mxtls-tls-exim-" + std::to_string(getpid()));
 // The private Sendmail 8.17 (tests/integration/sendmail-instance), unpacked from the .debs in peers/debs.
 const fs::path sendmail_dir = fs::temp_directory_path() / ("mxtls-tls-sendmail-" + std::to_string(getpid()));
+// The private OpenSMTPD 6.8 (tests/integration/opensmtpd-instance), unpacked from the .deb in peers/debs.
+const fs::path opensmtpd_dir = fs::temp_directory_path() / ("mxtls-tls-opensmtpd-" + std::to_string(getpid()));
 
 // The restricted scenarios, and one that restricts nothing.
 const std::vector<std::string> scenarios = {"compliant",    "tls10-only",       "tls11-only",          "tls13-only",
@@ -127,6 +129,13 @@ std::vector<real_client> real_clients() {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_SENDMAIL_DIR=" + sendmail_dir.string(),
                                          src("tests/integration/clients/sendmail_relay.sh"), m, p};
        }, ""},
+      // OpenSMTPD's relay action, smtp:// (STARTTLS when offered) and smtp+tls:// tls no-verify
+      // (required); one short-lived smtpd per message.
+      {"opensmtpd", false, src("tests/integration/peers/debs"),
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return std::vector<std::string>{"/usr/bin/env", "MXTLS_OPENSMTPD_DIR=" + opensmtpd_dir.string(),
+                                         src("tests/integration/clients/opensmtpd_relay.sh"), m == "required" ? "required" : "may", p};
+       }, ""},
       {"gnutls-normal", true, "/usr/bin/gnutls-cli",
        [](const std::string&, const std::string& p, const fs::path&) {
          return std::vector<std::string>{"/usr/bin/gnutls-cli", "--starttls-proto=smtp", "--insecure", "--port", p, "127.0.0.1"};
@@ -191,6 +200,15 @@ struct sendmail_instance {
   ~sendmail_instance() { std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str()); }
 };
 
+// OpenSMTPD's binaries, unpacked; each message starts an smtpd of its own.
+struct opensmtpd_instance {
+  opensmtpd_instance() {
+    if (std::system((src("tests/integration/opensmtpd-instance") + " unpack " + opensmtpd_dir.string()).c_str()) != 0)
+      throw std::runtime_error("opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
+  }
+  ~opensmtpd_instance() { std::system((src("tests/integration/opensmtpd-instance") + " remove " + opensmtpd_dir.string()).c_str()); }
+};
+
 class TlsSenders : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
@@ -201,6 +219,7 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
   postfix_instance pf;
   exim_instance exim;
   sendmail_instance sendmail;
+  opensmtpd_instance opensmtpd;
   t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
   ASSERT_EQ(s.port(), serve_port) << s.output();
   std::string port = std::to_string(serve_port);

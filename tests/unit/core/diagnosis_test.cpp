@@ -572,8 +572,9 @@ TEST(Diagnosis, HandshakeFailureIsDecidedAtTheTlsLayer) {
   // TLS off by default: plaintext whatever the handshake does, and not a loss.
   for (auto id : d.groups.tls_off) EXPECT_EQ(std::find(d.groups.fail.begin(), d.groups.fail.end(), id), d.groups.fail.end());
   EXPECT_FALSE(d.groups.tls_off.empty());
-  // Exim alone retries in clear after a failed handshake (tls_tempfail_tryclear).
-  EXPECT_EQ(d.groups.plaintext, std::vector<std::string_view>{"exim"});
+  // Exim (tls_tempfail_tryclear) and OpenSMTPD (smtp://: "downgrading to plain") retry in
+  // clear after a failed handshake.
+  EXPECT_EQ(d.groups.plaintext, (std::vector<std::string_view>{"exim", "opensmtpd"}));
 }
 
 TEST(Diagnosis, EsaDecisionPerSetting) {
