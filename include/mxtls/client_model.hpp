@@ -130,6 +130,9 @@ struct keyword_match {
   // For `after_code_trimmed`: the octets trimmed from both ends (PHP's trim() also takes
   // NUL and VT).
   std::string_view trims = " \t\r\n";
+  // For `after_code_trimmed`: octets skipped before the text only, before `trims` applies
+  // (posttls-finger skips every C white-space octet, VT and FF too, after the code; "" none).
+  std::string_view skips_leading = "";
   bool case_sensitive = false;
   bool only_if_first_line_continues = false;  // nothing unless the first line is "ddd-" (Ruby)
   // Octets outside printable ASCII, TAB included, are read as '?' (Postfix's printable()).

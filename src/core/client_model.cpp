@@ -76,7 +76,11 @@ std::string octets_in_words(std::string_view octets) {
   for (std::size_t i = 0; i < octets.size(); ++i) {
     if (i > 0) out += i + 1 == octets.size() ? " or " : ", ";
     char c = octets[i];
-    out += c == ' ' ? std::string("space") : c == '\t' ? std::string("tab") : fmt::format("'{}'", c);
+    out += c == ' '    ? std::string("space")
+           : c == '\t' ? std::string("tab")
+           : c == '\v' ? std::string("VT")
+           : c == '\f' ? std::string("FF")
+                       : fmt::format("'{}'", c);
   }
   return out;
 }
@@ -88,7 +92,11 @@ bool is_keyword(const keyword_match& k, std::string_view word) { return k.case_s
 std::string_view text_of(const keyword_match& k, std::string_view line, int first_code) {
   switch (k.text) {
     case keyword_text::after_code: return after_code(line);
-    case keyword_text::after_code_trimmed: return trim(after_code(line), k.trims);
+    case keyword_text::after_code_trimmed: {
+      std::string_view t = after_code(line);
+      t.remove_prefix(std::min(t.find_first_not_of(k.skips_leading), t.size()));
+      return trim(t, k.trims);
+    }
     case keyword_text::whole_line: return line;
     case keyword_text::after_code_or_raw_line:
       return code_of(line) == first_code && separator_in(line, " -") ? line.substr(4) : line;
@@ -259,6 +267,8 @@ namespace {
 
 // PHP's trim() without a character list: " \t\n\r\0\x0B".
 constexpr std::string_view php_trim{" \t\n\r\0\v", 6};
+// Ruby's white space for String#split(' ') and #strip's leading side: " \t\n\v\f\r".
+constexpr std::string_view ruby_space = " \t\n\v\f\r";
 
 constexpr std::array<client_model, 22> models{{
     // Cisco AsyncOS mail_logs: "Info: DCID n STARTTLS command not supported." (the seed
@@ -309,7 +319,10 @@ constexpr std::array<client_model, 22> models{{
     // extensions. A probe: it sends no mail. response() turns octets that are neither
     // printable nor white space into '?' (TAB stays, so it is white space for it) and joins
     // the lines with vstring_strcat(): each line ends at its first octet 0 (observed:
-    // "STARTTLS" followed by an octet 0 is seen).
+    // "STARTTLS" followed by an octet 0 is seen). After the code and '-' it skips
+    // `while (ISSPACE(*cp))`, C white space with VT and FF, and main() takes each line's first
+    // word with mystrtok(&words, " \t="): STARTTLS after a VT or FF is seen, STARTTLS followed
+    // by one is not (observed).
     {.id = "posttls-finger",
      .short_name = "posttls-finger",
      .name = "posttls-finger",
@@ -319,7 +332,10 @@ constexpr std::array<client_model, 22> models{{
      .end = reply_end::space_or_bare_code,
      .nul_ends_line = true,
      .mode = tls_mode::opportunistic,
-     .match_rule = {.lines = keyword_lines::every_line, .text = keyword_text::after_code_trimmed, .stops = " \t="},
+     .match_rule = {.lines = keyword_lines::every_line,
+                    .text = keyword_text::after_code_trimmed,
+                    .stops = " \t=",
+                    .skips_leading = " \t\n\v\f\r"},
      .rejects = {.max_line_octets = 2048, .every_line = line_form::code_space_hyphen_or_end},
      .helo_fallback = true,
      .probe = true},
@@ -335,7 +351,9 @@ constexpr std::array<client_model, 22> models{{
     // up to LF, an octet 0 too, and smtp_read_response() joins the lines in one buffer, but
     // ehlo_response() matches the regex over Ustrlen(buf) octets: the search ends at the
     // reply's first octet 0 (observed: "STARTTLS" followed by an octet 0 is seen, on a middle
-    // line and on the last).
+    // line and on the last). The regex's \s is PCRE2's white space: space, HT, LF, VT, FF
+    // and CR (VT since PCRE 8.34, https://www.pcre.org/original/changelog.txt), so STARTTLS
+    // followed by VT or FF matches (observed, on a middle line and on the last).
     {.id = "exim",
      .short_name = "Exim",
      .name = "Exim",
@@ -347,7 +365,7 @@ constexpr std::array<client_model, 22> models{{
      .match_rule = {.lines = keyword_lines::after_greeting,
                     .form = line_form::code_250_space_or_hyphen,
                     .text = keyword_text::after_code,
-                    .stops = " \t",
+                    .stops = " \t\v\f",
                     .case_sensitive = true,
                     .nul_ends_search = true},
      .rejects = {.max_reply_octets = 4092, .every_line = line_form::code_space_hyphen_or_end},
@@ -662,6 +680,9 @@ constexpr std::array<client_model, 22> models{{
 
     // Ruby net-smtp 0.3 (Ruby 3.1) lib/net/smtp.rb Response#capabilities: nothing unless the
     // first line is "ddd-"; later lines split at white space, names compared case-sensitively.
+    // The split is String#split(' '), awk-style: leading white space is dropped and words end
+    // at any of space, HT, LF, VT, FF and CR (Ruby's String#split documentation; observed: STARTTLS
+    // before or after a VT or FF is seen), not at an octet 0.
     {.id = "ruby-net-smtp",
      .short_name = "Ruby",
      .name = "Ruby Net::SMTP",
@@ -672,7 +693,8 @@ constexpr std::array<client_model, 22> models{{
      .mode = tls_mode::opportunistic,
      .match_rule = {.lines = keyword_lines::after_greeting,
                     .text = keyword_text::after_code_trimmed,
-                    .stops = " \t",
+                    .stops = " \t\v\f",
+                    .trims = ruby_space,
                     .case_sensitive = true,
                     .only_if_first_line_continues = true},
      .rejects = {},
@@ -813,6 +835,61 @@ struct decision {
   std::string why;
 };
 
+bool unprintable(char c) { return static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e; }
+
+// The reading rules that an octet of this reply met, in words: what a reason text adds to
+// the keyword rule when one of them changed the text the rule saw. "" when none did.
+std::string octet_rules(const client_model& m, std::span<const sent_line> sent, const client_view& v) {
+  auto any_line = [](const auto& lines, auto&& text_of_line, auto&& pred) {
+    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) {
+      std::string_view t = text_of_line(l);
+      return std::any_of(t.begin(), t.end(), pred);
+    });
+  };
+  auto sent_text = [](const sent_line& l) { return l.text; };
+  auto own = [](const std::string& l) { return std::string_view(l); };
+  auto is_nul = [](char c) { return c == '\0'; };
+  const keyword_match& k = m.match_rule;
+  std::vector<std::string> said;
+  if (m.nul_ends_line && any_line(sent, sent_text, is_nul))
+    said.emplace_back("it reads each line as a C string, so a line ends at its first NUL");
+  if (k.nul_ends_search && any_line(v.reply, own, is_nul))
+    said.emplace_back("its search of the reply stops at the reply's first NUL");
+  if (k.unprintable_as_question_mark && any_line(v.reply, own, unprintable))
+    said.emplace_back("it reads every octet outside printable ASCII, TAB included, as '?'");
+  if (k.text == keyword_text::after_code_trimmed && !k.skips_leading.empty()) {
+    auto skipped_lead = [&](const std::string& l) {
+      std::string_view t = after_code(l);
+      return !t.empty() && k.skips_leading.find(t.front()) != std::string_view::npos &&
+             k.trims.find(t.front()) == std::string_view::npos;
+    };
+    if (std::any_of(v.reply.begin(), v.reply.end(), skipped_lead))
+      said.emplace_back("it skips every C white-space octet after the code, VT and FF too");
+  }
+  if (k.text == keyword_text::after_code_trimmed) {
+    constexpr std::string_view usual = " \t\r\n";
+    std::string extra;
+    for (char c : k.trims)
+      if (usual.find(c) == std::string_view::npos) extra += c;
+    // Only where such an octet stands at an end of the text the trim takes.
+    auto at_an_end = [&](const std::string& l) {
+      std::string_view t = after_code(l);
+      return !t.empty() && (extra.find(t.front()) != std::string::npos || extra.find(t.back()) != std::string::npos);
+    };
+    if (!extra.empty() && std::any_of(v.reply.begin(), v.reply.end(), at_an_end)) {
+      std::vector<std::string> names;
+      for (char c : extra) names.push_back(c == '\0' ? "NUL" : c == '\v' ? "VT" : c == '\f' ? "FF" : fmt::format("{:#04x}", c));
+      said.push_back(fmt::format("its trim also strips {}", fmt::join(names, " and ")));
+    }
+  }
+  return fmt::format("{}", fmt::join(said, "; "));
+}
+
+// "RULE" or "RULE; NOTES", for the parentheses of a reason text.
+std::string rule_with_notes(const client_model& m, const std::string& notes) {
+  return notes.empty() ? describe(m.match_rule) : describe(m.match_rule) + "; " + notes;
+}
+
 }  // namespace
 
 client_prediction predict(const client_model& m, std::span<const sent_line> sent) {
@@ -875,8 +952,9 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   int found = find_keyword(m.match_rule, v.reply);
   p.sees_starttls = found >= 0;
   decision seen{tls_outcome::tls, prediction_reason::sees_starttls, {}};
+  const std::string notes = octet_rules(m, sent, v);
   if (p.sees_starttls) {
-    seen.why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, describe(m.match_rule));
+    seen.why = fmt::format("finds STARTTLS in line {} of the reply ({})", found + 1, rule_with_notes(m, notes));
   } else {
     int on = -1;
     for (std::size_t i = 0; i < v.reply.size() && on < 0; ++i)
@@ -887,7 +965,7 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
       seen.why = "first line is taken as the greeting, so STARTTLS on it is not an extension";
     } else if (on >= 0) {
       seen.reason = prediction_reason::keyword_not_matched;
-      seen.why = fmt::format("does not match {} ({})", quote(v.reply[static_cast<std::size_t>(on)]), describe(m.match_rule));
+      seen.why = fmt::format("does not match {} ({})", quote(v.reply[static_cast<std::size_t>(on)]), rule_with_notes(m, notes));
     } else if (in_leftover) {
       seen.reason = prediction_reason::starttls_after_end;
       seen.why = "STARTTLS stands after the line that ends the reply for it";

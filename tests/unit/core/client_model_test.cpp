@@ -214,5 +214,26 @@ TEST(ClientModels, KeywordCuts) {
   EXPECT_EQ(find({.text = keyword_text::after_code_or_raw_line}, {"250-mx", "250-STARTTLS"}), 1);
 }
 
+// A reason text names the reading rule an octet of the reply met (Postfix's printable(),
+// Exim's search that ends at a NUL, PHP's trim(), lines read as C strings), and only then.
+TEST(ClientModels, WhySaysTheOctetRuleThatDecided) {
+  auto why = [](std::string_view id, std::string_view raw) {
+    server_turn turn = ehlo_turn_from_raw(raw, {});
+    return predict(*find_client_model(id), sent_lines(turn)).why;
+  };
+  using namespace std::string_literals;
+  const std::string tab_before = "250-mx.example.com\r\n250-\tSTARTTLS\r\n250 SIZE 1000\r\n";
+  const std::string nul_after = "250-mx.example.com\r\n250-STARTTLS\0\r\n250 SIZE 1000\r\n"s;
+  const std::string nul_before = "250-mx.example.com\r\n250-\0STARTTLS\r\n250 SIZE 1000\r\n"s;
+  EXPECT_NE(why("postfix", tab_before).find("TAB included, as '?'"), std::string::npos) << why("postfix", tab_before);
+  EXPECT_NE(why("exim", nul_after).find("stops at the reply's first NUL"), std::string::npos) << why("exim", nul_after);
+  EXPECT_NE(why("sendmail", nul_after).find("a line ends at its first NUL"), std::string::npos) << why("sendmail", nul_after);
+  EXPECT_NE(why("postfix", nul_after).find("a line ends at its first NUL"), std::string::npos) << why("postfix", nul_after);
+  EXPECT_NE(why("phpmailer", nul_before).find("its trim also strips NUL and VT"), std::string::npos) << why("phpmailer", nul_before);
+  const std::string plain = "250-mx.example.com\r\n250-STARTTLS\r\n250 SIZE 1000\r\n";
+  for (const char* id : {"postfix", "exim", "sendmail", "phpmailer"})
+    EXPECT_EQ(why(id, plain).find(';'), std::string::npos) << id << ": " << why(id, plain);
+}
+
 }  // namespace
 }  // namespace mxtls
