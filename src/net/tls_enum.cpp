@@ -111,14 +111,11 @@ bool compression_available() { return sk_SSL_COMP_num(SSL_COMP_get_compression_m
 // One ClientHello: the version it is pinned to and what it offers (empty: everything).
 struct hello {
   std::string label;         // for tls_enum_certificate::chosen_for; empty: not a certificate hello
-  int version = 0;
-  std::string ciphers;       // TLS 1.2 and below, OpenSSL list
-  std::string ciphersuites;  // TLS 1.3
-  std::string groups;
+  int version = 0;           // OpenSSL's hellos offer every suite and group of it
   std::string sigalgs;       // empty: OpenSSL's own list (all of them at level 0)
   bool ehlo_inside = false;  // EHLO inside TLS, so that TLS 1.3 tickets arrive
-  // Written by tls_hello instead (the fields above then unused but `version`): the server's
-  // choice only.
+  // Written by tls_hello instead (sigalgs and ehlo_inside then unused): the server's choice
+  // only.
   std::optional<tls_hello::offer> own;
   // An own TLS 1.2 hello offering one signature scheme: a ServerKeyExchange signed with
   // another is a refusal (OpenSSL's handshake would fail on it).
@@ -149,18 +146,16 @@ std::shared_ptr<asio::ssl::context> base_context() {
 
 // The hello's offer on one connection; false when OpenSSL refuses it (nothing of it left).
 bool apply(SSL* x, const hello& h) {
+  static const std::string groups = [] {
+    std::string g;
+    for (const char* name : every_group) g += (g.empty() ? "" : ":") + std::string(name);
+    return g;
+  }();
   SSL_set_security_level(x, 0);
   SSL_set_min_proto_version(x, h.version);
   SSL_set_max_proto_version(x, h.version);
-  std::string ciphers = h.ciphers.empty() ? every_suite : h.ciphers + ":@SECLEVEL=0";
-  std::string suites = h.ciphersuites.empty() ? every_tls13_suite : h.ciphersuites;
-  std::string groups = h.groups;
-  if (groups.empty())
-    for (const char* g : every_group) groups += (groups.empty() ? "" : ":") + std::string(g);
-  // A TLS 1.3 hello needs no TLS 1.2 suite and the other way round: "" is refused, so each
-  // side keeps the full list and the pinned version decides.
-  bool ok = SSL_set_cipher_list(x, h.version == TLS1_3_VERSION ? every_suite : ciphers.c_str()) == 1 &&
-            SSL_set_ciphersuites(x, h.version == TLS1_3_VERSION ? suites.c_str() : every_tls13_suite) == 1 &&
+  // Every suite of both lists: the pinned version decides which apply.
+  bool ok = SSL_set_cipher_list(x, every_suite) == 1 && SSL_set_ciphersuites(x, every_tls13_suite) == 1 &&
             SSL_set1_groups_list(x, groups.c_str()) == 1 && (h.sigalgs.empty() || SSL_set1_sigalgs_list(x, h.sigalgs.c_str()) == 1);
   if (!ok) ERR_clear_error();
   return ok;
@@ -174,9 +169,11 @@ bool can_make(SSL_CTX* ctx, const hello& h) {
   return ssl && apply(ssl.get(), h);
 }
 
+using suite_list = std::vector<const SSL_CIPHER*>;
+
 // The suites a hello pinned to `version` offers when it offers everything, in OpenSSL's order.
-std::vector<const SSL_CIPHER*> offerable_suites(SSL_CTX* ctx, int version) {
-  std::vector<const SSL_CIPHER*> suites;
+suite_list offerable_suites(SSL_CTX* ctx, int version) {
+  suite_list suites;
   ssl_ptr ssl(SSL_new(ctx), &SSL_free);
   if (!ssl || !apply(ssl.get(), {.version = version})) return suites;
   if (STACK_OF(SSL_CIPHER)* list = SSL_get1_supported_ciphers(ssl.get())) {
@@ -187,6 +184,24 @@ std::vector<const SSL_CIPHER*> offerable_suites(SSL_CTX* ctx, int version) {
 }
 
 std::uint16_t suite_id(const SSL_CIPHER* c) { return static_cast<std::uint16_t>(SSL_CIPHER_get_protocol_id(c)); }
+
+// The suite of `list` with this name or number; end() when it has none.
+suite_list::const_iterator suite_named(const suite_list& list, const std::string& name) {
+  return std::find_if(list.begin(), list.end(), [&](const SSL_CIPHER* c) { return name == SSL_CIPHER_get_name(c); });
+}
+suite_list::const_iterator suite_numbered(const suite_list& list, std::uint16_t id) {
+  return std::find_if(list.begin(), list.end(), [&](const SSL_CIPHER* c) { return suite_id(c) == id; });
+}
+
+// A certificate as the enumeration reports it: its facts, its own signature and the SHA-256
+// of its DER SubjectPublicKeyInfo, as a "3 1 1" record holds it (RFC 6698 §2.1.3).
+tls_enum_certificate enum_certificate(X509* leaf, certificate_facts facts) {
+  tls_enum_certificate c;
+  c.leaf = std::move(facts);
+  c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf));
+  c.spki_sha256 = tlsa_digest(leaf, 1, 1);
+  return c;
+}
 
 bool is_tls13_group(std::string_view g) {
   return g.rfind("ffdhe", 0) == 0 || g == "X25519" || g == "X448" || g.rfind("P-", 0) == 0;
@@ -200,7 +215,7 @@ static_assert(std::size(own_sigalg_ids) == std::size(every_sigalg), "one scheme 
 const std::vector<std::uint16_t> own_sigalgs(std::begin(own_sigalg_ids), std::end(own_sigalg_ids));
 
 // An own hello at `version` offering `suites`, with the groups of that version.
-tls_hello::offer own_offer(int version, const std::vector<const SSL_CIPHER*>& suites, const std::string& sni) {
+tls_hello::offer own_offer(int version, const suite_list& suites, const std::string& sni) {
   tls_hello::offer o{.version = version, .sigalgs = own_sigalgs, .sni = sni};
   for (const SSL_CIPHER* c : suites) o.suites.push_back(suite_id(c));
   for (const char* g : every_group)
@@ -236,7 +251,7 @@ struct hello_result {
   bool established = false;
   std::string protocol, group, signature_digest, compression;
   tls_enum_suite suite;
-  int group_nid = 0, temp_key_bits = 0;
+  int temp_key_bits = 0;
   std::optional<bool> secure_renegotiation;
   bool ocsp = false, ticket = false;
   std::optional<tls_enum_certificate> leaf;
@@ -255,7 +270,13 @@ struct run_state {
   std::string key;
   std::size_t handshakes = 0;
   bool complete = true;
-  std::vector<const SSL_CIPHER*> known;  // every suite of every version, for the own hellos' answers
+  std::array<suite_list, std::size(versions)> offerable;  // per version (the order of versions), made once
+  suite_list known;  // every suite of every version, for the own hellos' answers
+  const suite_list& offerable_at(int version) const {
+    for (std::size_t i = 0; i < std::size(versions); ++i)
+      if (versions[i].number == version) return offerable[i];
+    throw std::logic_error("not a TLS version of the enumeration");
+  }
   run_state(asio::ip::tcp::endpoint s, session_options o, tls_enum_limits l, connection_gate* g)
       : server(s), options(std::move(o)), limits(l), gate(g), own(l.concurrency), key(gate_key(s.address())) {}
   bool stopped() const { return options.stop && options.stop->requested(); }
@@ -268,20 +289,11 @@ void read_facts(SSL* ssl, const tls_facts& t, hello_result& r) {
   r.signature_digest = t.signature_digest;
   r.temp_key_bits = t.temp_key_bits;
   if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) r.suite = describe(c);
-  int nid = SSL_get_negotiated_group(ssl);
-  if (nid > 0) r.group_nid = nid & ~TLSEXT_nid_unknown;
   if (SSL_version(ssl) <= TLS1_2_VERSION) r.secure_renegotiation = SSL_get_secure_renegotiation_support(ssl) == 1;
   const unsigned char* ocsp = nullptr;
   r.ocsp = SSL_get_tlsext_status_ocsp_resp(ssl, &ocsp) > 0 && ocsp;
   if (const COMP_METHOD* m = SSL_get_current_compression(ssl)) r.compression = SSL_COMP_get_name(m);
-  if (X509* leaf = SSL_get0_peer_certificate(ssl)) {
-    tls_enum_certificate c;
-    if (!t.chain.empty()) c.leaf = t.chain.front();
-    c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf));
-    // The DER SubjectPublicKeyInfo's SHA-256, as a "3 1 1" record holds it (RFC 6698 §2.1.3).
-    c.spki_sha256 = tlsa_digest(leaf, 1, 1);
-    r.leaf = std::move(c);
-  }
+  if (X509* leaf = SSL_get0_peer_certificate(ssl)) r.leaf = enum_certificate(leaf, t.chain.empty() ? certificate_facts{} : t.chain.front());
 }
 
 // Holds a place at a gate for as long as it lives.
@@ -312,9 +324,8 @@ decltype(session_options::external_handshake) own_exchange(std::string hello_oct
     if (sent.index() == 1) co_return failed(session_error_code::handshake_timeout, std::to_string(timeout.count()));
     if (auto [e, n] = std::get<0>(sent); e) co_return failed(session_error_code::io_error, e.message());
     auto dhe = [st](std::uint16_t id) {
-      for (const SSL_CIPHER* c : st->known)
-        if (suite_id(c) == id) return SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe || SSL_CIPHER_get_kx_nid(c) == NID_kx_dhe_psk;
-      return false;
+      auto c = suite_numbered(st->known, id);
+      return c != st->known.end() && (SSL_CIPHER_get_kx_nid(*c) == NID_kx_dhe || SSL_CIPHER_get_kx_nid(*c) == NID_kx_dhe_psk);
     };
     std::string got;
     std::array<char, 16384> buf;
@@ -344,7 +355,7 @@ decltype(session_options::external_handshake) own_exchange(std::string hello_oct
 void read_own_answer(const run_state& st, const hello& h, const tls_hello::answer& a, hello_result& r) {
   if (a.kind != tls_hello::answer_kind::server_hello && a.kind != tls_hello::answer_kind::retry) return;
   if (a.version != h.version) return;  // another version than the one offered: this one refused
-  auto it = std::find_if(st.known.begin(), st.known.end(), [&](const SSL_CIPHER* c) { return suite_id(c) == a.suite; });
+  auto it = suite_numbered(st.known, a.suite);
   if (it == st.known.end()) return;  // a suite not offered
   if (h.signed_with && a.key_signature && a.key_signature != h.signed_with) return;
   r.established = true;
@@ -355,11 +366,7 @@ void read_own_answer(const run_state& st, const hello& h, const tls_hello::answe
   const unsigned char* der = reinterpret_cast<const unsigned char*>(a.leaf.data());
   std::unique_ptr<X509, decltype(&X509_free)> leaf(d2i_X509(nullptr, &der, static_cast<long>(a.leaf.size())), &X509_free);
   if (!leaf) return;  // the choice stands; the certificate does not parse
-  tls_enum_certificate c;
-  c.leaf = describe_certificate(leaf.get());
-  c.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(leaf.get()));
-  c.spki_sha256 = tlsa_digest(leaf.get(), 1, 1);
-  r.leaf = std::move(c);
+  r.leaf = enum_certificate(leaf.get(), describe_certificate(leaf.get()));
 }
 
 // Banner, EHLO and STARTTLS: true when the server says 220 to STARTTLS.
@@ -470,12 +477,6 @@ asio::awaitable<std::vector<T>> all_of(std::vector<asio::awaitable<T>> tasks) {
   co_return std::move(st->results);
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ":") + n;
-  return s;
-}
-
 // One version's suites, in the order the server chooses them (see the top of the file).
 struct suite_run {
   std::vector<tls_enum_suite> suites;
@@ -485,13 +486,13 @@ struct suite_run {
 
 // Suites from `offer` in the order the server chooses them, one hello after another: offer
 // them all, note the chosen one, offer the rest, until the server refuses what is left.
-asio::awaitable<std::vector<hello_result>> eliminate(std::shared_ptr<run_state> st, int version, std::vector<const SSL_CIPHER*> offer) {
+asio::awaitable<std::vector<hello_result>> eliminate(std::shared_ptr<run_state> st, int version, suite_list offer) {
   std::vector<hello_result> chosen;
   while (!offer.empty()) {
     auto one = try_hello(st, hello{.version = version, .own = own_offer(version, offer, st->options.sni)});
     hello_result r = co_await std::move(one);
     if (!r.established) break;
-    auto it = std::find_if(offer.begin(), offer.end(), [&](const SSL_CIPHER* c) { return r.suite.name == SSL_CIPHER_get_name(c); });
+    auto it = suite_named(offer, r.suite.name);
     if (it == offer.end()) break;  // a suite not offered: nothing more can be learnt this way
     offer.erase(it);
     chosen.push_back(std::move(r));
@@ -506,9 +507,9 @@ asio::awaitable<std::vector<hello_result>> eliminate(std::shared_ptr<run_state> 
 // side, each part in order, and the parts joined keep the client's order.
 asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int version) {
   suite_run out;
-  std::vector<const SSL_CIPHER*> offer = offerable_suites(st->ctx->native_handle(), version);
+  suite_list offer = st->offerable_at(version);
   if (offer.empty()) co_return out;
-  std::vector<const SSL_CIPHER*> reversed(offer.rbegin(), offer.rend());
+  suite_list reversed(offer.rbegin(), offer.rend());
   std::vector<asio::awaitable<hello_result>> both;
   both.push_back(try_hello(st, hello{.version = version, .own = own_offer(version, offer, st->options.sni)}));
   both.push_back(try_hello(st, hello{.version = version, .own = own_offer(version, reversed, st->options.sni)}));
@@ -517,7 +518,7 @@ asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int v
   if (!ends[0].established) co_return out;
   std::vector<hello_result> found;
   if (!ends[1].established || ends[1].suite.name == ends[0].suite.name) {
-    auto it = std::find_if(offer.begin(), offer.end(), [&](const SSL_CIPHER* c) { return ends[0].suite.name == SSL_CIPHER_get_name(c); });
+    auto it = suite_named(offer, ends[0].suite.name);
     if (it != offer.end()) offer.erase(it);
     auto rest = eliminate(st, version, std::move(offer));
     found = co_await std::move(rest);
@@ -528,7 +529,7 @@ asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int v
     std::vector<asio::awaitable<std::vector<hello_result>>> runs;
     for (std::size_t k = 0; k < parts; ++k) {
       std::size_t from = offer.size() * k / parts, to = offer.size() * (k + 1) / parts;
-      runs.push_back(eliminate(st, version, std::vector<const SSL_CIPHER*>(offer.begin() + from, offer.begin() + to)));
+      runs.push_back(eliminate(st, version, suite_list(offer.begin() + from, offer.begin() + to)));
     }
     auto all = all_of(std::move(runs));
     std::vector<std::vector<hello_result>> by_part = co_await std::move(all);
@@ -563,9 +564,11 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
   options.dane = {};
   limits.concurrency = std::max<std::size_t>(limits.concurrency, 1);
   auto st = std::make_shared<run_state>(server, std::move(options), limits, gate);
-  for (const auto& v : versions)
-    for (const SSL_CIPHER* c : offerable_suites(st->ctx->native_handle(), v.number))
+  for (std::size_t i = 0; i < std::size(versions); ++i) {
+    st->offerable[i] = offerable_suites(st->ctx->native_handle(), versions[i].number);
+    for (const SSL_CIPHER* c : st->offerable[i])
       if (std::find(st->known.begin(), st->known.end(), c) == st->known.end()) st->known.push_back(c);
+  }
   tls_enum_facts f;
   f.compression_offered = compression_available();
 
@@ -616,7 +619,7 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
       // TLS 1.2 has the elliptic curves only (OpenSSL 3.0 negotiates no ffdhe group there).
       if (highest == TLS1_3_VERSION ? !is_tls13_group(g) : std::string_view(g).rfind("ffdhe", 0) == 0) continue;
       group_names.emplace_back(g);
-      hello h{.version = highest, .own = own_offer(highest, offerable_suites(st->ctx->native_handle(), highest), st->options.sni)};
+      hello h{.version = highest, .own = own_offer(highest, st->offerable_at(highest), st->options.sni)};
       // TLS 1.3: the group alone and no key share: a server that has it names it in a
       // HelloRetryRequest. At TLS 1.2 and below an ECDSA certificate needs its curve among
       // the client's groups (RFC 8422 §5.1; OpenSSL checks it): the NIST curves follow the
@@ -635,7 +638,7 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
     f.signature_algorithms_version = sigalg_version == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3";
     // At TLS 1.2 the certificate travels in the clear: own hellos, given up on after the
     // server's first flight. At TLS 1.3 only a finished handshake shows it: OpenSSL's.
-    std::vector<const SSL_CIPHER*> suites_12 = offerable_suites(st->ctx->native_handle(), TLS1_2_VERSION);
+    const suite_list& suites_12 = st->offerable_at(TLS1_2_VERSION);
     for (std::size_t k = 0; k < std::size(every_sigalg); ++k) {
       const char* a = every_sigalg[k];
       sigalg_names.emplace_back(a);
@@ -649,10 +652,9 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
     }
   }
   if (highest_12) {
-    std::vector<const SSL_CIPHER*> all = offerable_suites(st->ctx->native_handle(), highest_12);
     for (int auth : {NID_auth_rsa, NID_auth_ecdsa}) {
-      std::vector<const SSL_CIPHER*> these;
-      for (const SSL_CIPHER* c : all)
+      suite_list these;
+      for (const SSL_CIPHER* c : st->offerable_at(highest_12))
         if (SSL_CIPHER_get_auth_nid(c) == auth) these.push_back(c);
       auth_hellos.push_back(try_hello(st, {.label = auth == NID_auth_rsa ? "aRSA" : "aECDSA", .version = highest_12,
                                            .own = own_offer(highest_12, these, st->options.sni)}));
