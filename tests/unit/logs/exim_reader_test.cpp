@@ -4,22 +4,14 @@
 #include <gtest/gtest.h>
 
 #include "mxtls/logs.hpp"
+#include "reader_test.hpp"
 
 namespace mxtls::logs {
 namespace {
 
-log_summary read(const std::vector<std::string>& lines) {
-  log_reader r;
-  std::uint64_t n = 0;
-  for (const auto& l : lines) r.add_line(l, 0, ++n);
-  return r.finish();
-}
+using test::read;
+using test::dest;
 
-const destination_summary* dest(const log_summary& s, const std::string& domain) {
-  for (const auto& d : s.destinations)
-    if (d.key.domain == domain) return &d;
-  return nullptr;
-}
 
 TEST(EximReader, RealLinesJoinedByMessageId) {
   log_summary s = read({

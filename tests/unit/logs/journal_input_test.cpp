@@ -11,9 +11,13 @@
 
 #include "logs/journal_input.hpp"
 #include "mxtls/logs.hpp"
+#include "reader_test.hpp"
 
 namespace mxtls::logs {
 namespace {
+
+using test::dest;
+
 
 const char* const tls_line =
     "Trusted TLS connection established to mx.a.test[192.0.2.1]:25: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) "
@@ -55,12 +59,6 @@ log_summary read_text(const std::string& text, std::optional<log_format> forced 
   std::istringstream in(text);
   EXPECT_EQ(read_stream(in, r, 0), "");
   return r.finish();
-}
-
-const destination_summary* dest(const log_summary& s, const std::string& domain) {
-  for (const auto& d : s.destinations)
-    if (d.key.domain == domain) return &d;
-  return nullptr;
 }
 
 void expect_two_destinations(const log_summary& s) {

@@ -12,22 +12,14 @@
 #include <sstream>
 
 #include "mxtls/logs.hpp"
+#include "reader_test.hpp"
 
 namespace mxtls::logs {
 namespace {
 
-log_summary read(const std::vector<std::string>& lines) {
-  log_reader r;
-  std::uint64_t n = 0;
-  for (const auto& l : lines) r.add_line(l, 0, ++n);
-  return r.finish();
-}
+using test::read;
+using test::dest;
 
-const destination_summary* dest(const log_summary& s, const std::string& domain) {
-  for (const auto& d : s.destinations)
-    if (d.key.domain == domain) return &d;
-  return nullptr;
-}
 
 // Recorded: one message per line group, each by its own sendmail process (-odi).
 const std::vector<std::string> recorded = {
