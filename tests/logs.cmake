@@ -28,7 +28,9 @@ mxtls_mta_logs_test(sendmail)
 add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input_test.cpp unit/logs/exim_reader_test.cpp
   unit/logs/sendmail_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
-target_sources(mxtls_logs_tests PRIVATE unit/logs/journal_input_test.cpp unit/logs/exchange_reader_test.cpp)
+target_sources(mxtls_logs_tests PRIVATE unit/logs/journal_input_test.cpp unit/logs/exchange_reader_test.cpp
+  unit/logs/messages_test.cpp)
+target_link_libraries(mxtls_logs_tests PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(mxtls_logs_tests PRIVATE MXTLS_EXCHANGE_LOGS="${CMAKE_CURRENT_SOURCE_DIR}/unit/logs/exchange")
 target_include_directories(mxtls_logs_tests PRIVATE ${PROJECT_SOURCE_DIR}/src)  # the journal decoder (src/logs/journal_input.hpp)
 gtest_discover_tests(mxtls_logs_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mxtls/distinct_count.hpp"
 #include "mxtls/esa_lines.hpp"
 
 namespace mxtls::logs {
@@ -100,6 +101,10 @@ struct destination_summary {
   destination_key key;
   std::uint64_t attempts = 0;
   std::uint64_t delivered = 0;
+  // The distinct messages the attempts carried (by the MTA's queue id, message id or MID):
+  // exact up to distinct_count::exact_limit, an estimate above (messages.exact() false).
+  distinct_count messages;
+  std::uint64_t attempts_without_message = 0;  // attempts whose lines name no message
   std::array<std::uint64_t, attempt_class_count> classes{};
   std::array<std::uint64_t, result_type_count> reasons{};
   std::map<std::string, std::uint64_t> tls_versions;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" -> count

@@ -23,6 +23,8 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
 // The words the text and JSON renderers use (src/logs/log_render.cpp), shared with the page.
 std::string note_text(note_id n, const log_summary& s);
 std::string log_time_text(const std::optional<log_time>& t);
+// A destination's distinct messages: "12", "~4100" (an estimate: over distinct_count::exact_limit), "-" (no line named one).
+std::string messages_text(const destination_summary& d);
 std::string destination_words(const destination_key& k);  // "example.com via mx.example.com [192.0.2.1:25]"
 std::string format_words(const log_summary& s, const std::vector<std::string>& inputs);  // "postfix (detected)", …
 

@@ -3,6 +3,7 @@
 // rules, sendmail_reader, exchange_reader).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct attempt {
   bool delivered = false;
   bool verified = false;
   std::string tls;  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+  // The messages the attempt carried, as distinct_count::hash_of their MTA's id (Postfix,
+  // Sendmail: queue id; Exim: message id; ESA: MID; Exchange: message-id); empty when the
+  // lines name none.
+  std::vector<std::uint64_t> messages;
   log_time time;
   const std::vector<evidence_line>* connection_lines = nullptr;  // the connection's, before `lines` (not owned)
   std::vector<evidence_line> lines;

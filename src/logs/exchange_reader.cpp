@@ -157,6 +157,7 @@ void reader::end_message(session& s, const log_time& t, std::vector<attempt_fact
     attempt_facts a;
     a.key = {domain_of(rcpt), "", s.remote};
     a.time = t;
+    if (!s.msg.id.empty()) a.messages.push_back(distinct_count::hash_of(s.msg.id));
     a.delivered = delivered;
     a.lines = s.lines;
     if (!delivered) {
@@ -350,6 +351,7 @@ line_kind reader::tracking_line(const file_state& f, const std::vector<std::stri
     attempt_facts a;
     a.key = {domain_of(rcpts[i]), lower(get("server-hostname")), std::string(get("server-ip"))};
     a.time = *t;
+    if (!mid.empty()) a.messages.push_back(distinct_count::hash_of(mid));
     a.lines.push_back(ev);
     std::string_view st = i < statuses.size() ? std::string_view(statuses[i]) : std::string_view{};
     if (event == "SEND") {

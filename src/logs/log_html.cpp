@@ -129,8 +129,17 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   out << "<p class=\"note\">A destination's outcome is the worst class of its attempts.</p>\n";
 
   // Problems: each reason (result type), and plaintext deliveries (which carry none), with
-  // the destinations and attempts they cost and the first destinations' lines as evidence.
+  // the destinations they cost and the messages sent to those destinations (each
+  // destination's distinct messages, summed), and the first destinations' lines as evidence.
   constexpr std::size_t examples = 5, evidence_destinations = 2;
+  // A log none of whose lines names a message (an ESA log of connections only, as mxtls probe
+  // --log esa writes) counts the problems' attempts instead.
+  const bool messages_named = std::any_of(s.destinations.begin(), s.destinations.end(), [](const destination_summary& d) {
+    return d.attempts_without_message < d.attempts;
+  });
+  auto cost_of = [&](const destination_summary& d, std::uint64_t attempts) {
+    return messages_named ? d.messages.count() : attempts;
+  };
   std::vector<html::problem> problems;
   auto problem_of = [&](std::string id, const char* title, const char* fix, int severity, auto count) {
     html::problem p{.id = std::move(id), .title = title, .fix = fix, .severity = severity,
@@ -141,7 +150,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
       std::uint64_t n = count(d);
       if (!n) continue;
       ++p.destinations;
-      p.messages += n;
+      p.messages += cost_of(d, n);
       if (p.examples.size() < examples) p.examples.push_back(destination_words(d.key));
       if (cited < evidence_destinations && !d.samples.empty()) {
         ++cited;
@@ -161,7 +170,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   // probe's own words as evidence); the others are listed below it, grouped the same way.
   struct probe_group {
     std::string id;
-    std::uint64_t destinations = 0, attempts = 0;
+    std::uint64_t destinations = 0, messages = 0;
     std::vector<std::string> examples;
     std::string evidence;
   };
@@ -175,7 +184,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
       auto g = std::find_if(probe_groups.begin(), probe_groups.end(), [&](const probe_group& x) { return x.id == r.id; });
       if (g == probe_groups.end()) g = probe_groups.insert(probe_groups.end(), probe_group{.id = r.id});
       ++g->destinations;
-      g->attempts += d.attempts;
+      g->messages += cost_of(d, d.attempts);
       if (g->examples.size() < examples) {
         g->examples.push_back(destination_words(d.key));
         g->evidence += fmt::format("<p>{} (probe {}):</p><pre class=\"evidence\">{}</pre>", escape(destination_words(d.key)),
@@ -195,7 +204,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
     html::problem p{.id = "probe-" + g.id, .title = "Probe: " + std::string(a.title), .fix = std::string(a.fix),
                     .severity = sev == mxtls::severity::error ? 2 : 1, .severity_word = to_string(sev)};
     p.destinations = g.destinations;
-    p.messages = g.attempts;
+    p.messages = g.messages;
     p.examples = g.examples;
     p.details_html = g.evidence;
     problems.push_back(std::move(p));
@@ -206,10 +215,13 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
              2, [](const destination_summary& d) { return d.count(attempt_class::plaintext); });
   html::write_fix_first(out, std::move(problems),
                         {.destinations = "destinations",
-                         .messages = "attempts",
+                         .messages = messages_named ? "messages to them" : "attempts",
                          .senders = {},
-                         .order_note = "Each reason once (RFC 8460 result types where one fits), and plaintext deliveries, "
-                                       "ordered by how many destinations they cost, then how many delivery attempts. The "
+                         .order_note = "Each reason once (RFC 8460 result types where one fits), and plaintext deliveries, " +
+                                       std::string("ordered by how many destinations they cost, then ") +
+                                       (messages_named ? "how many messages went to those destinations (distinct queue ids, "
+                                                         "message ids or MIDs). The "
+                                                       : "how many delivery attempts (no line names a message). The ") +
                                        "lines are the log's own, with their line numbers; with --probe, each error or "
                                        "warning the probe found (\"Probe: ...\"), with its words."});
   if (!probe_info.empty()) {
@@ -239,7 +251,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
 
   const std::vector<html::column> columns{
       {.title = "Destination"}, {.title = "Outcome", .severity = true}, {.title = "Attempts", .numeric = true},
-      {.title = "Delivered", .numeric = true}, {.title = "TLS", .numeric = true}, {.title = "Plaintext", .numeric = true},
+      {.title = "Messages", .numeric = true}, {.title = "Delivered", .numeric = true}, {.title = "TLS", .numeric = true}, {.title = "Plaintext", .numeric = true},
       {.title = "Failed", .numeric = true}, {.title = "Reasons"}, {.title = "First"}, {.title = "Last"},
       {.title = "Probe"}, {.title = "Evidence"}};
   html::begin_table(out, columns, choices);
@@ -272,6 +284,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
         {.html = escape(destination_words(d.key)), .key = {}},
         {.html = fmt::format("<span class=\"pill\" style=\"background:{}\">{}</span>", w.colour, to_string(worst)), .key = key},
         {.html = std::to_string(d.attempts), .key = {}},
+        {.html = escape(messages_text(d)), .key = std::to_string(d.messages.count())},
         {.html = std::to_string(d.delivered), .key = {}},
         {.html = std::to_string(d.count(attempt_class::tls)), .key = {}},
         {.html = std::to_string(plain), .key = {}},

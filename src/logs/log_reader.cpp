@@ -354,6 +354,7 @@ struct esa_connection {
   result_type failure = result_type::none;
   log_time opened;
   std::vector<evidence_line> lines;
+  std::vector<std::uint64_t> mids;  // the messages started on it (distinct_count::hash_of the MID), up to 256
 };
 
 }  // namespace
@@ -485,6 +486,8 @@ struct log_reader::state {
     destination_summary& d = it->second;
     ++d.attempts;
     if (a.delivered) ++d.delivered;
+    if (a.messages.empty()) ++d.attempts_without_message;
+    for (std::uint64_t m : a.messages) d.messages.add(m);
     ++d.classes[static_cast<std::size_t>(a.cls)];
     if (a.reason != result_type::none) ++d.reasons[static_cast<std::size_t>(a.reason)];
     if (a.cls == attempt_class::tls) {
@@ -624,6 +627,7 @@ struct log_reader::state {
         c->queue_id = std::string(qid);
         a.connection_lines = &c->lines;
       }
+      a.messages.push_back(distinct_count::hash_of(qid));
       a.lines.push_back(std::move(ev));
       if (status_word == "sent") {
         a.delivered = true;
@@ -735,6 +739,7 @@ struct log_reader::state {
       if (x) a.key.mx_host = x->host, a.key.address = x->address;
     }
     if (x) a.connection_lines = &x->lines;
+    a.messages.push_back(distinct_count::hash_of(id));
     a.lines.push_back(std::move(ev));
     if (delivered) {
       a.delivered = true;
@@ -837,8 +842,19 @@ struct log_reader::state {
       a.delivered = delivered;
       a.tls = c.tls_text;
       a.connection_lines = &c.lines;
+      a.messages = c.mids;
       c.attempted = true;
       record(std::move(a));
+    };
+    // A message the connection carries: remembered for its attempt, or counted for the
+    // destination when the attempt was already recorded (the connection's second message on).
+    auto carried = [&](esa_connection& c, std::uint64_t mid) {
+      std::uint64_t h = distinct_count::hash_of(mid);
+      if (c.attempted) {
+        if (auto d = dest.find({c.domain, "", c.address}); d != dest.end()) d->second.messages.add(h);
+      } else if (c.mids.size() < 256 && std::find(c.mids.begin(), c.mids.end(), h) == c.mids.end()) {
+        c.mids.push_back(h);
+      }
     };
     auto outcome_of = [&](const esa_connection& c) {
       if (c.tls) return std::pair{attempt_class::tls, result_type::none};
@@ -887,7 +903,9 @@ struct log_reader::state {
       c.required_failed = true;
     } else if (auto* ds = std::get_if<esa::delivery_start>(&*parsed)) {
       if (c.domain.empty()) c.domain = domain_of(ds->mid, ds->rids);
-    } else if (std::holds_alternative<esa::message_done>(*parsed)) {
+      carried(c, ds->mid);
+    } else if (auto* done = std::get_if<esa::message_done>(&*parsed)) {
+      carried(c, done->mid);
       if (!c.attempted) {
         auto [cls, why] = outcome_of(c);
         finish_attempt(c, true, cls, why);
@@ -896,6 +914,7 @@ struct log_reader::state {
       }
     } else if (auto* b = std::get_if<esa::delayed_or_bounced>(&*parsed)) {
       if (c.domain.empty()) c.domain = domain_of(b->mid, b->rid);
+      carried(c, b->mid);
       if (!c.attempted) {
         auto [cls, why] = outcome_of(c);
         if (cls != attempt_class::tls_failed) cls = attempt_class::other_failure, why = result_type::other;

@@ -96,6 +96,10 @@ std::string destination_text(const destination_key& k) {
 
 std::string note_text(note_id n, const log_summary& s) { return note_words(n, s); }
 std::string log_time_text(const std::optional<log_time>& t) { return time_text(t); }
+std::string messages_text(const destination_summary& d) {
+  if (d.attempts_without_message == d.attempts) return "-";
+  return (d.messages.exact() ? "" : "~") + std::to_string(d.messages.count());
+}
 std::string destination_words(const destination_key& k) { return destination_text(k); }
 std::string format_words(const log_summary& s, const std::vector<std::string>& inputs) { return format_text(s, inputs); }
 
@@ -103,8 +107,8 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
   std::string out;
   fmt::format_to(std::back_inserter(out), "format    {}\n", format_text(s, inputs));
   fmt::format_to(std::back_inserter(out), "lines     {} read, {} not understood\n", s.lines, s.lines_not_understood);
-  fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>6} {:>9} {:>6} {:>7}  {}\n", "worst", "attempts", "delivered", "tls",
-                 "plaintext", "failed", "unknown", "destination");
+  fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>9} {:>6} {:>9} {:>6} {:>7}  {}\n", "worst", "attempts", "messages",
+                 "delivered", "tls", "plaintext", "failed", "unknown", "destination");
   for (const auto& d : s.destinations) {
     attempt_class worst = attempt_class::tls;
     for (std::size_t i = 0; i < attempt_class_count; ++i)
@@ -124,9 +128,9 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
         if (rank(c) > rank(worst)) worst = c;
       }
     std::uint64_t plain = d.count(attempt_class::plaintext) + d.count(attempt_class::plaintext_after_tls_failure);
-    fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>6} {:>9} {:>6} {:>7}  {}\n",
+    fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>9} {:>6} {:>9} {:>6} {:>7}  {}\n",
                    worst == attempt_class::tls ? "ok" : worst == attempt_class::other_failure ? "fail" : "LOST", d.attempts,
-                   d.delivered, d.count(attempt_class::tls), plain, d.failed(), d.count(attempt_class::unknown),
+                   messages_text(d), d.delivered, d.count(attempt_class::tls), plain, d.failed(), d.count(attempt_class::unknown),
                    destination_text(d.key));
     std::string why = reasons_text(d);
     if (!why.empty()) fmt::format_to(std::back_inserter(out), "         reasons: {}\n", why);
@@ -183,7 +187,12 @@ std::string render_logs_json(const log_summary& s, const std::vector<std::string
   for (const auto& d : s.destinations) {
     w.begin_object();
     w.key("destination").begin_object().member("domain", d.key.domain).member("mx_host", d.key.mx_host).member("address", d.key.address).end_object();
-    w.member("attempts", d.attempts).member("delivered", d.delivered);
+    w.member("attempts", d.attempts);
+    w.key("messages");
+    if (d.attempts_without_message == d.attempts) w.null();
+    else w.value(d.messages.count());
+    w.member("messages_estimated", !d.messages.exact()).member("attempts_without_message", d.attempts_without_message);
+    w.member("delivered", d.delivered);
     w.member("tls", d.count(attempt_class::tls)).member("tls_verified", d.verified);
     w.member("plaintext", d.count(attempt_class::plaintext));
     w.member("plaintext_after_tls_failure", d.count(attempt_class::plaintext_after_tls_failure));

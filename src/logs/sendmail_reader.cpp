@@ -154,6 +154,7 @@ line_kind reader::line(std::string_view m, std::uint64_t pid, const log_time& t,
   a.key.mx_host = host;
   a.key.address = address;
   a.time = t;
+  a.messages.push_back(distinct_count::hash_of(m.substr(0, m.size() - body.size() - 2)));  // the queue id
 
   process& p = procs_[pid];
   connection* c = nullptr;

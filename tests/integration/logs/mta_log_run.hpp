@@ -6,7 +6,8 @@
 // A scenarios JSON: {"scenarios": [{"name": N, "scenario": S (a built-in scenario, default N, or
 // a YAML file of the source tree; "refused": nothing listens on the port), "ca": true (the
 // served certificate goes into the CA file the MTA trusts), "expect": {SETTING: {"attempts": ..,
-// "delivered": .., "tls": .., .., "reasons": {..}}}}]}; counts not given are 0 (attempts 1),
+// "messages": .., "delivered": .., "tls": .., .., "reasons": {..}}}}]}; counts not given are 0
+// (attempts and messages 1: each setting sends one message),
 // reasons not given are absent.
 #pragma once
 
@@ -136,9 +137,11 @@ inline const json* destination_for(const json& logs_json, const std::string& dom
 
 // One destination against its expect line.
 inline void expect_destination(const json& d, const json& want, const std::string& domain) {
-  for (const char* field : {"attempts", "delivered", "tls", "tls_verified", "plaintext", "plaintext_after_tls_failure", "tls_failed",
-                            "other_failed", "unknown"})
-    EXPECT_EQ(d[field], want.value(field, std::string(field) == "attempts" ? 1 : 0)) << field << " in " << d.dump();
+  for (const char* field : {"attempts", "messages", "delivered", "tls", "tls_verified", "plaintext", "plaintext_after_tls_failure",
+                            "tls_failed", "other_failed", "unknown"}) {
+    std::string_view f = field;
+    EXPECT_EQ(d[field], want.value(field, f == "attempts" || f == "messages" ? 1 : 0)) << field << " in " << d.dump();
+  }
   EXPECT_EQ(d["reasons"], want.value("reasons", json::object())) << d.dump();
   if (want.contains("tls_version")) {
     json versions = json::object();

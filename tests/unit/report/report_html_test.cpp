@@ -46,6 +46,7 @@ TEST(LogsHtml, ProblemsRowsAndEscaping) {
   logs::destination_summary bad;
   bad.key = {.domain = "<script>x</script>.example", .mx_host = "mx", .address = "192.0.2.1:25"};
   bad.attempts = 3;
+  bad.attempts_without_message = 3;
   bad.classes[static_cast<std::size_t>(logs::attempt_class::tls_failed)] = 2;
   bad.classes[static_cast<std::size_t>(logs::attempt_class::plaintext)] = 1;
   bad.reasons[static_cast<std::size_t>(logs::result_type::starttls_not_supported)] = 2;
@@ -53,6 +54,7 @@ TEST(LogsHtml, ProblemsRowsAndEscaping) {
   logs::destination_summary good;
   good.key = {.domain = "ok.example", .mx_host = "mx", .address = "192.0.2.2:25"};
   good.attempts = 1;
+  good.attempts_without_message = 1;
   good.delivered = 1;
   good.classes[static_cast<std::size_t>(logs::attempt_class::tls)] = 1;
   s.destinations = {bad, good};
@@ -63,7 +65,13 @@ TEST(LogsHtml, ProblemsRowsAndEscaping) {
   EXPECT_TRUE(has(page, "data-tags=\"tls-failed p:starttls-not-supported p:plaintext\""));
   EXPECT_TRUE(has(page, "data-problem=\"starttls-not-supported\""));
   EXPECT_TRUE(has(page, "data-problem=\"plaintext\""));
-  EXPECT_TRUE(has(page, "<b>1</b> destinations · <b>2</b> attempts"));
+  EXPECT_TRUE(has(page, "<b>1</b> destinations · <b>2</b> attempts")) << "no line names a message: the attempts";
+  // Once the log names messages, the second cost is the messages sent to the destinations.
+  s.destinations[0].attempts_without_message = 0;
+  for (int i = 0; i < 5; ++i) s.destinations[0].messages.add(distinct_count::hash_of(std::uint64_t(i)));
+  page = logs::render_logs_html(s, {"mail.log"}, {});
+  EXPECT_TRUE(has(page, "<b>1</b> destinations · <b>5</b> messages to them")) << page;
+  EXPECT_TRUE(has(page, "<td data-label=\"Messages\" data-key=\"5\">5</td>")) << page;
   EXPECT_TRUE(has(page, "data-filter=\"tls-failed\""));
   EXPECT_TRUE(has(page, "data-filter=\"tls\""));
 }
