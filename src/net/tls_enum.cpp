@@ -39,6 +39,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -272,6 +273,10 @@ struct run_state {
   bool complete = true;
   std::array<suite_list, std::size(versions)> offerable;  // per version (the order of versions), made once
   suite_list known;  // every suite of every version, for the own hellos' answers
+  // The own hellos' leaves, by their DER: a server sends one or two certificates to dozens of
+  // hellos, and OpenSSL 3.0's d2i_X509 (its key decoders above all) costs more than the rest
+  // of such a hello's work on this side. A few distinct leaves at most are kept.
+  std::map<std::string, tls_enum_certificate, std::less<>> own_leaves;
   const suite_list& offerable_at(int version) const {
     for (std::size_t i = 0; i < std::size(versions); ++i)
       if (versions[i].number == version) return offerable[i];
@@ -352,7 +357,7 @@ decltype(session_options::external_handshake) own_exchange(std::string hello_oct
 }
 
 // What the server chose for an own hello, as a hello_result.
-void read_own_answer(const run_state& st, const hello& h, const tls_hello::answer& a, hello_result& r) {
+void read_own_answer(run_state& st, const hello& h, const tls_hello::answer& a, hello_result& r) {
   if (a.kind != tls_hello::answer_kind::server_hello && a.kind != tls_hello::answer_kind::retry) return;
   if (a.version != h.version) return;  // another version than the one offered: this one refused
   auto it = suite_numbered(st.known, a.suite);
@@ -363,10 +368,15 @@ void read_own_answer(const run_state& st, const hello& h, const tls_hello::answe
   r.own_group = a.group;
   r.temp_key_bits = a.dh_prime_bits;
   if (a.leaf.empty()) return;
+  if (auto known = st.own_leaves.find(a.leaf); known != st.own_leaves.end()) {
+    r.leaf = known->second;
+    return;
+  }
   const unsigned char* der = reinterpret_cast<const unsigned char*>(a.leaf.data());
   std::unique_ptr<X509, decltype(&X509_free)> leaf(d2i_X509(nullptr, &der, static_cast<long>(a.leaf.size())), &X509_free);
   if (!leaf) return;  // the choice stands; the certificate does not parse
   r.leaf = enum_certificate(leaf.get(), describe_certificate(leaf.get()));
+  if (st.own_leaves.size() < 8) st.own_leaves.emplace(a.leaf, *r.leaf);
 }
 
 // Banner, EHLO and STARTTLS: true when the server says 220 to STARTTLS.
