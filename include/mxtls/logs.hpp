@@ -97,6 +97,16 @@ struct probe_attachment {
   std::string error;    // the probe itself failed (then the rest is empty)
 };
 
+// The MTA an attempt's lines came from: the host name of a syslog line; the file forms name
+// no host (ESA mail_logs, Exim's mainlog, Exchange's logs), and their inputs, often one MTA's
+// rotated files, count as one sender per format.
+struct log_sender {
+  std::string host;                          // empty: the format names it
+  log_format format = log_format::unknown;   // when host is empty
+  bool operator==(const log_sender&) const = default;
+};
+inline constexpr std::size_t max_senders_per_destination = 16;
+
 struct destination_summary {
   destination_key key;
   std::uint64_t attempts = 0;
@@ -105,6 +115,8 @@ struct destination_summary {
   // exact up to distinct_count::exact_limit, an estimate above (messages.exact() false).
   distinct_count messages;
   std::uint64_t attempts_without_message = 0;  // attempts whose lines name no message
+  std::vector<log_sender> senders;  // the MTAs that attempted it, first seen first (at most max_senders_per_destination)
+  bool senders_cut = false;         // more than that
   std::array<std::uint64_t, attempt_class_count> classes{};
   std::array<std::uint64_t, result_type_count> reasons{};
   std::map<std::string, std::uint64_t> tls_versions;  // "TLSv1.3 TLS_AES_256_GCM_SHA384" -> count

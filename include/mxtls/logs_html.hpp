@@ -25,6 +25,10 @@ std::string note_text(note_id n, const log_summary& s);
 std::string log_time_text(const std::optional<log_time>& t);
 // A destination's distinct messages: "12", "~4100" (an estimate: over distinct_count::exact_limit), "-" (no line named one).
 std::string messages_text(const destination_summary& d);
+// A sender's name: its syslog host, else "(esa: no host in the log)" and the like.
+std::string sender_name(const log_sender& who);
+// The distinct senders of every destination, first seen first (the names of sender_name).
+std::vector<std::string> sender_names(const log_summary& s);
 std::string destination_words(const destination_key& k);  // "example.com via mx.example.com [192.0.2.1:25]"
 std::string format_words(const log_summary& s, const std::vector<std::string>& inputs);  // "postfix (detected)", …
 

@@ -140,6 +140,12 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   auto cost_of = [&](const destination_summary& d, std::uint64_t attempts) {
     return messages_named ? d.messages.count() : attempts;
   };
+  auto add_senders = [&](std::vector<std::string>& to, const destination_summary& d) {
+    for (const auto& who : d.senders) {
+      std::string n = sender_name(who);
+      if (std::find(to.begin(), to.end(), n) == to.end()) to.push_back(std::move(n));
+    }
+  };
   std::vector<html::problem> problems;
   auto problem_of = [&](std::string id, const char* title, const char* fix, int severity, auto count) {
     html::problem p{.id = std::move(id), .title = title, .fix = fix, .severity = severity,
@@ -151,6 +157,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
       if (!n) continue;
       ++p.destinations;
       p.messages += cost_of(d, n);
+      add_senders(p.senders, d);
       if (p.examples.size() < examples) p.examples.push_back(destination_words(d.key));
       if (cited < evidence_destinations && !d.samples.empty()) {
         ++cited;
@@ -171,6 +178,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   struct probe_group {
     std::string id;
     std::uint64_t destinations = 0, messages = 0;
+    std::vector<std::string> senders;
     std::vector<std::string> examples;
     std::string evidence;
   };
@@ -185,6 +193,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
       if (g == probe_groups.end()) g = probe_groups.insert(probe_groups.end(), probe_group{.id = r.id});
       ++g->destinations;
       g->messages += cost_of(d, d.attempts);
+      add_senders(g->senders, d);
       if (g->examples.size() < examples) {
         g->examples.push_back(destination_words(d.key));
         g->evidence += fmt::format("<p>{} (probe {}):</p><pre class=\"evidence\">{}</pre>", escape(destination_words(d.key)),
@@ -205,6 +214,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
                     .severity = sev == mxtls::severity::error ? 2 : 1, .severity_word = to_string(sev)};
     p.destinations = g.destinations;
     p.messages = g.messages;
+    p.senders = g.senders;
     p.examples = g.examples;
     p.details_html = g.evidence;
     problems.push_back(std::move(p));
@@ -216,12 +226,14 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   html::write_fix_first(out, std::move(problems),
                         {.destinations = "destinations",
                          .messages = messages_named ? "messages to them" : "attempts",
-                         .senders = {},
+                         .senders = "senders",
                          .order_note = "Each reason once (RFC 8460 result types where one fits), and plaintext deliveries, " +
                                        std::string("ordered by how many destinations they cost, then ") +
                                        (messages_named ? "how many messages went to those destinations (distinct queue ids, "
-                                                         "message ids or MIDs). The "
-                                                       : "how many delivery attempts (no line names a message). The ") +
+                                                         "message ids or MIDs), "
+                                                       : "how many delivery attempts (no line names a message), ") +
+                                       "then how many of the MTAs whose logs were read (the syslog host, else the log file) "
+                                       "attempted them. The "
                                        "lines are the log's own, with their line numbers; with --probe, each error or "
                                        "warning the probe found (\"Probe: ...\"), with its words."});
   if (!probe_info.empty()) {
@@ -249,10 +261,15 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   html::write_bar_chart(out, "chart-attempts", "Delivery attempts by class", bars);
   html::end_charts(out);
 
+  auto senders_text = [&](const destination_summary& d) {
+    std::string t;
+    for (const auto& who : d.senders) t += (t.empty() ? "" : ", ") + sender_name(who);
+    return d.senders_cut ? t + ", ..." : t;
+  };
   const std::vector<html::column> columns{
       {.title = "Destination"}, {.title = "Outcome", .severity = true}, {.title = "Attempts", .numeric = true},
       {.title = "Messages", .numeric = true}, {.title = "Delivered", .numeric = true}, {.title = "TLS", .numeric = true}, {.title = "Plaintext", .numeric = true},
-      {.title = "Failed", .numeric = true}, {.title = "Reasons"}, {.title = "First"}, {.title = "Last"},
+      {.title = "Failed", .numeric = true}, {.title = "Reasons"}, {.title = "Senders"}, {.title = "First"}, {.title = "Last"},
       {.title = "Probe"}, {.title = "Evidence"}};
   html::begin_table(out, columns, choices);
   for (const auto& d : s.destinations) {
@@ -290,6 +307,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
         {.html = std::to_string(plain), .key = {}},
         {.html = std::to_string(d.failed()), .key = {}},
         {.html = escape(reasons), .key = {}},
+        {.html = escape(senders_text(d)), .key = {}},
         {.html = escape(log_time_text(d.first)), .key = {}},
         {.html = escape(log_time_text(d.last)), .key = {}},
         {.html = escape(probe), .key = {}},

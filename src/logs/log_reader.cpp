@@ -226,6 +226,7 @@ std::size_t exim_id_length(std::string_view s) {
 
 // "host program[pid]: message" → program, pid, message
 struct syslog_body {
+  std::string_view host;
   std::string_view program;
   std::uint64_t pid = 0;
   std::string_view message;
@@ -237,6 +238,7 @@ std::optional<syslog_body> split_body(std::string_view rest) {
   std::size_t colon = tag.find(": ");
   if (colon == std::string_view::npos) return std::nullopt;
   syslog_body b;
+  b.host = rest.substr(0, sp);
   b.message = tag.substr(colon + 2);
   tag = tag.substr(0, colon);
   std::size_t br = tag.find('[');
@@ -369,6 +371,9 @@ struct log_reader::state {
   std::unordered_map<std::uint64_t, std::map<std::uint64_t, std::string>> esa_rcpt_domains;  // MID -> RID -> domain
   std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
+  // The sender of the line being read (log_sender): its syslog host, else its input.
+  std::string_view line_host;
+  log_format line_format = log_format::unknown;
   sendmail::reader sm{limits.max_open_connections};
 
   // journald's export and JSON forms (journal_input.cpp): each entry's syslog line goes
@@ -487,7 +492,14 @@ struct log_reader::state {
     ++d.attempts;
     if (a.delivered) ++d.delivered;
     if (a.messages.empty()) ++d.attempts_without_message;
-    for (std::uint64_t m : a.messages) d.messages.add(m);
+    log_sender who{std::string(line_host), line_host.empty() ? line_format : log_format::unknown};
+    if (std::find(d.senders.begin(), d.senders.end(), who) == d.senders.end()) {
+      if (d.senders.size() < max_senders_per_destination) d.senders.push_back(std::move(who));
+      else d.senders_cut = true;
+    }
+    // Queue ids are each host's own: the same id from two hosts is two messages.
+    const std::uint64_t host_salt = line_host.empty() ? 0 : distinct_count::hash_of(line_host);
+    for (std::uint64_t m : a.messages) d.messages.add(m ^ host_salt);
     ++d.classes[static_cast<std::size_t>(a.cls)];
     if (a.reason != result_type::none) ++d.reasons[static_cast<std::size_t>(a.reason)];
     if (a.cls == attempt_class::tls) {
@@ -971,6 +983,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   }
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;
+  s.line_host = {};
   // The rules that read the line: the journal entry's MTA's, else the input's format's; an
   // input not yet detected is read as the run's first format (other programs' lines at its
   // start are then read and not used, as they would be further down).
@@ -985,6 +998,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     fmt = in.format != log_format::unknown ? in.format : s.sum.format;
     if (fmt == log_format::unknown) return s.not_understood(line, file, n);
   }
+  s.line_format = fmt;
   // The line as evidence, copied only for the lines a rule may keep.
   auto ev = [&] { return evidence_line{file, n, std::string(line)}; };
   if (fmt == log_format::esa) {
@@ -1003,6 +1017,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
         ++s.sum.lines_other;
         return;
       }
+      s.line_host = h->rest.substr(0, h->rest.find(' '));
       msg = h->rest.substr(info + 8);
     } else {
       // Lines of other levels ("Debug:", "Trace:", "Warning:") carry no delivery facts here.
@@ -1030,6 +1045,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
       auto sh = syslog_header(line);
       auto b = sh ? split_body(sh->rest) : std::nullopt;
       if (!b || !(b->program == "exim" || b->program == "exim4")) return s.not_understood(line, file, n);
+      s.line_host = b->host;
       h = exim_header(b->message);
       if (!h) h = header{sh->time, b->message};
     }
@@ -1054,6 +1070,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     auto b = h ? split_body(h->rest) : std::nullopt;
     if (!b) return s.not_understood(line, file, n);
     ++s.sum.lines_read;
+    s.line_host = b->host;
     if (!sendmail::is_sendmail_program(b->program)) {
       ++s.sum.lines_other;  // other programs, the submission program's queue runner (sm-msp-queue) among them
       return;
@@ -1079,6 +1096,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   auto b = split_body(h->rest);
   if (!b) return s.not_understood(line, file, n);
   ++s.sum.lines_read;
+  s.line_host = b->host;
   if (!is_postfix_smtp(b->program)) {
     ++s.sum.lines_other;  // qmgr, cleanup, pickup, smtpd, other programs: not about outbound TLS
     return;

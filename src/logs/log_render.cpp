@@ -1,4 +1,6 @@
 // Words and JSON for a log summary (docs/mxtls-logs.md: the text table, JSON version 1).
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "mxtls/json_writer.hpp"
@@ -96,6 +98,19 @@ std::string destination_text(const destination_key& k) {
 
 std::string note_text(note_id n, const log_summary& s) { return note_words(n, s); }
 std::string log_time_text(const std::optional<log_time>& t) { return time_text(t); }
+std::string sender_name(const log_sender& who) {
+  if (!who.host.empty()) return who.host;
+  return std::string("(") + to_string(who.format) + ": no host in the log)";
+}
+std::vector<std::string> sender_names(const log_summary& s) {
+  std::vector<std::string> names;
+  for (const auto& d : s.destinations)
+    for (const auto& who : d.senders) {
+      std::string n = sender_name(who);
+      if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(std::move(n));
+    }
+  return names;
+}
 std::string messages_text(const destination_summary& d) {
   if (d.attempts_without_message == d.attempts) return "-";
   return (d.messages.exact() ? "" : "~") + std::to_string(d.messages.count());
@@ -109,6 +124,7 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
   fmt::format_to(std::back_inserter(out), "lines     {} read, {} not understood\n", s.lines, s.lines_not_understood);
   fmt::format_to(std::back_inserter(out), "{:<6} {:>8} {:>8} {:>9} {:>6} {:>9} {:>6} {:>7}  {}\n", "worst", "attempts", "messages",
                  "delivered", "tls", "plaintext", "failed", "unknown", "destination");
+  const bool several_senders = sender_names(s).size() > 1;
   for (const auto& d : s.destinations) {
     attempt_class worst = attempt_class::tls;
     for (std::size_t i = 0; i < attempt_class_count; ++i)
@@ -134,6 +150,11 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
                    destination_text(d.key));
     std::string why = reasons_text(d);
     if (!why.empty()) fmt::format_to(std::back_inserter(out), "         reasons: {}\n", why);
+    if (several_senders) {
+      std::string names;
+      for (const auto& who : d.senders) names += (names.empty() ? "" : ", ") + sender_name(who);
+      fmt::format_to(std::back_inserter(out), "         senders: {}{}\n", names, d.senders_cut ? ", ..." : "");
+    }
     if (d.count(attempt_class::plaintext_after_tls_failure))
       fmt::format_to(std::back_inserter(out), "         {} plaintext after TLS failed\n", d.count(attempt_class::plaintext_after_tls_failure));
     for (const auto& [v, n] : d.tls_versions) fmt::format_to(std::back_inserter(out), "         tls: {} ({})\n", v, n);
@@ -193,6 +214,9 @@ std::string render_logs_json(const log_summary& s, const std::vector<std::string
     else w.value(d.messages.count());
     w.member("messages_estimated", !d.messages.exact()).member("attempts_without_message", d.attempts_without_message);
     w.member("delivered", d.delivered);
+    w.key("senders").begin_array();
+    for (const auto& who : d.senders) w.value(sender_name(who));
+    w.end_array().member("senders_cut", d.senders_cut);
     w.member("tls", d.count(attempt_class::tls)).member("tls_verified", d.verified);
     w.member("plaintext", d.count(attempt_class::plaintext));
     w.member("plaintext_after_tls_failure", d.count(attempt_class::plaintext_after_tls_failure));

@@ -74,7 +74,8 @@ TEST_F(ReportHtml, LogsReportSaysWhatToFixFirst) {
   EXPECT_EQ(problems[0], (std::pair<std::string, long>{"starttls-not-supported", 2}));
   EXPECT_EQ(problems[1], (std::pair<std::string, long>{"starttls-refused", 1}));
   EXPECT_EQ(browser.eval("document.querySelector('#fix-first li[data-problem=\"starttls-not-supported\"] .cost').textContent"),
-            "2 destinations · 3 attempts");
+            "2 destinations · 3 attempts · 1 senders: (esa: no host in the log)")
+      << "--log esa writes no message lines (attempts count) and the ESA file form names no host (one sender)";
   // Evidence: the log's own lines with their file and line number.
   std::string evidence = browser.eval("document.querySelector('#fix-first li[data-problem=\"starttls-not-supported\"] pre').textContent");
   EXPECT_TRUE(has(evidence, ".log:")) << evidence;

@@ -1,6 +1,7 @@
 // A destination's distinct messages (mxtls logs "messages"): the counter itself (exact, then
 // a sketch whose error is measured here), and each reader naming the messages of its attempts
 // by the MTA's own key: Postfix's queue id, Exim's message id, Sendmail's queue id, the ESA's MID.
+// And its senders: the MTAs whose lines attempted it (syslog host, else one per file format).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 #include "mxtls/distinct_count.hpp"
 #include "mxtls/esa_lines.hpp"
 #include "mxtls/logs.hpp"
+#include "mxtls/logs_html.hpp"
 #include "reader_test.hpp"
 
 namespace mxtls::logs {
@@ -178,6 +180,78 @@ TEST(LogMessages, NoMessageNamedIsNull) {
   EXPECT_EQ(s.destinations[0].attempts_without_message, 1u);
   auto j = nlohmann::json::parse(render_logs_json(s, {"mail_logs"}));
   EXPECT_TRUE(j["destinations"][0]["messages"].is_null());
+}
+
+// Senders: a central syslog file with two Postfix hosts; the destination both reached names
+// both, in the JSON, the text (only when the log has more than one sender) and the page,
+// whose fix-first list then puts the problem of two senders before the one of one.
+TEST(LogSenders, SyslogHostsAreTheSenders) {
+  auto line = [](const std::string& host, const std::string& qid, const std::string& rcpt, const std::string& rest) {
+    return "Dec 01 10:00:01 " + host + " postfix/smtp[7]: " + qid + ": to=<" + rcpt + ">, " + rest;
+  };
+  const std::string not_offered =
+      "relay=mx.a.test[192.0.2.1]:25, delay=0.1, delays=0/0/0/0, dsn=4.7.4, status=deferred (TLS is required, but was not "
+      "offered by host mx.a.test[192.0.2.1])";
+  const std::string refused =
+      "relay=none, delay=0.1, delays=0/0/0/0, dsn=4.4.1, status=deferred (connect to mx.b.test[192.0.2.2]:25: Connection refused)";
+  log_summary s = read({
+      line("mx-out1", "AAA1", "x@a.test", not_offered),
+      line("mx-out2", "AAA1", "y@a.test", not_offered),  // the same queue id on another host: another message
+      line("mx-out1", "CCC1", "z@b.test", refused),
+      line("mx-out1", "CCC2", "w@b.test", refused),
+  });
+  const destination_summary* a = dest(s, "a.test");
+  const destination_summary* b = dest(s, "b.test");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(a->messages.count(), 2u);
+  EXPECT_EQ(b->messages.count(), 2u);
+  ASSERT_EQ(a->senders.size(), 2u);
+  EXPECT_EQ(sender_name(a->senders[0]), "mx-out1");
+  EXPECT_EQ(sender_name(a->senders[1]), "mx-out2");
+  ASSERT_EQ(b->senders.size(), 1u);
+  auto j = nlohmann::json::parse(render_logs_json(s, {"maillog"}));
+  for (const auto& d : j["destinations"])
+    if (d["destination"]["domain"] == "a.test") EXPECT_EQ(d["senders"], nlohmann::json::array({"mx-out1", "mx-out2"}));
+  std::string text = render_logs_text(s, {"maillog"});
+  EXPECT_NE(text.find("senders: mx-out1, mx-out2"), std::string::npos) << text;
+  // Same destinations (1) and messages (2) each: the problem two senders have comes first.
+  std::string page = render_logs_html(s, {"maillog"}, {});
+  std::size_t two = page.find("<b>2</b> senders: mx-out1, mx-out2"), one = page.find("<b>1</b> senders: mx-out1");
+  ASSERT_NE(two, std::string::npos) << page;
+  ASSERT_NE(one, std::string::npos);
+  EXPECT_LT(two, one) << "the problem two senders have first";
+}
+
+// The file forms name no host: every input of one format is one sender (an MTA's rotated
+// logs), named by the format; one sender in all, so the text has no senders line.
+TEST(LogSenders, FileFormsAreOneSenderPerFormat) {
+  log_reader r;
+  auto esa_line = [](const esa::line& l, int second) {
+    return esa::format_ctime({2026, 12, 1, 10, 0, second}) + " Info: " + esa::format(l);
+  };
+  r.add_line(esa_line(esa::new_connection{1, "192.0.2.9", "192.0.2.1", 25}, 0), 0, 1);
+  r.add_line(esa_line(esa::connection_close{1}, 1), 0, 2);
+  r.add_line(esa_line(esa::new_connection{2, "192.0.2.9", "192.0.2.1", 25}, 2), 1, 1);
+  r.add_line(esa_line(esa::connection_close{2}, 3), 1, 2);
+  log_summary s = r.finish();
+  ASSERT_EQ(s.destinations.size(), 1u);
+  ASSERT_EQ(s.destinations[0].senders.size(), 1u);
+  EXPECT_EQ(sender_name(s.destinations[0].senders[0]), "(esa: no host in the log)");
+  EXPECT_EQ(render_logs_text(s, {"mail_logs.1", "mail_logs.2"}).find("senders:"), std::string::npos);
+}
+
+// At most max_senders_per_destination are kept; more is said.
+TEST(LogSenders, BoundedPerDestination) {
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < max_senders_per_destination + 4; ++i)
+    lines.push_back("Dec 01 10:00:01 h" + std::to_string(i) + " postfix/smtp[7]: Q" + std::to_string(i) +
+                    ": to=<x@a.test>, relay=mx.a.test[192.0.2.1]:25, delay=0.1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)");
+  log_summary s = read(lines);
+  ASSERT_EQ(s.destinations.size(), 1u);
+  EXPECT_EQ(s.destinations[0].senders.size(), max_senders_per_destination);
+  EXPECT_TRUE(s.destinations[0].senders_cut);
+  EXPECT_EQ(nlohmann::json::parse(render_logs_json(s, {"maillog"}))["destinations"][0]["senders_cut"], true);
 }
 
 }  // namespace
