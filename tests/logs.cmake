@@ -11,6 +11,7 @@ function(mxtls_mta_logs_test mta)
     MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     MXTLS_BINARY="$<TARGET_FILE:mxtls>")
   add_dependencies(mxtls_logs_${mta}_tests mxtls)
+  mxtls_release_only(mxtls_logs_${mta}_tests)
   if(NOT MXTLS_SANITIZE)
     add_test(NAME logs.${mta} COMMAND mxtls_logs_${mta}_tests)
     set_tests_properties(logs.${mta} PROPERTIES TIMEOUT 300 LABELS integration)

@@ -215,12 +215,12 @@ struct run_result {
 using mxtls::test::spawn;
 namespace test = mxtls::test;
 
-run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file) {
+run_result run_once(const real_client& c, const std::string& mode, const fs::path& reply_file, int deadline_override_ms = 0) {
   int pipefd[2];
   // Close-on-exec: a run's pipe must not leak into the processes other runs start at the
   // same time, or its reader would wait for them too (spawn's dup2 clears the flag on fd 1).
   if (pipe2(pipefd, O_CLOEXEC) != 0) return {"error", "pipe"};
-  const int deadline_ms = c.deadline_ms > 0 ? c.deadline_ms : client_deadline_ms;
+  const int deadline_ms = deadline_override_ms > 0 ? deadline_override_ms : c.deadline_ms > 0 ? c.deadline_ms : client_deadline_ms;
   pid_t server = spawn({MXTLS_REPLAY_SERVER, reply_file.string(), std::to_string(deadline_ms + 3000),
                         std::to_string(c.fixed_port)},
                        "", pipefd[1]);
@@ -321,6 +321,11 @@ TEST_P(RealClient, MatchesModel) {
     std::ofstream(reply_files.back(), std::ios::binary) << variants[i].bytes;
   }
   const char* modes[] = {"opportunistic", "required"};
+  // One run first whose result is not judged, with a long deadline: a client's first start
+  // after the builds can be slow (files not yet in the page cache, a JVM's classes), and a
+  // variant's run must not count that as waiting. Seen: posttls-finger's first three runs
+  // killed at 2.5 s ("server saw nothing") during a clean-clone test run, its later ones 14 ms.
+  if (!variants.empty()) (void)run_once(c, modes[0], reply_files[0], 15000);
   std::vector<run_result> results(variants.size() * 2);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
