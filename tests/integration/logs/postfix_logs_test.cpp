@@ -233,8 +233,8 @@ TEST(PostfixLog, EveryLineIsReadAndNoDestinationIsUnexpected) {
 // wrapping is built here from systemd's Journal Export Format and Journal JSON Format,
 // https://systemd.io/JOURNAL_EXPORT_FORMATS/; the Postfix lines inside are the real ones),
 // written as `journalctl -o export` and `journalctl -o json` write entries. The log's wall
-// clock is taken as UTC (journald keeps UTC), so the times differ only by the year the
-// syslog form lacks.
+// clock is taken as UTC (journald keeps UTC) and mxtls logs runs with TZ=UTC, so the times
+// differ only by the year the syslog form lacks, whatever the machine's zone.
 struct journal_forms {
   std::string export_text, json_text;
   std::size_t entries = 0;
@@ -341,7 +341,10 @@ TEST(PostfixLog, JournalExportAndJsonOfTheRealLogGiveTheSameDestinations) {
   std::ofstream(exp, std::ios::binary) << j.export_text;
   std::ofstream(js, std::ios::binary) << j.json_text;
   for (const auto& [path, form] : {std::pair{exp, std::string("journal-export")}, std::pair{js, std::string("journal-json")}}) {
-    client_run c = run(r.dir, {MXTLS_BINARY, "logs", "--json", path.string()}, 60s);
+    // TZ=UTC: the entries' times were made from the log's wall clock taken as UTC, and
+    // mxtls logs shows journal times in TZ's local time, so any other zone of the machine
+    // would move them.
+    client_run c = run(r.dir, {"/usr/bin/env", "TZ=UTC", MXTLS_BINARY, "logs", "--json", path.string()}, 60s);
     json got;
     ASSERT_NO_THROW(got = json::parse(c.output)) << c.output;
     EXPECT_EQ(got["format"], form);
@@ -349,7 +352,7 @@ TEST(PostfixLog, JournalExportAndJsonOfTheRealLogGiveTheSameDestinations) {
     EXPECT_EQ(c.exit_code, r.log.logs.exit_code);
     expect_same_destinations(r.log.logs_json, got, form);
     // Standard input and --format give the same.
-    client_run forced = run(r.dir, {"/bin/sh", "-c", std::string(MXTLS_BINARY) + " logs --json --format " + form + " - < " + path.string()}, 60s);
+    client_run forced = run(r.dir, {"/bin/sh", "-c", "TZ=UTC " + std::string(MXTLS_BINARY) + " logs --json --format " + form + " - < " + path.string()}, 60s);
     json f;
     ASSERT_NO_THROW(f = json::parse(forced.output)) << forced.output;
     EXPECT_EQ(f["format_forced"], true);
