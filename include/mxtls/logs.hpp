@@ -179,6 +179,10 @@ class log_reader {
 
   // One line without its line ending.
   void add_line(std::string_view line, std::size_t file, std::uint64_t line_no);
+  // The year of input `file`'s lines that carry none (syslog), from here on: read_inputs
+  // works it out when it merges such an input with one whose lines carry a year (a journal,
+  // RFC 3339 lines, Exim's or the ESA's). 0: not known (the default).
+  void set_year(std::size_t file, int year);
   // Input `file` has ended (a journal export's last entry, which has no empty line after
   // it, is read now, in its place in time; finish() does it for every input otherwise).
   void end_input(std::size_t file);

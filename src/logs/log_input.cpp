@@ -214,6 +214,7 @@ struct opened {
   bool has_line = false;
   std::int64_t key = 0;     // of the current line (a line without a time keeps the last one's)
   int year = 0, last_month = 0;  // syslog: years counted from the input's first line
+  bool year_absolute = false;    // `year` is the calendar year (give_years found one)
   // Merging: the first lines, read ahead up to the first that has a time (a journal export's
   // first line, __CURSOR, has none), handed over afterwards as if read now.
   std::deque<std::pair<std::string, std::uint64_t>> ahead;
@@ -249,6 +250,7 @@ void give_years(std::vector<opened>& in) {
     for (std::int64_t y : {ref_year - 1, ref_year, ref_year + 1})
       if (std::llabs(y * 12 + o.first_time->month - ref_months) < std::llabs(best * 12 + o.first_time->month - ref_months)) best = y;
     o.year = static_cast<int>(best);
+    o.year_absolute = true;
   }
 }
 
@@ -365,6 +367,7 @@ read_result read_inputs(const std::vector<std::string>& paths, log_reader& reade
     for (auto& o : in)
       if (o.has_line && (!best || o.key < best->key)) best = &o;
     if (!best) break;
+    if (best->year_absolute) reader.set_year(best->index, best->year);  // the line's own year (a turn of the year counted)
     reader.add_line(best->line, best->index, best->line_no);
     meter.tick(octets(), ++lines);
     advance(*best);

@@ -374,6 +374,18 @@ struct log_reader::state {
   // The sender of the line being read (log_sender): its syslog host, else its input.
   std::string_view line_host;
   log_format line_format = log_format::unknown;
+  // Each input's year for its yearless lines (set_year), and the current line's.
+  std::vector<int> input_years;
+  int line_year = 0;
+  // A syslog header with the input's year when it is known.
+  std::optional<header> syslog_at(std::string_view l) const {
+    auto h = syslog_header(l);
+    if (h && line_year) {
+      h->time.t.year = line_year;
+      h->time.year_known = true;
+    }
+    return h;
+  }
   sendmail::reader sm{limits.max_open_connections};
 
   // journald's export and JSON forms (journal_input.cpp): each entry's syslog line goes
@@ -984,6 +996,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.empty()) return;
   s.line_host = {};
+  s.line_year = file < s.input_years.size() ? s.input_years[file] : 0;
   // The rules that read the line: the journal entry's MTA's, else the input's format's; an
   // input not yet detected is read as the run's first format (other programs' lines at its
   // start are then read and not used, as they would be further down).
@@ -1010,7 +1023,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
       if (!ct) return s.not_understood(line, file, n);
       t = {*ct, true};
       msg = line.substr(31);
-    } else if (auto h = syslog_header(line)) {
+    } else if (auto h = s.syslog_at(line)) {
       t = h->time;
       std::size_t info = h->rest.find(": Info: ");
       if (info == std::string_view::npos) {
@@ -1042,7 +1055,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     // Exim's own time follows unless turned off).
     std::optional<header> h = exim_header(line);
     if (!h) {
-      auto sh = syslog_header(line);
+      auto sh = s.syslog_at(line);
       auto b = sh ? split_body(sh->rest) : std::nullopt;
       if (!b || !(b->program == "exim" || b->program == "exim4")) return s.not_understood(line, file, n);
       s.line_host = b->host;
@@ -1065,7 +1078,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
   }
   if (fmt == log_format::exchange) return s.exchange_line(line, file, n);
   if (fmt == log_format::sendmail) {
-    std::optional<header> h = syslog_header(line);
+    std::optional<header> h = s.syslog_at(line);
     if (!h) h = rfc3339_header(line);
     auto b = h ? split_body(h->rest) : std::nullopt;
     if (!b) return s.not_understood(line, file, n);
@@ -1090,7 +1103,7 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     return;
   }
   // Postfix
-  std::optional<header> h = syslog_header(line);
+  std::optional<header> h = s.syslog_at(line);
   if (!h) h = rfc3339_header(line);
   if (!h) return s.not_understood(line, file, n);
   auto b = split_body(h->rest);
@@ -1106,6 +1119,12 @@ void log_reader::add_line(std::string_view line, std::size_t file, std::uint64_t
     if (b->message.starts_with("warning: ") || b->message.starts_with("fatal: ")) ++s.sum.lines_other;
     else s.not_understood(line, file, n);
   }
+}
+
+void log_reader::set_year(std::size_t file, int year) {
+  if (file >= (std::size_t{1} << 16)) return;
+  if (s_->input_years.size() <= file) s_->input_years.resize(file + 1, 0);
+  s_->input_years[file] = year;
 }
 
 void log_reader::end_input(std::size_t file) {

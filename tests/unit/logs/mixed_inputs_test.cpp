@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -163,6 +165,12 @@ TEST_P(MixedInputs, ASyslogFileTakesItsYearFromTheJournal) {
   const auto* a = dest(s, "a.test");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->count(attempt_class::tls), 1u) << "Jan 1 of 2027, after the journal's 2026-12-31T23:59:58";
+  // The syslog line's time carries that year too: first and last are dated, no note says
+  // the log has no year.
+  ASSERT_TRUE(a->last.has_value());
+  EXPECT_TRUE(a->last->year_known);
+  EXPECT_EQ(a->last->t.year, 2027);
+  EXPECT_EQ(std::count(s.notes.begin(), s.notes.end(), note_id::no_year), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, MixedInputs, ::testing::Values(false, true),
