@@ -1,7 +1,7 @@
 // How many distinct things (a destination's messages in mxtls logs) were seen, in memory
 // bounded per counter: exact up to `exact_limit` distinct hashes, then a HyperLogLog sketch
-// (Flajolet, Fusy, Gandouet, Meunier 2007; the small-range linear counting of Heule, Nunkesser
-// and Hall 2013) of 2^precision one-octet registers, whose relative standard error is
+// (Flajolet, Fusy, Gandouet, Meunier 2007; read with Ertl's estimator, distinct_count.cpp)
+// of 2^precision one-octet registers, whose relative standard error is
 // 1.04 / sqrt(2^precision): 2.3 % at precision 11, 2 KiB.
 #pragma once
 
@@ -28,7 +28,7 @@ class distinct_count {
   // The count: exact while exact() is true, else the sketch's estimate.
   std::uint64_t count() const;
   bool exact() const { return !registers_; }
-  // Octets this counter holds beyond its own size (for the memory bound in docs/limits.md).
+  // Octets this counter holds beyond its own size (the memory bound in docs/mxtls-logs.md).
   std::size_t footprint() const;
 
   // A well-mixed 64-bit hash of a text (an MTA's queue id) or a number (an ESA MID).

@@ -127,6 +127,7 @@ struct destination_summary {
   std::optional<probe_attachment> probe;  // set by the caller (mxtls logs --probe)
 
   std::uint64_t count(attempt_class c) const { return classes[static_cast<std::size_t>(c)]; }
+  bool messages_named() const { return attempts_without_message < attempts; }  // some line named a message
   std::uint64_t failed() const { return count(attempt_class::tls_failed) + count(attempt_class::other_failure); }
 };
 

@@ -27,6 +27,8 @@ std::string log_time_text(const std::optional<log_time>& t);
 std::string messages_text(const destination_summary& d);
 // A sender's name: its syslog host, else "(esa: no host in the log)" and the like.
 std::string sender_name(const log_sender& who);
+// A destination's senders by name, ", ..." after them when more were cut.
+std::string senders_text(const destination_summary& d);
 // The distinct senders of every destination, first seen first (the names of sender_name).
 std::vector<std::string> sender_names(const log_summary& s);
 std::string destination_words(const destination_key& k);  // "example.com via mx.example.com [192.0.2.1:25]"

@@ -134,9 +134,8 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   constexpr std::size_t examples = 5, evidence_destinations = 2;
   // A log none of whose lines names a message (an ESA log of connections only, as mxtls probe
   // --log esa writes) counts the problems' attempts instead.
-  const bool messages_named = std::any_of(s.destinations.begin(), s.destinations.end(), [](const destination_summary& d) {
-    return d.attempts_without_message < d.attempts;
-  });
+  const bool messages_named =
+      std::any_of(s.destinations.begin(), s.destinations.end(), [](const destination_summary& d) { return d.messages_named(); });
   auto cost_of = [&](const destination_summary& d, std::uint64_t attempts) {
     return messages_named ? d.messages.count() : attempts;
   };
@@ -232,7 +231,7 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
                                        (messages_named ? "how many messages went to those destinations (distinct queue ids, "
                                                          "message ids or MIDs), "
                                                        : "how many delivery attempts (no line names a message), ") +
-                                       "then how many of the MTAs whose logs were read (the syslog host, else the log file) "
+                                       "then how many of the MTAs whose logs were read (the syslog host, else one per log format) "
                                        "attempted them. The "
                                        "lines are the log's own, with their line numbers; with --probe, each error or "
                                        "warning the probe found (\"Probe: ...\"), with its words."});
@@ -261,11 +260,6 @@ std::string render_logs_html(const log_summary& s, const std::vector<std::string
   html::write_bar_chart(out, "chart-attempts", "Delivery attempts by class", bars);
   html::end_charts(out);
 
-  auto senders_text = [&](const destination_summary& d) {
-    std::string t;
-    for (const auto& who : d.senders) t += (t.empty() ? "" : ", ") + sender_name(who);
-    return d.senders_cut ? t + ", ..." : t;
-  };
   const std::vector<html::column> columns{
       {.title = "Destination"}, {.title = "Outcome", .severity = true}, {.title = "Attempts", .numeric = true},
       {.title = "Messages", .numeric = true}, {.title = "Delivered", .numeric = true}, {.title = "TLS", .numeric = true}, {.title = "Plaintext", .numeric = true},

@@ -371,7 +371,7 @@ struct log_reader::state {
   std::unordered_map<std::uint64_t, std::map<std::uint64_t, std::string>> esa_rcpt_domains;  // MID -> RID -> domain
   std::unordered_map<std::string, exim_message> exim_msgs;
   std::uint64_t no_tls_line_deliveries = 0;
-  // The sender of the line being read (log_sender): its syslog host, else its input.
+  // The sender of the line being read (log_sender): its syslog host, else its format.
   std::string_view line_host;
   log_format line_format = log_format::unknown;
   // Each input's year for its yearless lines (set_year), and the current line's.
@@ -504,9 +504,10 @@ struct log_reader::state {
     ++d.attempts;
     if (a.delivered) ++d.delivered;
     if (a.messages.empty()) ++d.attempts_without_message;
-    log_sender who{std::string(line_host), line_host.empty() ? line_format : log_format::unknown};
-    if (std::find(d.senders.begin(), d.senders.end(), who) == d.senders.end()) {
-      if (d.senders.size() < max_senders_per_destination) d.senders.push_back(std::move(who));
+    const log_format who_format = line_host.empty() ? line_format : log_format::unknown;
+    auto same = [&](const log_sender& x) { return x.host == line_host && x.format == who_format; };
+    if (std::none_of(d.senders.begin(), d.senders.end(), same)) {
+      if (d.senders.size() < max_senders_per_destination) d.senders.push_back({std::string(line_host), who_format});
       else d.senders_cut = true;
     }
     // Queue ids are each host's own: the same id from two hosts is two messages.

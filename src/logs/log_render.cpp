@@ -111,8 +111,13 @@ std::vector<std::string> sender_names(const log_summary& s) {
     }
   return names;
 }
+std::string senders_text(const destination_summary& d) {
+  std::string t;
+  for (const auto& who : d.senders) t += (t.empty() ? "" : ", ") + sender_name(who);
+  return d.senders_cut ? t + ", ..." : t;
+}
 std::string messages_text(const destination_summary& d) {
-  if (d.attempts_without_message == d.attempts) return "-";
+  if (!d.messages_named()) return "-";
   return (d.messages.exact() ? "" : "~") + std::to_string(d.messages.count());
 }
 std::string destination_words(const destination_key& k) { return destination_text(k); }
@@ -150,11 +155,7 @@ std::string render_logs_text(const log_summary& s, const std::vector<std::string
                    destination_text(d.key));
     std::string why = reasons_text(d);
     if (!why.empty()) fmt::format_to(std::back_inserter(out), "         reasons: {}\n", why);
-    if (several_senders) {
-      std::string names;
-      for (const auto& who : d.senders) names += (names.empty() ? "" : ", ") + sender_name(who);
-      fmt::format_to(std::back_inserter(out), "         senders: {}{}\n", names, d.senders_cut ? ", ..." : "");
-    }
+    if (several_senders) fmt::format_to(std::back_inserter(out), "         senders: {}\n", senders_text(d));
     if (d.count(attempt_class::plaintext_after_tls_failure))
       fmt::format_to(std::back_inserter(out), "         {} plaintext after TLS failed\n", d.count(attempt_class::plaintext_after_tls_failure));
     for (const auto& [v, n] : d.tls_versions) fmt::format_to(std::back_inserter(out), "         tls: {} ({})\n", v, n);
@@ -210,7 +211,7 @@ std::string render_logs_json(const log_summary& s, const std::vector<std::string
     w.key("destination").begin_object().member("domain", d.key.domain).member("mx_host", d.key.mx_host).member("address", d.key.address).end_object();
     w.member("attempts", d.attempts);
     w.key("messages");
-    if (d.attempts_without_message == d.attempts) w.null();
+    if (!d.messages_named()) w.null();
     else w.value(d.messages.count());
     w.member("messages_estimated", !d.messages.exact()).member("attempts_without_message", d.attempts_without_message);
     w.member("delivered", d.delivered);
