@@ -30,7 +30,7 @@ add_executable(mxtls_logs_tests unit/logs/esa_lines_test.cpp unit/logs/log_input
   unit/logs/sendmail_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE mxtls_logs GTest::gtest_main)
 target_sources(mxtls_logs_tests PRIVATE unit/logs/journal_input_test.cpp unit/logs/exchange_reader_test.cpp
-  unit/logs/messages_test.cpp)
+  unit/logs/messages_test.cpp unit/logs/postfix_dane_reader_test.cpp)
 target_link_libraries(mxtls_logs_tests PRIVATE nlohmann_json::nlohmann_json)
 target_compile_definitions(mxtls_logs_tests PRIVATE MXTLS_EXCHANGE_LOGS="${CMAKE_CURRENT_SOURCE_DIR}/unit/logs/exchange")
 target_include_directories(mxtls_logs_tests PRIVATE ${PROJECT_SOURCE_DIR}/src)  # the journal decoder (src/logs/journal_input.hpp)

@@ -55,13 +55,16 @@ enum class result_type : std::uint8_t {
   certificate_expired,        // RFC 8460
   certificate_not_trusted,    // RFC 8460
   validation_failure,         // RFC 8460
+  tlsa_invalid,               // RFC 8460: no TLSA record of the set matched (DANE)
+  dnssec_invalid,             // RFC 8460: the resolver returned no valid TLSA records (DANE)
   handshake_failure,          // ours
   starttls_refused,           // ours
   connection_failed,          // ours
   greeting_refused,           // ours
+  dns_failure,                // ours: the MX or address lookup failed (not a TLS failure)
   other,                      // a failure the log words in a way none of the above fits
 };
-inline constexpr std::size_t result_type_count = 11;
+inline constexpr std::size_t result_type_count = 14;
 const char* to_string(result_type r);
 
 struct log_time {

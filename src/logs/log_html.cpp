@@ -73,6 +73,17 @@ reason_words words_of(result_type r) {
               "Check this MTA's CA store; else the destination must install a certificate from a public CA with its chain.", 2};
     case result_type::validation_failure:
       return {"Certificate validation failed", "Read the sample lines for the verifier's reason; probe the destination.", 2};
+    case result_type::tlsa_invalid:
+      return {"No TLSA record matches the certificate (DANE)",
+              "The destination renewed its certificate or key without updating its TLSA records, or publishes a "
+              "DANE-TA record for a CA it does not send: mxtls probe shows the records that would match (mxtls tlsa "
+              "prints them); publish the new record beside the old before the next key change.",
+              2};
+    case result_type::dnssec_invalid:
+      return {"The TLSA lookup fails (DNSSEC)",
+              "The resolver returned no valid TLSA answer: a bogus signature, or a name server that does not answer "
+              "TLSA queries. DANE senders defer; mxtls probe says which (bogus or lookup-failed) and why.",
+              2};
     case result_type::handshake_failure:
       return {"The TLS handshake fails",
               "Compare the protocol versions and ciphers of both ends (mxtls probe shows the server's); a very old or "
@@ -84,6 +95,11 @@ reason_words words_of(result_type r) {
       return {"No connection", "Not a TLS problem: check the route and the destination's port 25.", 1};
     case result_type::greeting_refused:
       return {"The greeting refuses the connection", "Not a TLS problem: the destination is busy or blocks this MTA.", 1};
+    case result_type::dns_failure:
+      return {"The MX or address lookup fails",
+              "Not a TLS failure, yet it can be DNSSEC's: a bogus answer fails only the senders that validate, "
+              "while the others deliver. Probe the domain (mxtls probe) to see its DNSSEC status.",
+              1};
     case result_type::other: return {"Another failure", "Read the sample lines.", 1};
   }
   return {"", "", 0};

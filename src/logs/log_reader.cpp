@@ -111,10 +111,13 @@ const char* to_string(result_type r) {
     case result_type::certificate_expired: return "certificate-expired";
     case result_type::certificate_not_trusted: return "certificate-not-trusted";
     case result_type::validation_failure: return "validation-failure";
+    case result_type::tlsa_invalid: return "tlsa-invalid";
+    case result_type::dnssec_invalid: return "dnssec-invalid";
     case result_type::handshake_failure: return "handshake-failure";
     case result_type::starttls_refused: return "starttls-refused";
     case result_type::connection_failed: return "connection-failed";
     case result_type::greeting_refused: return "greeting-refused";
+    case result_type::dns_failure: return "dns-failure";
     case result_type::other: return "other";
   }
   return "none";
@@ -313,8 +316,11 @@ std::string lower(std::string_view s) {
 
 bool contains(std::string_view s, std::string_view w) { return s.find(w) != std::string_view::npos; }
 
-// The reason a certificate failed, from Postfix's or OpenSSL's words for it.
+// The reason a certificate failed, from Postfix's or OpenSSL's words for it. OpenSSL's text for
+// X509_V_ERR_DANE_NO_MATCH, "no matching DANE TLSA records" (Postfix 3.7 at level dane, num=65,
+// observed), is RFC 8460's tlsa-invalid: none of the TLSA records matched.
 result_type certificate_reason(std::string_view text) {
+  if (contains(text, "TLSA")) return result_type::tlsa_invalid;
   if (contains(text, "expired")) return result_type::certificate_expired;
   if (contains(text, "mismatch") || contains(text, "name")) return result_type::certificate_host_mismatch;
   if (contains(text, "self-signed") || contains(text, "self signed") || contains(text, "issuer") || contains(text, "untrusted") ||
@@ -522,13 +528,15 @@ struct log_reader::state {
     if (!d.first || a.time.t < d.first->t) d.first = a.time;
     if (!d.last || d.last->t < a.time.t) d.last = a.time;
     int r = rank_of(a.cls);
-    // Samples: the worst attempt's lines replace better ones.
+    // Samples: the worst attempt's lines replace better ones: the connection's first lines
+    // (the cause, as a rule), then the attempt's own (its status), which always get a place.
     // (The connection's lines are copied only then.)
     if (d.samples.empty() || r > d.worst) {
       d.samples.clear();
+      std::size_t own = std::min(a.lines.size(), limits.samples_per_destination);
       if (a.connection_lines)
         for (const auto& l : *a.connection_lines)
-          if (d.samples.size() < limits.samples_per_destination) d.samples.push_back(l);
+          if (d.samples.size() + own < limits.samples_per_destination) d.samples.push_back(l);
       for (auto& l : a.lines)
         if (d.samples.size() < limits.samples_per_destination) d.samples.push_back(std::move(l));
     }
@@ -541,6 +549,8 @@ struct log_reader::state {
     static constexpr std::string_view verify_failed = "certificate verification failed for ";
     static constexpr std::string_view ssl_error = "SSL_connect error to ";
     static constexpr std::string_view connect_to = "connect to ";
+    static constexpr std::string_view tlsa_error = "TLSA lookup error for ";
+    static constexpr std::string_view name_error = "Name service error for name=";
     auto conn = [&]() -> postfix_connection* {
       auto it = pf.find(pid);
       if (it != pf.end()) return &it->second;
@@ -564,7 +574,10 @@ struct log_reader::state {
       fresh.tls = true;
       fresh.verified = kind == "Verified";
       fresh.tls_failure = c.relay_address == r->address && c.queue_id.empty() ? c.tls_failure : result_type::none;
-      if (fresh.tls_failure != result_type::none) fresh.lines = std::move(c.lines);
+      // The lines before it: of a failed verification of this relay, or of the lookups before
+      // any connection (the DANE warnings below).
+      bool before = c.relay_address.empty() && c.queue_id.empty();
+      if (fresh.tls_failure != result_type::none || before) fresh.lines = std::move(c.lines);
       std::size_t with = rest.find(" with cipher ");
       if (with != std::string_view::npos) {
         std::string_view cipher = rest.substr(with + 13);
@@ -591,6 +604,22 @@ struct log_reader::state {
       if (rest.starts_with(": ")) rest.remove_prefix(2);
       c.tls_failure = vf ? certificate_reason(rest) : result_type::handshake_failure;
       c.lines.push_back(std::move(ev));
+      return true;
+    }
+    // The warnings of the lookups before a connection, or instead of one (Postfix 3.7 at level
+    // dane, observed; src/tls/tls_dane.c, src/smtp/smtp_tls_policy.c, smtp_addr.c):
+    //   "warning: DANE TLSA lookup problem: …", "warning: TLS policy lookup for D:P/H: …",
+    //   "warning: _P._tcp.H unsupported TLSA certificate usage: …" (and the other TLSA words),
+    //   "warning: no MX host for D has a valid address record".
+    // Kept as evidence of the attempt that follows: the status line (relay=none) or the
+    // connection's TLS line.
+    bool dane_warning = m.starts_with("warning: ") && (contains(m, "TLSA") || m.starts_with("warning: TLS policy lookup for "));
+    if (dane_warning || m.starts_with("warning: no MX host for ")) {
+      if (dane_warning) ++sum.tls_lines;
+      else ++sum.lines_other;
+      postfix_connection& c = *conn();
+      if (!c.relay_address.empty() || !c.queue_id.empty()) c = postfix_connection{};
+      if (c.lines.size() < 4) c.lines.push_back(std::move(ev));
       return true;
     }
     if (m.starts_with("warning: TLS library problem: ")) {
@@ -632,11 +661,21 @@ struct log_reader::state {
       a.key.domain = at == std::string_view::npos ? std::string() : lower(rcpt.substr(at + 1));
       a.time = t;
       if (relay_text.starts_with("none")) {
-        // No connection: the address is in the text ("connect to H[A]:P: …").
+        // No connection: the address is in the text ("connect to H[A]:P: …"), or the MX host
+        // is, without its address ("TLSA lookup error for H:P", "… Name service error for
+        // name=H type=A: …").
         std::string_view ct = text;
         if (ct.starts_with(connect_to)) {
           ct.remove_prefix(connect_to.size());
           if (auto r = parse_relay(ct)) a.key.mx_host = lower(r->host), a.key.address = r->address;
+        } else if (std::size_t at = ct.find(tlsa_error); at != std::string_view::npos) {
+          ct.remove_prefix(at + tlsa_error.size());
+          a.key.mx_host = lower(ct.substr(0, ct.rfind(':')));
+        } else if (std::size_t n = ct.find(name_error); n != std::string_view::npos) {
+          ct.remove_prefix(n + name_error.size());
+          std::size_t sp = ct.find(' ');
+          if (sp != std::string_view::npos && (ct.substr(sp).starts_with(" type=A:") || ct.substr(sp).starts_with(" type=AAAA:")))
+            a.key.mx_host = lower(ct.substr(0, sp));
         }
       } else if (auto r = parse_relay(relay_text)) {
         a.key.mx_host = lower(r->host);
@@ -675,11 +714,20 @@ struct log_reader::state {
           a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_refused;
         } else if (contains(text, "Cannot start TLS")) {
           a.cls = attempt_class::tls_failed, a.reason = result_type::handshake_failure;
+        } else if (contains(text, tlsa_error)) {
+          // smtp_tls_policy.c: the TLSA query failed (SERVFAIL: a bogus answer, or a name
+          // server that does not answer; Postfix's words are the same for both): RFC 8460's
+          // dnssec-invalid, no valid records from the resolver.
+          a.cls = attempt_class::tls_failed, a.reason = result_type::dnssec_invalid;
         } else if (contains(text, "Server certificate not") || contains(text, "certificate verification")) {
           a.cls = attempt_class::tls_failed;
           a.reason = c && c->tls_failure != result_type::none ? c->tls_failure : result_type::validation_failure;
         } else if (text.starts_with(connect_to)) {
           a.cls = attempt_class::other_failure, a.reason = result_type::connection_failed;
+        } else if (contains(text, name_error) || text.starts_with("Host or domain name not found")) {
+          // The MX or address lookup failed: with a validating resolver also a bogus answer,
+          // which fails only the senders that validate (observed for a tampered MX and A record).
+          a.cls = attempt_class::other_failure, a.reason = result_type::dns_failure;
         } else if (contains(text, "refused to talk to me")) {
           a.cls = attempt_class::other_failure, a.reason = result_type::greeting_refused;
         } else {

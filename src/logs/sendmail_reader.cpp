@@ -184,7 +184,9 @@ line_kind reader::line(std::string_view m, std::uint64_t pid, const log_time& t,
     else if (v == "TEMP" || v == "PROTOCOL") a.reason = result_type::starttls_refused;
     else if (v == "SOFTWARE") a.reason = result_type::handshake_failure;
     // VERIFY required and the chain did not verify; at LogLevel 9 the log says not why.
-    else if (v == "FAIL" || v == "NO" || v == "NOT" || v == "DANE_FAIL") a.reason = result_type::validation_failure;
+    else if (v == "FAIL" || v == "NO" || v == "NOT") a.reason = result_type::validation_failure;
+    // sendmail/tls.c: the DANE check failed (no TLSA record matched): RFC 8460's tlsa-invalid.
+    else if (v == "DANE_FAIL") a.reason = result_type::tlsa_invalid;
     else a.reason = result_type::other;
   } else if (handshake_failed) {
     a.cls = attempt_class::tls_failed, a.reason = result_type::handshake_failure;

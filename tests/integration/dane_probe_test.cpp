@@ -17,6 +17,7 @@
 #include <set>
 
 #include "dns-zone/signed_zone.hpp"
+#include "logs/mta_log_run.hpp"
 #include "served.hpp"
 
 namespace {
@@ -531,37 +532,47 @@ TEST_F(Dane, WithoutAnchorNothingIsSecure) {
   EXPECT_NE(r.output.find("\"nxdomain\""), std::string::npos) << r.output;
 }
 
-// posttls-finger -l dane as the differential peer. It asks the system's resolver and trusts
-// its AD bit, so it runs in a private mount namespace whose /etc/resolv.conf names a
-// validating unbound on 127.0.0.2:53 (the zone's anchor, a stub zone to NSD, test. opened)
-// with "options trust-ad" (glibc passes the AD bit on only then); -o dnssec_probe points at
-// a name inside the private tree.
+// A validating unbound on ADDRESS:53 (the zone's anchor, a stub zone to NSD, dane.test.
+// opened) for the programs that ask the system's resolver and trust its AD bit: they run in a
+// private mount namespace whose /etc/resolv.conf is resolv_conf(), which names it with
+// "options trust-ad" (glibc passes the AD bit on only then). Stopped however the test ends (a
+// leftover would answer the next run's queries).
+class validating_unbound {
+ public:
+  validating_unbound(const fs::path& dir, const std::string& address, const t::zone_server& zones) : dir_(dir) {
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "unbound.conf") << "server:\n  interface: " << address << "\n  port: 53\n  do-daemonize: no\n  chroot: \"\"\n"
+                                        << "  username: \"\"\n  pidfile: \"\"\n  directory: \"" << dir_.string() << "\"\n"
+                                        << "  use-syslog: no\n  verbosity: 1\n  access-control: 127.0.0.0/8 allow\n"
+                                        << "  so-reuseport: no\n"
+                                        << "  do-not-query-localhost: no\n  module-config: \"validator iterator\"\n"
+                                        << "  trust-anchor-file: \"" << zones.trust_anchor() << "\"\n"
+                                        << "  local-zone: \"dane.test.\" transparent\n"
+                                        << "stub-zone:\n  name: \"dane.test.\"\n  stub-addr: 127.0.0.1@" << zones.port() << "\n";
+    int fd = open((dir_ / "unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_ = t::spawn({"/usr/sbin/unbound", "-d", "-c", (dir_ / "unbound.conf").string()}, "", fd, fd);
+    close(fd);
+    for (int i = 0; i < 500 && !ready(); ++i) std::this_thread::sleep_for(10ms);
+    std::ofstream(resolv_conf()) << "nameserver " << address << "\noptions trust-ad\n";
+  }
+  ~validating_unbound() {
+    kill(pid_, SIGTERM);
+    t::wait_for(pid_, 5s);
+  }
+  bool ready() const { return log().find("start of service") != std::string::npos; }
+  std::string log() const { return t::slurp(dir_ / "unbound.log"); }
+  fs::path resolv_conf() const { return dir_ / "resolv.conf"; }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+};
+
+// posttls-finger -l dane as the differential peer, asking a validating unbound on
+// 127.0.0.2:53 (validating_unbound); -o dnssec_probe points at a name inside the private tree.
 TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
-  fs::path ub = dir_ / "unbound";
-  fs::create_directories(ub);
-  std::ofstream(ub / "unbound.conf") << "server:\n  interface: 127.0.0.2\n  port: 53\n  do-daemonize: no\n  chroot: \"\"\n"
-                                     << "  username: \"\"\n  pidfile: \"\"\n  directory: \"" << ub.string() << "\"\n"
-                                     << "  use-syslog: no\n  verbosity: 1\n  access-control: 127.0.0.0/8 allow\n"
-                                     << "  so-reuseport: no\n"
-                                     << "  do-not-query-localhost: no\n  module-config: \"validator iterator\"\n"
-                                     << "  trust-anchor-file: \"" << zones_->trust_anchor() << "\"\n"
-                                     << "  local-zone: \"dane.test.\" transparent\n"
-                                     << "stub-zone:\n  name: \"dane.test.\"\n  stub-addr: 127.0.0.1@" << zones_->port() << "\n";
-  int fd = open((ub / "unbound.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t unbound = t::spawn({"/usr/sbin/unbound", "-d", "-c", (ub / "unbound.conf").string()}, "", fd, fd);
-  close(fd);
-  // Stopped however the test ends (a leftover would answer the next run's queries).
-  struct stop_unbound {
-    pid_t pid;
-    ~stop_unbound() {
-      kill(pid, SIGTERM);
-      t::wait_for(pid, 5s);
-    }
-  } stop{unbound};
-  for (int i = 0; i < 500 && t::slurp(ub / "unbound.log").find("start of service") == std::string::npos; ++i)
-    std::this_thread::sleep_for(10ms);
-  ASSERT_NE(t::slurp(ub / "unbound.log").find("start of service"), std::string::npos) << t::slurp(ub / "unbound.log");
-  std::ofstream(ub / "resolv.conf") << "nameserver 127.0.0.2\noptions trust-ad\n";
+  validating_unbound unbound(dir_ / "unbound", "127.0.0.2", *zones_);
+  ASSERT_TRUE(unbound.ready()) << unbound.log();
   fs::path pf = dir_ / "postfix";
   fs::create_directories(pf);
   std::ofstream(pf / "main.cf") << "compatibility_level = 3.6\n";
@@ -586,7 +597,7 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
     json d = j.contains("hosts") && !j["hosts"].empty() ? j["hosts"][0]["dane"] : json::object();
     EXPECT_EQ(d.value("status", "?"), c.mxtls_status) << c.domain << ": " << last_output_;
     std::string predicted = sender(d, "posttls-finger");
-    std::string script = "mount --bind '" + (ub / "resolv.conf").string() + "' /etc/resolv.conf && MAIL_CONFIG='" + pf.string() +
+    std::string script = "mount --bind '" + unbound.resolv_conf().string() + "' /etc/resolv.conf && MAIL_CONFIG='" + pf.string() +
                          "' exec /usr/sbin/posttls-finger -l dane -o dnssec_probe=ns:dane.test -F '" + (dir_ / "ca.pem").string() +
                          "' '" + c.domain + ":" + std::to_string(port_) + "'";
     auto r = t::run(dir_, {"/usr/bin/unshare", "-m", "/bin/sh", "-c", script}, 60s);
@@ -607,6 +618,81 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
       EXPECT_EQ(d["matched"]["usage"].get<int>(), m[1] == "EE" ? 3 : 2) << c.domain << ": " << r.output;
       EXPECT_EQ(d["matched"]["depth"].get<int>(), std::stoi(m[2])) << c.domain << ": " << r.output;
     }
+  }
+}
+
+// mxtls logs on the log of a real Postfix 3.7 delivering with smtp_tls_security_level = dane
+// (tests/integration/postfix-instance: its smtpdane transport, DNS lookups with DNSSEC, in a
+// private mount namespace whose resolver is a validating unbound on a loopback address of this
+// process's own) to every destination of logs/postfix-dane-scenarios.json, one message each,
+// through the tree above: the DANE failures as Postfix words them, each destination compared
+// with its expected line. The unbound's address is made from the pid, so that another test
+// process's resolver (posttls-finger's on 127.0.0.2) is not in the way.
+TEST_F(Dane, PostfixDaneDeliveriesAreReadFromItsLog) {
+  namespace ml = t::mta_logs;
+  for (const char* tool : {"/usr/sbin/postfix", "/usr/bin/unshare", "/usr/sbin/unbound"}) ASSERT_TRUE(fs::exists(tool)) << tool << " is missing (scripts/install-deps)";
+  pid_t me = getpid();
+  std::string address = "127.88." + std::to_string(me % 250 + 1) + "." + std::to_string((me / 250) % 250 + 1);
+  validating_unbound unbound(dir_ / "unbound-postfix", address, *zones_);
+  ASSERT_TRUE(unbound.ready()) << unbound.log();
+  json data = ml::read_json(ml::source("tests/integration/logs/postfix-dane-scenarios.json"));
+  ASSERT_TRUE(data["destinations"].is_array() && !data["destinations"].empty());
+  fs::path run_dir = dir_ / "postfix-dane", routes = run_dir / "routes", instance = run_dir / "postfix";
+  fs::create_directories(routes);
+  {
+    std::ofstream transport(routes / "transport");
+    for (const auto& d : data["destinations"]) {
+      std::string domain = d["domain"];
+      transport << domain << " smtpdane:" << domain << ":" << port_ << "\n";
+    }
+  }
+  fs::copy_file(unbound.resolv_conf(), routes / "resolv.conf", fs::copy_options::overwrite_existing);
+  std::ofstream(routes / "dnssec-probe") << "ns:dane.test\n";
+  for (const auto& e : fs::directory_iterator(routes)) fs::permissions(e.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  fs::path pf = ml::source("tests/integration/postfix-instance");
+  auto start = t::run(run_dir, {pf.string(), "start", instance.string(), std::to_string(ml::free_port()), routes.string()}, 60s);
+  ASSERT_EQ(start.exit_code, 0) << start.output;
+  struct stop_postfix {
+    fs::path script, instance, dir;
+    ~stop_postfix() { t::run(dir, {script.string(), "stop", instance.string()}, 60s); }
+  };
+  std::size_t sent = 0;
+  fs::path log_copy;
+  {
+    stop_postfix stop{pf, instance, run_dir};
+    for (const auto& d : data["destinations"]) {
+      auto send = t::run(run_dir, {pf.string(), "send", instance.string(), "x@" + d["domain"].get<std::string>()}, 30s);
+      ASSERT_EQ(send.exit_code, 0) << send.output;
+      ++sent;
+    }
+    // Every message ends with one status= line (sent or deferred: the backoff is an hour);
+    // the instance's timeouts, and the resolver's, bound a stuck lookup or session.
+    auto statuses = [&] {
+      std::string text = t::slurp(instance / "maillog");
+      std::size_t n = 0;
+      for (std::size_t at = text.find(" status="); at != std::string::npos; at = text.find(" status=", at + 1)) ++n;
+      return n;
+    };
+    for (int i = 0; i < 1200 && statuses() < sent; ++i) std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(statuses(), sent) << t::slurp(instance / "maillog");
+    log_copy = dir_ / "postfix-dane.maillog";
+    fs::copy_file(instance / "maillog", log_copy, fs::copy_options::overwrite_existing);
+  }
+  ml::read_log log = ml::copy_and_read(dir_, log_copy, "postfix-dane-read.maillog");
+  ASSERT_EQ(log.error, "");
+  const json& got = log.logs_json;
+  EXPECT_EQ(got["format"], "postfix");
+  EXPECT_EQ(got["lines"]["not_understood"], 0) << got["not_understood"].dump();
+  EXPECT_EQ(got["destinations"].size(), data["destinations"].size()) << got["destinations"].dump(1);
+  for (const auto& want : data["destinations"]) {
+    std::string domain = want["domain"];
+    SCOPED_TRACE(domain);
+    const json* d = ml::destination_for(got, domain);
+    ASSERT_NE(d, nullptr) << log.logs.output;
+    ml::expect_destination(*d, want["expect"], domain);
+    EXPECT_EQ((*d)["destination"]["mx_host"], want["mx_host"]) << d->dump();
+    std::string where = want["address"];
+    EXPECT_EQ((*d)["destination"]["address"], where.empty() ? where : where + ":" + std::to_string(port_)) << d->dump();
   }
 }
 
