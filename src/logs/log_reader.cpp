@@ -769,10 +769,24 @@ struct log_reader::state {
       keep(x);
       return true;
     }
+    // Exim's DANE (hosts_try_dane, hosts_require_dane; Exim 4.96 with GnuTLS, observed): no
+    // TLSA record matched the served chain. The == line that follows says
+    // "TLS session: (certificate verification failed): …" (GnuTLS's words: "Verification
+    // failed. The certificate differs.", "TLSA record problem: none usable"): tlsa-invalid.
+    //   "ID DANE attempt failed; TLS connection to H [A]: (certificate verification failed): …"
+    if (m.starts_with("DANE attempt failed; TLS connection to ")) {
+      ++sum.tls_lines;
+      exim_message& x = msg();
+      std::string_view h = m.substr(39);
+      if (auto host = exim_host(h)) x.host = host->host, x.address = host->address;
+      x.tls_failure = result_type::tlsa_invalid;
+      keep(x);
+      return true;
+    }
     if (m.starts_with("H=")) {
       // About a connection: "TLS error on connection (recv): …", "a TLS session is required…",
-      // "Connection refused"; the outcome line that follows decides.
-      if (contains(m, " TLS error on connection ")) ++sum.tls_lines;
+      // "Connection refused", "DANE error: tlsa lookup DEFER"; the outcome line that follows decides.
+      if (contains(m, " TLS error on connection ") || contains(m, ": DANE error: ")) ++sum.tls_lines;
       exim_message& x = msg();
       std::string_view h = m.substr(2);
       if (auto host = exim_host(h)) x.host = host->host, x.address = host->address;
@@ -788,7 +802,11 @@ struct log_reader::state {
     std::string_view rest = m.substr(3);
     std::string_view rcpt = rest.substr(0, rest.find(' '));
     std::size_t h_at = rest.find(" H=");
-    if (rest.find(" T=") == std::string_view::npos || (delivered && h_at == std::string_view::npos)) {
+    // The router's DNS lookup failed (dnslookup; "== R R=router defer (-1): host lookup did not
+    // complete", observed for a bogus MX and a bogus address record with a validating
+    // resolver): an attempt that made no connection, a DNS failure.
+    bool dns_failed = failed && contains(rest, "): host lookup did not complete");
+    if (!dns_failed && (rest.find(" T=") == std::string_view::npos || (delivered && h_at == std::string_view::npos))) {
       ++sum.lines_other;  // routing failures, local deliveries: not an SMTP attempt
       return true;
     }
@@ -809,7 +827,7 @@ struct log_reader::state {
     } else {
       // "defer (111): Connection refused": the host is on the message's line before.
       if (std::size_t colon = rest.find("): "); colon != std::string_view::npos) text = rest.substr(colon + 3);
-      if (x) a.key.mx_host = x->host, a.key.address = x->address;
+      if (x && !dns_failed) a.key.mx_host = x->host, a.key.address = x->address;
     }
     if (x) a.connection_lines = &x->lines;
     a.messages.push_back(distinct_count::hash_of(id));
@@ -837,6 +855,14 @@ struct log_reader::state {
         a.cls = attempt_class::plaintext;
         ++no_tls_line_deliveries;
       }
+    } else if (dns_failed) {
+      a.cls = attempt_class::other_failure, a.reason = result_type::dns_failure;
+    } else if (text.starts_with("DANE error: tlsa lookup ")) {
+      // src/transports/smtp.c: the TLSA query failed (DEFER: SERVFAIL, a bogus answer or a
+      // name server that does not answer, observed for both): dnssec-invalid, as for Postfix.
+      a.cls = attempt_class::tls_failed, a.reason = result_type::dnssec_invalid;
+    } else if (x && x->tls_failure == result_type::tlsa_invalid && text.starts_with("TLS session: ")) {
+      a.cls = attempt_class::tls_failed, a.reason = result_type::tlsa_invalid;
     } else if (contains(text, "a TLS session is required, but the server did not offer TLS support")) {
       a.cls = attempt_class::tls_failed, a.reason = result_type::starttls_not_supported;
     } else if (contains(text, "after STARTTLS") || contains(text, "a TLS session is required, but an attempt to start TLS failed")) {

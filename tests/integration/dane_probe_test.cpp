@@ -285,6 +285,43 @@ class Dane : public ::testing::Test {
     }
   }
 
+  // A loopback address of this process's own, 127.NET.x.y from the pid: another test process's
+  // resolver on port 53 is not in the way.
+  static std::string own_loopback(int net) {
+    pid_t me = getpid();
+    return "127." + std::to_string(net) + "." + std::to_string(me % 250 + 1) + "." + std::to_string((me / 250) % 250 + 1);
+  }
+
+  // A *-dane-scenarios.json of the source tree; a failure when it has no destinations.
+  static json read_destinations(const std::string& rel) {
+    json data = t::mta_logs::read_json(t::mta_logs::source(rel));
+    EXPECT_TRUE(data["destinations"].is_array() && !data["destinations"].empty()) << rel;
+    if (!data["destinations"].is_array()) data["destinations"] = json::array();
+    return data;
+  }
+
+  // `mxtls logs --json` of an MTA's log against the destinations of a *-dane-scenarios.json:
+  // each one's expect line (as in the logs.MTA tests), MX host and address (the port added).
+  static void expect_log_destinations(const json& data, const fs::path& log, const std::string& format) {
+    namespace ml = t::mta_logs;
+    ml::read_log read = ml::copy_and_read(dir_, log, log.filename().string() + ".read");
+    ASSERT_EQ(read.error, "");
+    const json& got = read.logs_json;
+    EXPECT_EQ(got["format"], format);
+    EXPECT_EQ(got["lines"]["not_understood"], 0) << got["not_understood"].dump();
+    EXPECT_EQ(got["destinations"].size(), data["destinations"].size()) << got["destinations"].dump(1);
+    for (const auto& want : data["destinations"]) {
+      std::string domain = want["domain"];
+      SCOPED_TRACE(domain);
+      const json* d = ml::destination_for(got, domain);
+      ASSERT_NE(d, nullptr) << read.logs.output;
+      ml::expect_destination(*d, want["expect"], domain);
+      EXPECT_EQ((*d)["destination"]["mx_host"], want["mx_host"]) << d->dump();
+      std::string where = want["address"];
+      EXPECT_EQ((*d)["destination"]["address"], where.empty() ? where : where + ":" + std::to_string(port_)) << d->dump();
+    }
+  }
+
   static std::set<std::string> reason_ids(const json& j) {
     std::set<std::string> ids;
     for (const auto& r : j["reasons"]) ids.insert(r["id"].get<std::string>());
@@ -631,12 +668,9 @@ TEST_F(Dane, PosttlsFingerAgreesWithItsPrediction) {
 TEST_F(Dane, PostfixDaneDeliveriesAreReadFromItsLog) {
   namespace ml = t::mta_logs;
   for (const char* tool : {"/usr/sbin/postfix", "/usr/bin/unshare", "/usr/sbin/unbound"}) ASSERT_TRUE(fs::exists(tool)) << tool << " is missing (scripts/install-deps)";
-  pid_t me = getpid();
-  std::string address = "127.88." + std::to_string(me % 250 + 1) + "." + std::to_string((me / 250) % 250 + 1);
-  validating_unbound unbound(dir_ / "unbound-postfix", address, *zones_);
+  validating_unbound unbound(dir_ / "unbound-postfix", own_loopback(88), *zones_);
   ASSERT_TRUE(unbound.ready()) << unbound.log();
-  json data = ml::read_json(ml::source("tests/integration/logs/postfix-dane-scenarios.json"));
-  ASSERT_TRUE(data["destinations"].is_array() && !data["destinations"].empty());
+  json data = read_destinations("tests/integration/logs/postfix-dane-scenarios.json");
   fs::path run_dir = dir_ / "postfix-dane", routes = run_dir / "routes", instance = run_dir / "postfix";
   fs::create_directories(routes);
   {
@@ -678,22 +712,30 @@ TEST_F(Dane, PostfixDaneDeliveriesAreReadFromItsLog) {
     log_copy = dir_ / "postfix-dane.maillog";
     fs::copy_file(instance / "maillog", log_copy, fs::copy_options::overwrite_existing);
   }
-  ml::read_log log = ml::copy_and_read(dir_, log_copy, "postfix-dane-read.maillog");
-  ASSERT_EQ(log.error, "");
-  const json& got = log.logs_json;
-  EXPECT_EQ(got["format"], "postfix");
-  EXPECT_EQ(got["lines"]["not_understood"], 0) << got["not_understood"].dump();
-  EXPECT_EQ(got["destinations"].size(), data["destinations"].size()) << got["destinations"].dump(1);
-  for (const auto& want : data["destinations"]) {
-    std::string domain = want["domain"];
-    SCOPED_TRACE(domain);
-    const json* d = ml::destination_for(got, domain);
-    ASSERT_NE(d, nullptr) << log.logs.output;
-    ml::expect_destination(*d, want["expect"], domain);
-    EXPECT_EQ((*d)["destination"]["mx_host"], want["mx_host"]) << d->dump();
-    std::string where = want["address"];
-    EXPECT_EQ((*d)["destination"]["address"], where.empty() ? where : where + ":" + std::to_string(port_)) << d->dump();
+  expect_log_destinations(data, log_copy, "postfix");
+}
+
+// The same with a real Exim 4.96 (tests/integration/exim-instance, Debian's
+// exim4-daemon-light unpacked from its .deb: the dnslookup router with DNSSEC requested and a
+// transport with hosts_try_dane = *, its resolver a validating unbound as above), one message
+// each, delivered in the foreground: logs/exim-dane-scenarios.json.
+TEST_F(Dane, EximDaneDeliveriesAreReadFromItsLog) {
+  namespace ml = t::mta_logs;
+  validating_unbound unbound(dir_ / "unbound-exim", own_loopback(89), *zones_);
+  ASSERT_TRUE(unbound.ready()) << unbound.log();
+  json data = read_destinations("tests/integration/logs/exim-dane-scenarios.json");
+  fs::path instance = dir_ / "exim-dane", script = ml::source("tests/integration/exim-instance");
+  auto start = t::run(dir_, {script.string(), "start", instance.string(), std::to_string(port_), "", "", unbound.resolv_conf().string()}, 60s);
+  ASSERT_EQ(start.exit_code, 0) << start.output;
+  for (const auto& d : data["destinations"]) {
+    // exim -odf: returns when the message is delivered or deferred.
+    auto send = t::run(dir_, {script.string(), "send", instance.string(), "x@" + d["domain"].get<std::string>()}, 90s);
+    EXPECT_NE(send.exit_code, -1) << d["domain"] << ": " << send.output;
   }
+  fs::path log_copy = dir_ / "exim-dane.mainlog";
+  fs::copy_file(instance / "log" / "mainlog", log_copy, fs::copy_options::overwrite_existing);
+  t::run(dir_, {script.string(), "stop", instance.string()}, 60s);
+  expect_log_destinations(data, log_copy, "exim");
 }
 
 // mxtls tlsa against a second implementation (GnuTLS's danetool) for the records to publish,

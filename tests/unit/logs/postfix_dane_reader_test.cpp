@@ -1,4 +1,5 @@
-// The Postfix reader on the lines a real Postfix 3.7 wrote at smtp_tls_security_level = dane
+// The Postfix and Exim readers on the lines a real Postfix 3.7 wrote at smtp_tls_security_level = dane
+// (and Exim 4.96 at hosts_try_dane, below)
 // (the Dane.PostfixDaneDeliveriesAreReadFromItsLog test records them: a signed zone served by
 // NSD, a validating unbound, mxtls serve as the MX hosts), here also under ASan: the DANE
 // mismatch, the failed TLSA lookup, the bogus MX and address answers, an unusable record.
@@ -121,6 +122,50 @@ TEST(PostfixDaneReader, LookupWarningsStayWithTheirAttempt) {
   EXPECT_EQ(dest(s, "b.test")->count(attempt_class::tls), 1u);
   ASSERT_NE(dest(s, "c.test"), nullptr);
   EXPECT_EQ(dest(s, "c.test")->count(attempt_class::tls), 1u);
+}
+
+}  // namespace
+}  // namespace mxtls::logs
+
+namespace mxtls::logs {
+namespace {
+
+// Exim 4.96 (Debian 12, GnuTLS) at hosts_try_dane = *, as Dane.EximDaneDeliveriesAreReadFromItsLog
+// records it through the same tree.
+TEST(EximDaneReader, RealDaneLinesGiveRfc8460Reasons) {
+  log_summary s = read({
+      "2026-12-02 09:21:07 1xYfaT-0005OS-1X DANE attempt failed; TLS connection to mx.stale.dane.test [127.0.0.13]: (certificate "
+      "verification failed): Verification failed. The certificate differs. ",
+      "2026-12-02 09:21:07 1xYfaT-0005OS-1X == x@stale.dane.test R=dane_scenario T=remote_dane defer (-37) H=mx.stale.dane.test "
+      "[127.0.0.13]:54763: TLS session: (certificate verification failed): Verification failed. The certificate differs. ",
+      "2026-12-02 09:21:07 1xYfaT-0005Pu-2i == x@forged.dane.test R=dane_scenario defer (-1): host lookup did not complete",
+      "2026-12-02 09:21:08 1xYfaU-0005Qr-0B H=mx.badtlsa.dane.test [127.0.0.23]:54763: DANE error: tlsa lookup DEFER",
+      "2026-12-02 09:21:08 1xYfaU-0005Qr-0B == x@badtlsa.dane.test R=dane_scenario T=remote_dane defer (-36): DANE error: tlsa "
+      "lookup DEFER",
+      "2026-12-02 09:21:08 1xYfaT-0005Ny-1A => x@ee.dane.test R=dane_scenario T=remote_dane H=mx.ee.dane.test [127.0.0.11]:54763 "
+      "X=TLS1.3:ECDHE_SECP256R1__ECDSA_SECP256R1_SHA256__AES_256_GCM:256 CV=dane C=\"250 2.0.0 Ok: queued as MXTLS1\"",
+  });
+  EXPECT_EQ(s.format, log_format::exim);
+  EXPECT_EQ(s.lines_not_understood, 0u);
+  const destination_summary* stale = dest(s, "stale.dane.test");
+  ASSERT_NE(stale, nullptr);
+  EXPECT_EQ(stale->count(attempt_class::tls_failed), 1u);
+  EXPECT_EQ(stale->reasons[static_cast<std::size_t>(result_type::tlsa_invalid)], 1u);
+  EXPECT_EQ(stale->samples.front().line, 1u) << "the DANE line is the evidence";
+  const destination_summary* forged = dest(s, "forged.dane.test");
+  ASSERT_NE(forged, nullptr);
+  EXPECT_EQ(forged->count(attempt_class::other_failure), 1u);
+  EXPECT_EQ(forged->reasons[static_cast<std::size_t>(result_type::dns_failure)], 1u);
+  EXPECT_EQ(forged->key.address, "");
+  const destination_summary* bad = dest(s, "badtlsa.dane.test");
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->count(attempt_class::tls_failed), 1u);
+  EXPECT_EQ(bad->reasons[static_cast<std::size_t>(result_type::dnssec_invalid)], 1u);
+  EXPECT_EQ(bad->key.mx_host, "mx.badtlsa.dane.test");
+  EXPECT_EQ(bad->key.address, "127.0.0.23:54763");
+  const destination_summary* ee = dest(s, "ee.dane.test");
+  ASSERT_NE(ee, nullptr);
+  EXPECT_EQ(ee->verified, 1u);
 }
 
 }  // namespace
