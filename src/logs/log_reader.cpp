@@ -774,10 +774,11 @@ struct log_reader::state {
     // "TLS session: (certificate verification failed): …" (GnuTLS's words: "Verification
     // failed. The certificate differs.", "TLSA record problem: none usable"): tlsa-invalid.
     //   "ID DANE attempt failed; TLS connection to H [A]: (certificate verification failed): …"
-    if (m.starts_with("DANE attempt failed; TLS connection to ")) {
+    static constexpr std::string_view dane_failed = "DANE attempt failed; TLS connection to ";
+    if (m.starts_with(dane_failed)) {
       ++sum.tls_lines;
       exim_message& x = msg();
-      std::string_view h = m.substr(39);
+      std::string_view h = m.substr(dane_failed.size());
       if (auto host = exim_host(h)) x.host = host->host, x.address = host->address;
       x.tls_failure = result_type::tlsa_invalid;
       keep(x);

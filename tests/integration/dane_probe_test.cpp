@@ -701,14 +701,8 @@ TEST_F(Dane, PostfixDaneDeliveriesAreReadFromItsLog) {
     }
     // Every message ends with one status= line (sent or deferred: the backoff is an hour);
     // the instance's timeouts, and the resolver's, bound a stuck lookup or session.
-    auto statuses = [&] {
-      std::string text = t::slurp(instance / "maillog");
-      std::size_t n = 0;
-      for (std::size_t at = text.find(" status="); at != std::string::npos; at = text.find(" status=", at + 1)) ++n;
-      return n;
-    };
-    for (int i = 0; i < 1200 && statuses() < sent; ++i) std::this_thread::sleep_for(100ms);
-    ASSERT_EQ(statuses(), sent) << t::slurp(instance / "maillog");
+    ASSERT_TRUE(ml::await_count(instance, instance / "maillog", " status=", sent, 120s)) << t::slurp(instance / "maillog");
+    EXPECT_EQ(ml::count_of(t::slurp(instance / "maillog"), " status="), sent) << "one status line a message";
     log_copy = dir_ / "postfix-dane.maillog";
     fs::copy_file(instance / "maillog", log_copy, fs::copy_options::overwrite_existing);
   }

@@ -11,6 +11,8 @@
 // reasons not given are absent.
 #pragma once
 
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -55,6 +57,38 @@ inline json read_json(const fs::path& file) {
 // first ("pPORT.NAME.SETTING.test").
 inline std::string port_domain(int port, const std::string& name, const std::string& setting) {
   return "p" + std::to_string(port) + "." + name + "." + setting + ".test";
+}
+
+inline std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Waits until `file` (in `dir`) holds `n` occurrences of `needle`, woken by inotify; false
+// past the deadline.
+inline bool await_count(const fs::path& dir, const fs::path& file, const std::string& needle, std::size_t n,
+                 std::chrono::seconds deadline) {
+  int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  inotify_add_watch(in, dir.c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
+  auto end = std::chrono::steady_clock::now() + deadline;
+  bool ok = false;
+  while (true) {
+    if (count_of(slurp(file), needle) >= n) {
+      ok = true;
+      break;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    pollfd p{in, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) > 0) {
+      char buf[4096];
+      while (read(in, buf, sizeof buf) > 0) {
+      }
+    }
+  }
+  close(in);
+  return ok;
 }
 
 // The scenarios served, each on its own port; they stop when this goes.

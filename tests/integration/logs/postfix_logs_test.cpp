@@ -6,9 +6,6 @@
 // and deferred counts with pflogsumm's on the same file.
 //
 // A missing Postfix, pflogsumm or openssl fails the test (it does not skip).
-#include <poll.h>
-#include <sys/inotify.h>
-
 #include <fmt/format.h>
 
 #include <ctime>
@@ -22,38 +19,6 @@ using namespace mta_logs;
 
 const char* const scenarios = "tests/integration/logs/postfix-scenarios.json";
 const char* const policies[] = {"may", "required", "verify", "secure"};
-
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
-// Waits until `file` (in `dir`) holds `n` occurrences of `needle`, woken by inotify; false
-// past the deadline.
-bool await_count(const fs::path& dir, const fs::path& file, const std::string& needle, std::size_t n,
-                 std::chrono::seconds deadline) {
-  int in = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  inotify_add_watch(in, dir.c_str(), IN_MODIFY | IN_CREATE | IN_CLOSE_WRITE);
-  auto end = std::chrono::steady_clock::now() + deadline;
-  bool ok = false;
-  while (true) {
-    if (count_of(slurp(file), needle) >= n) {
-      ok = true;
-      break;
-    }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
-    if (left <= 0) break;
-    pollfd p{in, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left)) > 0) {
-      char buf[4096];
-      while (read(in, buf, sizeof buf) > 0) {
-      }
-    }
-  }
-  close(in);
-  return ok;
-}
 
 // Everything the tests below read, made once for the whole program: the servers, the Postfix
 // run, its log, and what mxtls logs and pflogsumm say of it.
