@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,7 +22,7 @@ enum class dane_status : std::uint8_t {
   mismatch,       // usable records, a handshake, and no record matched
   no_tlsa,        // addresses secure; no TLSA records, provably (secure NXDOMAIN / NODATA)
   insecure,       // the addresses or the TLSA answer are not secure: DANE does not apply
-  bogus,          // an address or TLSA answer failed validation
+  bogus,          // the MX, an address or the TLSA answer failed validation
   unusable,       // TLSA records, none usable (RFC 7672 §3.1: PKIX-TA/EE, unknown parameters)
   lookup_failed,  // the TLSA lookup did not complete (SERVFAIL, timeout)
   no_tls,         // usable records, but no handshake to verify (STARTTLS not offered or failed)
@@ -46,12 +47,27 @@ struct dane_sender {
   std::string_view source;   // where the behaviour is documented
   // Indexed by dane_status.
   std::array<dane_outcome, 8> outcome;
+  // Where this sender's DANE check departs from OpenSSL's, which the status comes from: the
+  // status it would reach instead indexes `outcome` (assess_dane). `observed` says where
+  // each departure was seen.
+  bool every_record = false;      // any usable record that matches authenticates: no RFC 7671 §9 preference for the strongest digest
+  bool expanded_name_only = false;  // TLSA at a CNAME's expanded name only: no fallback to the original name (RFC 7672 §2.2.3)
+  std::string_view served_by;     // tls_profile whose replayed handshake is what this sender is served (its certificate choice)
+  std::string_view observed;
 };
 std::span<const dane_sender> dane_senders();
+
+// The served leaf's "3 1 1" data (SHA2-256 of its SubjectPublicKeyInfo) among a chain's
+// digests, hex; "" when the chain's digests do not hold it.
+std::string leaf_key_digest(std::span<const chain_digest> chain);
 
 struct dane_sender_prediction {
   std::string_view id;
   dane_outcome outcome = dane_outcome::unknown;
+  // When the sender reaches a status other than the probe's (a departure above): that status,
+  // and why, with the evidence (the name it looked at, the record or key it was served).
+  std::optional<dane_status> status;
+  std::string why;
 };
 
 }  // namespace mxtls

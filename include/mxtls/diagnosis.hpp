@@ -141,7 +141,10 @@ struct dane_assessment {
   std::vector<reason> reasons;
   std::vector<dane_sender_prediction> senders;  // one per dane_senders() row
 };
-dane_assessment assess_dane(const dane_facts& d, const starttls_facts* session, tls_policy policy);
+// `replays` (check tls-senders, may be null): the chains the senders' own hellos were served,
+// for the senders whose DANE check is given a different certificate than the probe's.
+dane_assessment assess_dane(const dane_facts& d, const starttls_facts* session, tls_policy policy,
+                            const tls_senders_facts* replays = nullptr);
 // With check tls-enum's certificates (the server sends RSA or ECDSA by the ClientHello): a
 // certificate that no DANE-EE record matches while another does (reason dane-key-not-covered).
 void assess_dane_certificates(dane_assessment& a, const dane_facts& d, const tls_enum_facts& enumerated);

@@ -70,7 +70,7 @@ const char* to_string(dane_outcome o) {
 
 dane_status dane_status_of(const dane_facts& d, const starttls_facts* s) {
   // RFC 7672 §2.2.2: TLSA records are used only when the host's address records are secure.
-  if (d.address_dnssec == dnssec_status::bogus) return dane_status::bogus;
+  if (d.mx_bogus || d.address_dnssec == dnssec_status::bogus) return dane_status::bogus;
   if (d.address_dnssec != dnssec_status::secure || !d.looked_up) return dane_status::insecure;
   const dns_lookup& l = d.lookup;
   if (l.dnssec == dnssec_status::bogus) return dane_status::bogus;
@@ -89,6 +89,18 @@ dane_status dane_status_of(const dane_facts& d, const starttls_facts* s) {
 namespace {
 
 using O = dane_outcome;
+
+// Debian 12's Exim 4.96 is built with GnuTLS and checks TLSA records with libgnutls-dane
+// (its exim4 binary calls dane_verify_crt_raw; the package depends on libgnutls-dane0), not
+// with OpenSSL as in Exim's own test suite. Seen delivering through the signed test tree
+// (tests/integration/dane_probe_test.cpp, Dane.EximDaneDeliveriesAreReadFromItsLog and
+// Dane.EximAgreesWithItsPrediction): a right 3 1 1 record beside a wrong 3 1 2 one
+// authenticates (CV=dane); TLSA only at the original name of a CNAME is not found (it
+// delivers with CV=no and names the expanded host); a server with an RSA and an ECDSA
+// certificate whose record covers the ECDSA key only is deferred, GnuTLS being sent the RSA one.
+constexpr std::string_view exim_observed =
+    "Exim 4.96 (Debian 12, GnuTLS with libgnutls-dane) delivering through the signed test tree of "
+    "tests/integration/dane_probe_test.cpp (Dane.EximAgreesWithItsPrediction)";
 
 // Each row cites where its behaviour is documented; an outcome the source does not state is
 // `unknown`. Order of the array: verified, mismatch, no-tlsa, insecure, bogus, unusable,
@@ -113,12 +125,14 @@ constexpr dane_sender senders[] = {
     {.id = "exim-try-dane",
      .name = "Exim (hosts_try_dane)",
      .source = "https://git.exim.org/exim.git (test/stderr/5840; doc/doc-txt/experimental-spec.txt, DANE)",
-     .outcome = {O::dane_verified, O::defer, O::not_applied, O::not_applied, O::defer, O::unknown, O::defer, O::defer}},
+     .outcome = {O::dane_verified, O::defer, O::not_applied, O::not_applied, O::defer, O::unknown, O::defer, O::defer},
+     .every_record = true, .expanded_name_only = true, .served_by = "gnutls-normal", .observed = exim_observed},
     // The same tests, "dane required": secure no-TLSA and insecure TLSA or A fail.
     {.id = "exim-require-dane",
      .name = "Exim (hosts_require_dane)",
      .source = "https://git.exim.org/exim.git (test/stderr/5840; doc/doc-txt/experimental-spec.txt, DANE)",
-     .outcome = {O::dane_verified, O::defer, O::defer, O::defer, O::defer, O::defer, O::defer, O::defer}},
+     .outcome = {O::dane_verified, O::defer, O::defer, O::defer, O::defer, O::defer, O::defer, O::defer},
+     .every_record = true, .expanded_name_only = true, .served_by = "gnutls-normal", .observed = exim_observed},
     // "How SMTP DANE works": no TLSA -> mail flow as usual without DANE checks; authentic
     // TLSA -> DANE validation of the receiving server.
     {.id = "microsoft-365",
@@ -156,11 +170,81 @@ bool digest_matches(const tlsa_record& r, const chain_digest& c) {
   return hex_text(r.data) == c.hex;
 }
 
+// The status a sender reaches where its DANE check departs from OpenSSL's (dane_sender's
+// flags); `status` when it does not, or when the facts to tell are missing.
+dane_status sender_status(const dane_sender& row, dane_status status, const dane_facts& d, const dane_tls_facts* t,
+                          const tls_senders_facts* replays, std::string& why) {
+  bool records = status == dane_status::verified || status == dane_status::mismatch || status == dane_status::unusable ||
+                 status == dane_status::no_tls;
+  // RFC 7672 §2.2.3 falls back to the original name after a secure denial at the expanded
+  // one; a sender that does not sees that denial.
+  if (row.expanded_name_only && records && !d.expanded_without_tlsa.empty()) {
+    std::string name = d.tlsa_name.substr(0, d.tlsa_name.size() - d.base_domain.size()) + d.expanded_without_tlsa;
+    why = fmt::format("looks for TLSA at {} only (the expanded name), where there are none; the records are at {}", name, d.tlsa_name);
+    return dane_status::no_tlsa;
+  }
+  if (status != dane_status::verified && status != dane_status::mismatch) return status;
+  if (!row.every_record && row.served_by.empty()) return status;
+  std::vector<tlsa_record> usable;
+  for (const auto& x : d.records) {
+    if (x.usability != tlsa_usability::usable) continue;
+    if (x.record.mtype == 0) return status;  // whole certificates or keys are not compared offline
+    usable.push_back(x.record);
+  }
+  // The chain this sender is served: its own replayed hello's, else the probe's.
+  const std::vector<chain_digest>* served = nullptr;
+  std::string whose;
+  if (!row.served_by.empty() && replays)
+    if (const profile_handshake* h = replays->find(row.served_by); h && h->established && !h->chain_digests.empty()) {
+      served = &h->chain_digests;
+      whose = h->leaf ? fmt::format("its own hello ({}) is served a {} {} key", row.served_by,
+                                    h->leaf->key_type == "rsaEncryption"    ? "RSA"
+                                    : h->leaf->key_type == "id-ecPublicKey" ? "ECDSA"
+                                                                            : h->leaf->key_type,
+                                    h->leaf->key_bits)
+                      : fmt::format("its own hello ({}) is served another certificate", row.served_by);
+    }
+  if (!served && t && !t->chain_digests.empty()) {
+    served = &t->chain_digests;
+    whose = "the served chain";
+  }
+  if (!served) return status;
+  bool any = false, ee = false;
+  std::string matched;
+  for (const auto& c : check_records(usable, *served)) {
+    bool counts = c.match == tlsa_match::matches || (row.every_record && c.match == tlsa_match::weaker_digest && c.depth >= 0);
+    if (!counts) continue;
+    any = true;
+    if (c.record.usage == 3 && !ee) {
+      ee = true;
+      matched = record_text(c.record);
+    }
+  }
+  // A DANE-EE match needs no name or path (RFC 7672 §3.1.1), so it authenticates alone; a
+  // DANE-TA one also needs OpenSSL's chain and name checks, which are the probe's to tell.
+  if (status == dane_status::mismatch && ee) {
+    why = fmt::format("any record that matches authenticates (no RFC 7671 §9 preference for the strongest digest): {} matches {}",
+                      matched, whose);
+    return dane_status::verified;
+  }
+  if (status == dane_status::verified && !any) {
+    why = fmt::format("{}, which no record matches (3 1 1 {})", whose, leaf_key_digest(*served));
+    return dane_status::mismatch;
+  }
+  return status;
+}
+
 }  // namespace
+
+std::string leaf_key_digest(std::span<const chain_digest> chain) {
+  for (const auto& c : chain)
+    if (c.depth == 0 && c.selector == 1 && c.mtype == 1) return c.hex;
+  return {};
+}
 
 std::span<const dane_sender> dane_senders() { return senders; }
 
-dane_assessment assess_dane(const dane_facts& d, const starttls_facts* s, tls_policy policy) {
+dane_assessment assess_dane(const dane_facts& d, const starttls_facts* s, tls_policy policy, const tls_senders_facts* replays) {
   dane_assessment a;
   a.status = dane_status_of(d, s);
   std::vector<reason>& r = a.reasons;
@@ -172,16 +256,15 @@ dane_assessment assess_dane(const dane_facts& d, const starttls_facts* s, tls_po
       break;
     case dane_status::mismatch: {
       // The served leaf key's digest: the record that would match (RFC 7671 §5.1 "3 1 1").
-      std::string served;
-      if (t)
-        for (const auto& c : t->chain_digests)
-          if (c.depth == 0 && c.selector == 1 && c.mtype == 1) served = "3 1 1 " + c.hex;
-      add(r, reason_id::dane_mismatch, served);
+      std::string served = t ? leaf_key_digest(t->chain_digests) : std::string();
+      add(r, reason_id::dane_mismatch, served.empty() ? served : "3 1 1 " + served);
       break;
     }
     case dane_status::bogus:
-      add(r, reason_id::dnssec_bogus,
-          d.address_dnssec == dnssec_status::bogus ? d.host : fmt::format("{}: {}", d.tlsa_name, d.lookup.why_bogus));
+      // A bogus MX answer is the domain's reason already.
+      if (!d.mx_bogus)
+        add(r, reason_id::dnssec_bogus,
+            d.address_dnssec == dnssec_status::bogus ? d.host : fmt::format("{}: {}", d.tlsa_name, d.lookup.why_bogus));
       break;
     case dane_status::lookup_failed:
       add(r, reason_id::dane_lookup_failed, fmt::format("{}: {}", d.tlsa_name, d.lookup.detail.empty() ? to_string(d.lookup.status) : d.lookup.detail));
@@ -253,7 +336,18 @@ dane_assessment assess_dane(const dane_facts& d, const starttls_facts* s, tls_po
   if ((policy == tls_policy::dane_mandatory && a.status != dane_status::verified) ||
       (policy == tls_policy::dane_opportunistic && fails))
     add(r, reason_id::dane_fails_policy, to_string(policy));
-  for (const auto& row : senders) a.senders.push_back({.id = row.id, .outcome = row.outcome[static_cast<std::size_t>(a.status)]});
+  for (const auto& row : senders) {
+    dane_sender_prediction p;
+    p.id = row.id;
+    std::string why;
+    dane_status st = sender_status(row, a.status, d, t, replays, why);
+    p.outcome = row.outcome[static_cast<std::size_t>(st)];
+    if (st != a.status) {
+      p.status = st;
+      p.why = std::move(why);
+    }
+    a.senders.push_back(std::move(p));
+  }
   return a;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gnutls/gnutls.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +15,9 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "net/dane_tls.hpp"
 #include "net/runtime_library.hpp"
+#include "net/smtp_session.hpp"
 
 namespace mxtls {
 
@@ -42,6 +45,7 @@ struct gnutls_api {
   decltype(&::gnutls_group_get) group_get;
   decltype(&::gnutls_group_get_name) group_get_name;
   decltype(&::gnutls_kx_get) kx_get;
+  decltype(&::gnutls_certificate_get_peers) certificate_get_peers;
 };
 
 struct loaded {
@@ -69,7 +73,8 @@ const gnutls_api* load_gnutls(std::string& why) {
            so.bind("gnutls_alert_get", g.alert_get, w) && so.bind("gnutls_alert_get_name", g.alert_get_name, w) &&
            so.bind("gnutls_protocol_get_version", g.protocol_get_version, w) &&
            so.bind("gnutls_ciphersuite_get", g.ciphersuite_get, w) && so.bind("gnutls_group_get", g.group_get, w) &&
-           so.bind("gnutls_group_get_name", g.group_get_name, w) && so.bind("gnutls_kx_get", g.kx_get, w);
+           so.bind("gnutls_group_get_name", g.group_get_name, w) && so.bind("gnutls_kx_get", g.kx_get, w) &&
+           so.bind("gnutls_certificate_get_peers", g.certificate_get_peers, w);
     // gnutls_ciphersuite_get (the suite's IANA name) is 3.7.3's; the headers are Debian 12's.
     if (l.ok && !l.api.check_version(GNUTLS_VERSION)) {
       l.ok = false;
@@ -108,6 +113,30 @@ std::string openssl_group_name(const gnutls_api& g, gnutls_session_t s) {
   if (n == "X25519" || n == "X448") return n;
   std::transform(n.begin(), n.end(), n.begin(), [](unsigned char c) { return std::tolower(c); });
   return n;  // ffdhe2048 ...
+}
+
+// The chain the server sent GnuTLS (DER, leaf first) as the probe's facts describe a chain,
+// with the digests a TLSA record of each certificate would hold: what a GnuTLS sender's DANE
+// check is given, which can differ from the probe's when the server chooses its certificate
+// by the ClientHello.
+void record_served_chain(const gnutls_api& g, gnutls_session_t s, tls_facts& tls) {
+  unsigned int n = 0;
+  const gnutls_datum_t* der = g.certificate_get_peers(s, &n);
+  if (!der || n == 0) return;
+  std::unique_ptr<STACK_OF(X509), void (*)(STACK_OF(X509)*)> chain(sk_X509_new_null(),
+                                                                   [](STACK_OF(X509)* c) { sk_X509_pop_free(c, X509_free); });
+  if (!chain) return;
+  for (unsigned int i = 0; i < n; ++i) {
+    const unsigned char* p = der[i].data;
+    X509* x = d2i_X509(nullptr, &p, static_cast<long>(der[i].size));
+    if (!x) break;  // the rest cannot be described; what came before still can
+    if (sk_X509_push(chain.get(), x) <= 0) {
+      X509_free(x);
+      break;
+    }
+  }
+  for (int i = 0; i < sk_X509_num(chain.get()); ++i) tls.chain.push_back(describe_certificate(sk_X509_value(chain.get(), i)));
+  tls.dane.chain_digests = chain_digests(chain.get());
 }
 
 }  // namespace
@@ -170,6 +199,7 @@ external_handshake_fn gnutls_handshake(std::string priority, std::string sni, st
     const char* ossl = iana ? OPENSSL_cipher_name(iana) : nullptr;
     tls.cipher = ossl && std::string_view(ossl) != "(NONE)" ? ossl : (iana ? iana : "");
     tls.group = openssl_group_name(*g, raw);
+    record_served_chain(*g, raw, tls);
     co_return true;
   };
 }

@@ -292,6 +292,7 @@ asio::awaitable<dane_request> dane_lookups(probe_facts& f, std::size_t hi, std::
   // Each address answer counts, a secure denial (no AAAA) included; a failed lookup is not secure.
   auto status = [](const dns_answer& a) { return a.ok ? a.dnssec : dnssec_status::indeterminate; };
   d.address_dnssec = weaker(status(v4), status(v6));
+  d.mx_bogus = std::any_of(f.mx.begin(), f.mx.end(), [](const mx_record& m) { return m.dnssec == dnssec_status::bogus; });
   dane_request req;
   if (d.address_dnssec == dnssec_status::secure) {
     // RFC 7672 §2.2.3: when the host name is an alias and its expansion is secure, the
@@ -321,6 +322,7 @@ asio::awaitable<dane_request> dane_lookups(probe_facts& f, std::size_t hi, std::
       bool none = t.answer.ok && (t.answer.nxdomain || (t.answer.rcode == 0 && !t.answer.has_data)) &&
                   t.answer.dnssec == dnssec_status::secure;
       if (!none) break;
+      if (bases[i] != host) d.expanded_without_tlsa = bases[i];
     }
     bool tlsa_secure = d.lookup.dnssec == dnssec_status::secure;
     if (tlsa_secure) {

@@ -156,6 +156,7 @@ asio::awaitable<tls_senders_facts> run_tls_senders(asio::ip::tcp::endpoint serve
   opt.try_starttls = true;
   opt.rcpt.clear();
   opt.dane = {};
+  opt.dane.digests = true;  // no DANE check; the served chain's digests, for the DANE senders
   for (std::size_t i : replay) {
     const tls_profile& p = *find_tls_profile(st->results[i].profile);
     session_options so = opt;
@@ -183,6 +184,8 @@ asio::awaitable<tls_senders_facts> run_tls_senders(asio::ip::tcp::endpoint serve
         h.protocol = s.tls.protocol;
         h.cipher = s.tls.cipher;
         h.group = s.tls.group;
+        if (!s.tls.chain.empty()) h.leaf = s.tls.chain.front();
+        h.chain_digests = std::move(s.tls.dane.chain_digests);
         h.error = s.error;
       }
       if (--st->left == 0) st->done.cancel();

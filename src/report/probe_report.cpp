@@ -387,6 +387,16 @@ std::string render_probe_text(const probe_report& r, const probe_text_options& o
     if (d.dane) {
       fmt::format_to(std::back_inserter(out), "\n  DANE      {}\n", to_string(d.dane->status));
       for (const auto& x : d.dane->reasons) fmt::format_to(std::back_inserter(out), "            {}\n", render_reason(x));
+      // The DANE senders by outcome, then each one whose own check reaches another status.
+      std::vector<std::pair<dane_outcome, std::string>> by;
+      for (const auto& p : d.dane->senders) {
+        auto it = std::find_if(by.begin(), by.end(), [&](const auto& b) { return b.first == p.outcome; });
+        if (it == by.end()) by.emplace_back(p.outcome, std::string(p.id));
+        else it->second += ", " + std::string(p.id);
+      }
+      for (const auto& [outcome, ids] : by) fmt::format_to(std::back_inserter(out), "            {}: {}\n", to_string(outcome), ids);
+      for (const auto& p : d.dane->senders)
+        if (p.status) fmt::format_to(std::back_inserter(out), "            {} reaches {}: {}\n", p.id, to_string(*p.status), p.why);
     }
     if (d.lint) {
       out += "\nThe EHLO reply, as received:\n";
@@ -481,6 +491,16 @@ void write_check(json_writer& w, const tls_senders_facts& t) {
     w.begin_object().member("profile", h.profile).member("replayed", h.replayed).member("established", h.established);
     w.member_if("protocol", h.established, h.protocol).member_if("cipher", h.established, h.cipher);
     w.key("group").value_or_null(h.group);
+    // The leaf it was served (a replayed, established handshake): which certificate this
+    // sender's hello gets, with the 3 1 1 digest a DANE-EE record of its key holds.
+    w.key("leaf");
+    if (h.leaf) {
+      std::string spki = leaf_key_digest(h.chain_digests);
+      w.begin_object().member("subject", h.leaf->subject).member("key_type", h.leaf->key_type).member("key_bits", h.leaf->key_bits);
+      w.key("spki_sha256").value_or_null(spki).end_object();
+    } else {
+      w.null();
+    }
     w.key("error");
     write_error(w, h.error);
     w.end_object();
@@ -578,7 +598,12 @@ void write_dane(json_writer& w, const dane_facts& f, const address_result& h, co
       w.begin_object().member("depth", c.depth).member("selector", c.selector).member("mtype", c.mtype).member("data", c.hex).end_object();
   w.end_array();
   w.key("senders").begin_array();
-  for (const auto& p : a.senders) w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome)).end_object();
+  for (const auto& p : a.senders) {
+    w.begin_object().member("id", p.id).member("outcome", to_string(p.outcome));
+    w.key("status").value_or_null(p.status ? std::string(to_string(*p.status)) : std::string());
+    w.key("why").value_or_null(p.why);
+    w.end_object();
+  }
   w.end_array().end_object();
 }
 

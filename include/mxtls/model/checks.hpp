@@ -91,6 +91,11 @@ struct profile_handshake {
   bool replayed = false;
   bool established = false;
   std::string protocol, cipher, group;
+  // What the replayed hello was served (established replays): the leaf, and each certificate's
+  // TLSA digests (selectors 0 and 1, matching types 1 and 2), which a DANE check of this
+  // sender's is given; empty when not replayed (the probe's handshake stands for it).
+  std::optional<certificate_facts> leaf;
+  std::vector<chain_digest> chain_digests;
   session_error error;         // why the session ended early (handshake-failed: OpenSSL's reason)
 };
 struct tls_senders_facts {

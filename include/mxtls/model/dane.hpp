@@ -57,16 +57,23 @@ struct dane_tls_facts {
   std::string verify_error;
   int matched_depth = -1;  // the chain depth the matching record matched (SSL_get0_dane_tlsa)
   std::optional<tlsa_record> matched;
-  std::vector<chain_digest> chain_digests;  // when asked (dane_request::digests) or DANE failed
+  std::vector<chain_digest> chain_digests;  // when asked (dane_request::digests), DANE failed, or a GnuTLS replay
 };
 
 // check "dane" (MX-host scope): the TLSA lookup of one MX host, RFC 7672 §2.2.
 struct dane_facts {
   std::string host;                     // the MX host name
   dnssec_status address_dnssec = dnssec_status::indeterminate;  // weakest of its A/AAAA answers
+  // The domain's MX answer that named this host failed validation: a DANE sender has no MX
+  // host to use and treats the lookup as a temporary failure (RFC 7672 §2.2.1).
+  bool mx_bogus = false;
   bool looked_up = false;               // TLSA asked (only where the addresses are secure)
   std::string base_domain;              // the TLSA base domain used (the CNAME target or the host)
   std::string tlsa_name;                // _PORT._tcp.<base domain>
+  // The host is an alias whose expanded name securely has no TLSA records, so the original
+  // name became the base domain (RFC 7672 §2.2.3): that expanded name; empty otherwise. A
+  // sender that looks at the expanded name only finds no records.
+  std::string expanded_without_tlsa;
   dns_lookup lookup;                    // the TLSA lookup that decided (its status, DNSSEC, why_bogus)
   std::vector<tlsa_facts> records;
   std::size_t malformed = 0;            // rdata too short to hold usage, selector and mtype

@@ -238,7 +238,7 @@ diagnosis diagnose(const probe_facts& f) {
     out.hosts.push_back(diagnose_address(a, f.policy));
     if (a.mx_host != no_index && a.mx_host < f.mx_hosts.size() && f.mx_hosts[a.mx_host].dane) {
       address_diagnosis& d = out.hosts.back();
-      d.dane = assess_dane(*f.mx_hosts[a.mx_host].dane, a.get<starttls_facts>(), f.policy);
+      d.dane = assess_dane(*f.mx_hosts[a.mx_host].dane, a.get<starttls_facts>(), f.policy, a.get<tls_senders_facts>());
       if (const auto* e = a.get<tls_enum_facts>()) assess_dane_certificates(*d.dane, *f.mx_hosts[a.mx_host].dane, *e);
       d.reasons.insert(d.reasons.end(), d.dane->reasons.begin(), d.dane->reasons.end());
     }
