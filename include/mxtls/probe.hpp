@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <deque>
 #include <map>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -102,12 +103,16 @@ class connection_gate {
 class probe_context {
  public:
   // `tls`: a client context to share (many probe contexts on many threads may use one);
-  // null: one is made here, looking certificates up as needed. Throws
-  // std::invalid_argument when the CA store cannot be loaded.
+  // null: one is made here, on a thread of its own, while the first DNS lookups run (an
+  // OpenSSL 3 context with its CA store costs milliseconds of CPU, which a single probe
+  // would otherwise wait for before its first query).
   explicit probe_context(const probe_options& options, std::shared_ptr<asio::ssl::context> tls = nullptr);
+  ~probe_context();
   // Throws std::invalid_argument for a resolver libunbound does not accept.
   dns_resolver& resolver();
-  const std::shared_ptr<asio::ssl::context>& tls() const { return tls_; }
+  // Waits for the context when it is still being made. Throws std::invalid_argument when
+  // the CA store cannot be loaded.
+  const std::shared_ptr<asio::ssl::context>& tls();
   connection_gate* gate = nullptr;
   // Check "mta-sts": the HTTPS fetcher on this context's io_context (made on first use) and
   // this context's policy cache (used when probe_options::sts_cache is null). Defined in
@@ -121,6 +126,7 @@ class probe_context {
   resolver_options resolver_options_;
   std::unique_ptr<dns_resolver> resolver_;
   std::shared_ptr<asio::ssl::context> tls_;
+  std::future<std::shared_ptr<asio::ssl::context>> tls_pending_;
 };
 
 // One destination on the caller's io_context (mxtls scan runs thousands at once).

@@ -1,6 +1,7 @@
 #include "mxtls/probe.hpp"
 
 #include <algorithm>
+#include <future>
 #include <cctype>
 #include <stdexcept>
 
@@ -130,7 +131,18 @@ probe_context::probe_context(const probe_options& options, std::shared_ptr<asio:
     : resolver_options_{.forwarder = options.resolver,
                         .trust_anchor_file = options.trust_anchor,
                         .validate = options.dnssec && (options.resolver.empty() || !options.trust_anchor.empty())},
-      tls_(tls ? std::move(tls) : make_client_tls_context(options.session)) {}
+      tls_(std::move(tls)) {
+  if (!tls_) tls_pending_ = std::async(std::launch::async, [so = options.session] { return make_client_tls_context(so); });
+}
+
+probe_context::~probe_context() {
+  if (tls_pending_.valid()) tls_pending_.wait();  // its thread ends before what it uses
+}
+
+const std::shared_ptr<asio::ssl::context>& probe_context::tls() {
+  if (tls_pending_.valid()) tls_ = tls_pending_.get();
+  return tls_;
+}
 
 dns_resolver& probe_context::resolver() {
   if (!resolver_) resolver_ = std::make_unique<dns_resolver>(resolver_options_);
@@ -464,6 +476,7 @@ probe_report run_probe(const probe_target& target, const probe_options& options,
   });
   io.run();
   if (failure) std::rethrow_exception(failure);
+  ctx.tls();  // a CA store that cannot be loaded is an error even when no session needed it
   return out;
 }
 
