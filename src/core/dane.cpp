@@ -197,7 +197,7 @@ dane_status sender_status(const dane_sender& row, dane_status status, const dane
   if (!row.served_by.empty() && replays)
     if (const profile_handshake* h = replays->find(row.served_by); h && h->established && !h->chain_digests.empty()) {
       served = &h->chain_digests;
-      whose = h->leaf ? fmt::format("its own hello ({}) is served a {} {} key", row.served_by,
+      whose = h->leaf ? fmt::format("its own hello ({}) is served the {} {} certificate", row.served_by,
                                     h->leaf->key_type == "rsaEncryption"    ? "RSA"
                                     : h->leaf->key_type == "id-ecPublicKey" ? "ECDSA"
                                                                             : h->leaf->key_type,

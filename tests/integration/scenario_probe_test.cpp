@@ -83,7 +83,8 @@ std::string mask(std::string s, unsigned short port) {
   s = std::regex_replace(s, std::regex(" *\\b[0-9]+ ms\\b"), " N ms");
   s = std::regex_replace(s, std::regex("\"(ms|waited_ms)\": [0-9]+"), "\"$1\": 0");
   s = std::regex_replace(s, std::regex("([0-9A-F]{2}:){31}[0-9A-F]{2}"), "SHA256");
-  s = std::regex_replace(s, std::regex("\"spki_sha256\": \"[0-9a-f]{64}\""), "\"spki_sha256\": \"SPKI-SHA256\"");
+  // The leaf's key is made per run; the mask keeps the document valid under the schema.
+  s = std::regex_replace(s, std::regex("\"spki_sha256\": \"[0-9a-f]{64}\""), "\"spki_sha256\": \"" + std::string(64, '0') + "\"");
   s = std::regex_replace(s, std::regex("[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4} GMT"), "DATE");
   // ctime's form, as the ESA log lines begin: "Fri Sep  8 05:22:23 2023 ".
   s = std::regex_replace(s, std::regex("(^|\n)[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} [0-9]{4} "), "$1CTIME ");
