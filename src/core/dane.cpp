@@ -174,13 +174,15 @@ bool digest_matches(const tlsa_record& r, const chain_digest& c) {
 // flags); `status` when it does not, or when the facts to tell are missing.
 dane_status sender_status(const dane_sender& row, dane_status status, const dane_facts& d, const dane_tls_facts* t,
                           const tls_senders_facts* replays, std::string& why) {
-  bool records = status == dane_status::verified || status == dane_status::mismatch || status == dane_status::unusable ||
-                 status == dane_status::no_tls;
   // RFC 7672 §2.2.3 falls back to the original name after a secure denial at the expanded
-  // one; a sender that does not sees that denial.
-  if (row.expanded_name_only && records && !d.expanded_without_tlsa.empty()) {
+  // one; a sender that does not sees that denial, whatever the original name's answer was
+  // (records, a bogus answer, a failed lookup). The MX and the addresses it shares.
+  bool from_original = !d.expanded_without_tlsa.empty() && !d.mx_bogus && d.address_dnssec == dnssec_status::secure &&
+                       status != dane_status::no_tlsa && status != dane_status::insecure;
+  if (row.expanded_name_only && from_original) {
     std::string name = d.tlsa_name.substr(0, d.tlsa_name.size() - d.base_domain.size()) + d.expanded_without_tlsa;
-    why = fmt::format("looks for TLSA at {} only (the expanded name), where there are none; the records are at {}", name, d.tlsa_name);
+    why = fmt::format("looks for TLSA at {} only (the expanded name), where there are none; the answer at {} (the original name) is not used",
+                      name, d.tlsa_name);
     return dane_status::no_tlsa;
   }
   if (status != dane_status::verified && status != dane_status::mismatch) return status;

@@ -96,6 +96,15 @@ TEST(DaneSenders, TlsaAtTheOriginalNameOnlyIsNotFoundByExim) {
   EXPECT_EQ(exim.outcome, dane_outcome::not_applied);
   EXPECT_NE(exim.why.find("_25._tcp.mx.target.example.net"), std::string::npos) << exim.why;
   EXPECT_EQ(of(a, "exim-require-dane").outcome, dane_outcome::defer);
+
+  // A failed TLSA lookup at the original name: Exim never asked it.
+  dane_facts lame = secure({});
+  lame.expanded_without_tlsa = "mx.target.example.net";
+  lame.lookup.status = lookup_status::servfail;
+  dane_assessment b = assess_dane(lame, nullptr, tls_policy::preferred);
+  EXPECT_EQ(b.status, dane_status::lookup_failed);
+  EXPECT_EQ(of(b, "postfix-dane").outcome, dane_outcome::defer);
+  EXPECT_EQ(of(b, "exim-try-dane").outcome, dane_outcome::not_applied);
 }
 
 TEST(DaneSenders, EximIsJudgedOnTheCertificateItsOwnHelloIsServed) {
