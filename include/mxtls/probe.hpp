@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <deque>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>

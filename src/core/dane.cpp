@@ -93,14 +93,14 @@ using O = dane_outcome;
 // Debian 12's Exim 4.96 is built with GnuTLS and checks TLSA records with libgnutls-dane
 // (its exim4 binary calls dane_verify_crt_raw; the package depends on libgnutls-dane0), not
 // with OpenSSL as in Exim's own test suite. Seen delivering through the signed test tree
-// (tests/integration/dane_probe_test.cpp, Dane.EximDaneDeliveriesAreReadFromItsLog and
-// Dane.EximAgreesWithItsPrediction): a right 3 1 1 record beside a wrong 3 1 2 one
+// (tests/integration/dane_probe_test.cpp, Dane.EximDaneDeliveriesAreReadFromItsLog, which
+// also compares each prediction with Exim's mainlog): a right 3 1 1 record beside a wrong 3 1 2 one
 // authenticates (CV=dane); TLSA only at the original name of a CNAME is not found (it
 // delivers with CV=no and names the expanded host); a server with an RSA and an ECDSA
 // certificate whose record covers the ECDSA key only is deferred, GnuTLS being sent the RSA one.
 constexpr std::string_view exim_observed =
     "Exim 4.96 (Debian 12, GnuTLS with libgnutls-dane) delivering through the signed test tree of "
-    "tests/integration/dane_probe_test.cpp (Dane.EximAgreesWithItsPrediction)";
+    "tests/integration/dane_probe_test.cpp (Dane.EximDaneDeliveriesAreReadFromItsLog)";
 
 // Each row cites where its behaviour is documented; an outcome the source does not state is
 // `unknown`. Order of the array: verified, mismatch, no-tlsa, insecure, bogus, unusable,
@@ -170,6 +170,13 @@ bool digest_matches(const tlsa_record& r, const chain_digest& c) {
   return hex_text(r.data) == c.hex;
 }
 
+// "RSA" and "ECDSA" for OpenSSL's short names of those key types; others as they are.
+std::string_view key_kind(std::string_view key_type) {
+  if (key_type == "rsaEncryption") return "RSA";
+  if (key_type == "id-ecPublicKey") return "ECDSA";
+  return key_type;
+}
+
 // The status a sender reaches where its DANE check departs from OpenSSL's (dane_sender's
 // flags); `status` when it does not, or when the facts to tell are missing.
 dane_status sender_status(const dane_sender& row, dane_status status, const dane_facts& d, const dane_tls_facts* t,
@@ -177,8 +184,9 @@ dane_status sender_status(const dane_sender& row, dane_status status, const dane
   // RFC 7672 §2.2.3 falls back to the original name after a secure denial at the expanded
   // one; a sender that does not sees that denial, whatever the original name's answer was
   // (records, a bogus answer, a failed lookup). The MX and the addresses it shares.
-  bool from_original = !d.expanded_without_tlsa.empty() && !d.mx_bogus && d.address_dnssec == dnssec_status::secure &&
-                       status != dane_status::no_tlsa && status != dane_status::insecure;
+  // (expanded_without_tlsa is set only where the addresses are secure.)
+  bool from_original = !d.expanded_without_tlsa.empty() && !d.mx_bogus && status != dane_status::no_tlsa &&
+                       status != dane_status::insecure;
   if (row.expanded_name_only && from_original) {
     std::string name = d.tlsa_name.substr(0, d.tlsa_name.size() - d.base_domain.size()) + d.expanded_without_tlsa;
     why = fmt::format("looks for TLSA at {} only (the expanded name), where there are none; the answer at {} (the original name) is not used",
@@ -200,10 +208,7 @@ dane_status sender_status(const dane_sender& row, dane_status status, const dane
     if (const profile_handshake* h = replays->find(row.served_by); h && h->established && !h->chain_digests.empty()) {
       served = &h->chain_digests;
       whose = h->leaf ? fmt::format("its own hello ({}) is served the {} {} certificate", row.served_by,
-                                    h->leaf->key_type == "rsaEncryption"    ? "RSA"
-                                    : h->leaf->key_type == "id-ecPublicKey" ? "ECDSA"
-                                                                            : h->leaf->key_type,
-                                    h->leaf->key_bits)
+                                    key_kind(h->leaf->key_type), h->leaf->key_bits)
                       : fmt::format("its own hello ({}) is served another certificate", row.served_by);
     }
   if (!served && t && !t->chain_digests.empty()) {
@@ -381,7 +386,7 @@ void assess_dane_certificates(dane_assessment& a, const dane_facts& d, const tls
       ++matched;
       continue;
     }
-    std::string kind = c.leaf.key_type == "rsaEncryption" ? "RSA" : c.leaf.key_type == "id-ecPublicKey" ? "ECDSA" : c.leaf.key_type;
+    std::string_view kind = key_kind(c.leaf.key_type);
     unmatched += fmt::format("{}{} {} (3 1 1 {})", unmatched.empty() ? "" : "; ", kind, c.leaf.key_bits, c.spki_sha256);
   }
   if (matched > 0 && !unmatched.empty()) add(a.reasons, reason_id::dane_key_not_covered, unmatched);

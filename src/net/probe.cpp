@@ -1,8 +1,8 @@
 #include "mxtls/probe.hpp"
 
 #include <algorithm>
-#include <future>
 #include <cctype>
+#include <future>
 #include <stdexcept>
 
 #include <asio/co_spawn.hpp>

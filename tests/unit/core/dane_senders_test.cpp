@@ -53,6 +53,18 @@ starttls_facts session(bool verified, std::vector<chain_digest> served) {
   return s;
 }
 
+// Check tls-senders' facts: the gnutls-normal replay, established and served `chain`.
+tls_senders_facts gnutls_served(std::vector<chain_digest> chain, std::optional<certificate_facts> leaf_facts = std::nullopt) {
+  profile_handshake h;
+  h.profile = "gnutls-normal";
+  h.replayed = h.established = true;
+  h.leaf = std::move(leaf_facts);
+  h.chain_digests = std::move(chain);
+  tls_senders_facts f;
+  f.handshakes.push_back(std::move(h));
+  return f;
+}
+
 const dane_sender_prediction& of(const dane_assessment& a, std::string_view id) {
   for (const auto& p : a.senders)
     if (p.id == id) return p;
@@ -111,13 +123,7 @@ TEST(DaneSenders, EximIsJudgedOnTheCertificateItsOwnHelloIsServed) {
   // The probe's hello got the ECDSA key the record covers; GnuTLS's got an RSA one.
   dane_facts d = secure({record(3, 1, 1, 7)});
   starttls_facts s = session(true, {});
-  tls_senders_facts replays;
-  profile_handshake h;
-  h.profile = "gnutls-normal";
-  h.replayed = h.established = true;
-  h.leaf = certificate_facts{.key_type = "rsaEncryption", .key_bits = 2048};
-  h.chain_digests = leaf(3, 4);
-  replays.handshakes.push_back(h);
+  tls_senders_facts replays = gnutls_served(leaf(3, 4), certificate_facts{.key_type = "rsaEncryption", .key_bits = 2048});
   dane_assessment a = assess_dane(d, &s, tls_policy::preferred, &replays);
   EXPECT_EQ(of(a, "postfix-dane").outcome, dane_outcome::dane_verified);
   const auto& exim = of(a, "exim-try-dane");
@@ -141,12 +147,7 @@ TEST(DaneSenders, WholeCertificateRecordsAreNotJudgedOffline) {
   d.records[0].record.data = bytes(91, 7);
   d.records[0].usability = usability_of(d.records[0].record);
   starttls_facts s = session(true, {});
-  tls_senders_facts replays;
-  profile_handshake h;
-  h.profile = "gnutls-normal";
-  h.replayed = h.established = true;
-  h.chain_digests = leaf(3, 4);
-  replays.handshakes.push_back(h);
+  tls_senders_facts replays = gnutls_served(leaf(3, 4));
   EXPECT_FALSE(of(assess_dane(d, &s, tls_policy::preferred, &replays), "exim-try-dane").status);
 }
 
