@@ -18,6 +18,7 @@ add_library(mxtls_tlsrpt src/tlsrpt/report.cpp src/tlsrpt/input.cpp src/tlsrpt/s
   src/report/tlsrpt_html.cpp)
 target_include_directories(mxtls_tlsrpt PUBLIC include)
 target_link_libraries(mxtls_tlsrpt PUBLIC mxtls_report nlohmann_json::nlohmann_json ZLIB::ZLIB)
+mxtls_precompile(mxtls_tlsrpt <fmt/format.h> <nlohmann/json.hpp>)
 target_sources(mxtls PRIVATE apps/mxtls/cmd_tlsrpt.cpp)
 target_link_libraries(mxtls PRIVATE mxtls_tlsrpt)
 
