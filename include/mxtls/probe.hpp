@@ -113,6 +113,8 @@ class probe_context {
   // Waits for the context when it is still being made. Throws std::invalid_argument when
   // the CA store cannot be loaded.
   const std::shared_ptr<asio::ssl::context>& tls();
+  // True once tls() would not wait.
+  bool tls_ready() const;
   connection_gate* gate = nullptr;
   // Check "mta-sts": the HTTPS fetcher on this context's io_context (made on first use) and
   // this context's policy cache (used when probe_options::sts_cache is null). Defined in

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <future>
+#include <optional>
 #include <stdexcept>
 
 #include <asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "mxtls/dns.hpp"
+#include "net/started_task.hpp"
 #include "net/tls_enum.hpp"
 #include "net/tls_senders.hpp"
 #include "mxtls/mta_sts_check.hpp"
@@ -133,10 +135,15 @@ probe_context::probe_context(const probe_options& options, std::shared_ptr<asio:
                         .validate = options.dnssec && (options.resolver.empty() || !options.trust_anchor.empty())},
       tls_(std::move(tls)) {
   if (!tls_) tls_pending_ = std::async(std::launch::async, [so = options.session] { return make_client_tls_context(so); });
+  if (options.checks.has(check_id::tls_enum)) prepare_tls_enum();
 }
 
 probe_context::~probe_context() {
   if (tls_pending_.valid()) tls_pending_.wait();  // its thread ends before what it uses
+}
+
+bool probe_context::tls_ready() const {
+  return !tls_pending_.valid() || tls_pending_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
 }
 
 const std::shared_ptr<asio::ssl::context>& probe_context::tls() {
@@ -198,6 +205,19 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
   asio::ip::tcp::endpoint ep(asio::ip::make_address(address), port);
   session_options so = opt.session;
   so.verify_name = a.name;
+  // Check "tls-enum" from the start, beside the main session: its hellos open sessions of
+  // their own (it has its own TLS context), and its facts are kept only when the main
+  // session's STARTTLS was accepted (on a server without STARTTLS that costs the version
+  // hellos, one session per version).
+  auto ex = co_await asio::this_coro::executor;
+  std::optional<started_task<tls_enum_facts>> enumeration;
+  if (opt.checks.has(check_id::tls_enum) && opt.checks.has(check_id::starttls) &&
+      !(opt.session.stop && opt.session.stop->requested()))
+    enumeration.emplace(ex, run_tls_enum(ep, so, opt.tls_enum, ctx.gate));
+  // The client context may still be in the making (its CA store): waited for here without
+  // holding up the io_context, on which the enumeration's first sessions are opening.
+  auto made = poll_until([&ctx] { return ctx.tls_ready(); });
+  co_await std::move(made);
   so.tls_context = ctx.tls();
   so.dane = std::move(dane);
   if (opt.policy == tls_policy::none) so.try_starttls = false;
@@ -230,26 +250,20 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
   }
   if (envelope) a.checks.emplace_back(std::move(env));
   // Each sender's own ClientHello, after the probe's handshake was established (a failed
-  // one fails every sender's: its hello offered a superset of theirs).
-  // Check "tls-enum" beside it, once STARTTLS was accepted (a failed handshake of the probe's
-  // does not stop it: which versions a server accepts is what says why).
+  // one fails every sender's: its hello offered a superset of theirs). The enumeration's
+  // facts join them once STARTTLS was accepted (a failed handshake of the probe's does not
+  // stop it: which versions a server accepts is what says why).
   const starttls_facts* st = a.get<starttls_facts>();
+  bool accepted = st && st->dialogue.starttls == starttls_answer::accepted;  // (st moves with a.checks below)
   bool running = !(opt.session.stop && opt.session.stop->requested());
-  bool senders = opt.checks.has(check_id::tls_senders) && st && st->tls.established && running;
-  bool enumerate = opt.checks.has(check_id::tls_enum) && st && st->dialogue.starttls == starttls_answer::accepted && running;
-  if (senders && enumerate) {
-    auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
-    auto hellos = run_tls_enum(ep, so, opt.tls_enum, ctx.gate);
-    auto both = std::move(replays) && std::move(hellos);
-    auto [r, e] = co_await std::move(both);
-    a.checks.emplace_back(std::move(r));
-    a.checks.emplace_back(std::move(e));
-  } else if (senders) {
+  if (opt.checks.has(check_id::tls_senders) && st && st->tls.established && running) {
     auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
     a.checks.emplace_back(co_await std::move(replays));
-  } else if (enumerate) {
-    auto hellos = run_tls_enum(ep, so, opt.tls_enum, ctx.gate);
-    a.checks.emplace_back(co_await std::move(hellos));
+  }
+  if (enumeration) {
+    auto hellos = enumeration->get();
+    tls_enum_facts e = co_await std::move(hellos);
+    if (accepted) a.checks.emplace_back(std::move(e));
   }
   co_return a;
 }

@@ -39,6 +39,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -127,8 +128,10 @@ struct ctx_free {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
 
-// The one client context of an enumeration (SSL_CTX_new costs more than a handshake in
-// OpenSSL 3.0); each hello's offer is set on its own connection (apply).
+// The client context of the enumerations (SSL_CTX_new costs more than a handshake in
+// OpenSSL 3.0); each hello's offer is set on its own connection (apply) and nothing on the
+// context changes after this, so one serves every enumeration of the process, on every
+// thread.
 std::shared_ptr<asio::ssl::context> base_context() {
   std::unique_ptr<SSL_CTX, ctx_free> c(SSL_CTX_new_ex(enum_library(), nullptr, TLS_client_method()));
   if (!c) throw std::runtime_error("OpenSSL cannot make the TLS enumeration's client context");
@@ -143,6 +146,14 @@ std::shared_ptr<asio::ssl::context> base_context() {
   // A TLS 1.3 ticket replaces the connection's session (SSL_get_session) as it arrives.
   SSL_CTX_set_session_cache_mode(x, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   return std::make_shared<asio::ssl::context>(c.release());  // owns it now
+}
+
+// That context, made once, on a thread of its own (prepare_tls_enum starts it when a probe
+// that enumerates begins).
+std::shared_future<std::shared_ptr<asio::ssl::context>> shared_context() {
+  static const std::shared_future<std::shared_ptr<asio::ssl::context>> made =
+      std::async(std::launch::async, base_context).share();
+  return made;
 }
 
 // The hello's offer on one connection; false when OpenSSL refuses it (nothing of it left).
@@ -267,7 +278,7 @@ struct run_state {
   tls_enum_limits limits;
   connection_gate* gate = nullptr;  // mxtls scan's, per address
   connection_gate own{1};           // this check's handshakes at once (reset in run_tls_enum)
-  std::shared_ptr<asio::ssl::context> ctx = base_context();
+  std::shared_ptr<asio::ssl::context> ctx = shared_context().get();
   std::string key;
   std::size_t handshakes = 0;
   bool complete = true;
@@ -565,6 +576,8 @@ void add_certificate(std::vector<tls_enum_certificate>& all, tls_enum_certificat
 }
 
 }  // namespace
+
+void prepare_tls_enum() { shared_context(); }
 
 asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, session_options options,
                                              tls_enum_limits limits, connection_gate* gate) {

@@ -193,6 +193,19 @@ TEST(TlsEnum, StopsAtTheHandshakeLimitAndSaysSo) {
   EXPECT_TRUE(exact.facts.hosts.front().get<tls_enum_facts>()->complete);
 }
 
+// The enumeration starts beside the main session; a server that refuses STARTTLS there gets
+// no tls_enum facts, whatever its version hellos met.
+TEST(TlsEnum, IsKeptOnlyWhenTheMainSessionsStarttlsIsAccepted) {
+  probe_report refused = enumerate("starttls-454");
+  ASSERT_FALSE(refused.facts.hosts.empty());
+  const starttls_facts* st = refused.facts.hosts.front().get<starttls_facts>();
+  ASSERT_NE(st, nullptr);
+  EXPECT_NE(st->dialogue.starttls, starttls_answer::accepted);
+  EXPECT_EQ(refused.facts.hosts.front().get<tls_enum_facts>(), nullptr);
+  probe_report accepted = enumerate("compliant");
+  EXPECT_NE(accepted.facts.hosts.front().get<tls_enum_facts>(), nullptr);
+}
+
 TEST(TlsEnumCli, ProbeJsonListsBothCertificatesOfDualCert) {
   fs::path dir = test::temp_dir();
   test::dual_cert_server s(dir);
