@@ -13,6 +13,7 @@
 #     RUNS of mxtls and of sslscan (default 5). MXTLS: the mxtls binary (default
 #     build/release/mxtls). Needs sslscan and testssl.sh (scripts/install-deps).
 set -euo pipefail
+export LC_NUMERIC=C  # a point in $EPOCHREALTIME, whatever the caller's locale
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 scenario=${SCENARIO:-dual-cert}
@@ -35,14 +36,15 @@ for _ in $(seq 100); do
   sleep 0.05
 done
 
-# Seconds of wall time of one command (its output to a file).
+# Seconds of wall time of one command (its output to a file), from bash's own clock
+# ($EPOCHREALTIME): no `date` process is started inside the interval measured.
 wall() {
   local out=$1
   shift
   local start end
-  start=$(date +%s.%N)
+  start=$EPOCHREALTIME
   "$@" >"$out" 2>&1 || true
-  end=$(date +%s.%N)
+  end=$EPOCHREALTIME
   python3 -c "print(f'{$end - $start:.3f}')"
 }
 median() { python3 -c "import statistics,sys; print(f'{statistics.median(map(float, sys.argv[1:])):.3f}')" "$@"; }

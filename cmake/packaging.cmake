@@ -29,7 +29,7 @@ target_link_libraries(mxtls_core PRIVATE idn2)
 
 target_sources(mxtls PRIVATE apps/mxtls/cmd_meta.cpp)
 target_include_directories(mxtls PRIVATE ${CMAKE_BINARY_DIR}/generated/private)
-target_link_libraries(mxtls PRIVATE idn2 unbound)
+target_link_libraries(mxtls PRIVATE idn2)
 
 # The umbrella header's list: every public header under include/mxtls/.
 file(GLOB_RECURSE MXTLS_PUBLIC_HEADERS CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR}/include
@@ -141,10 +141,14 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# libcurl and GnuTLS are opened at run time (src/net/runtime_library.hpp), so dpkg-shlibdeps
-# cannot see them: the packages that ship libcurl.so.4 and libgnutls.so.30, at least the
-# versions mxtls was built with.
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libcurl4 (>= ${CURL_VERSION_STRING}), libgnutls30 (>= ${GNUTLS_VERSION})")
+# libcurl, GnuTLS and libunbound are opened at run time (src/net/runtime_library.hpp), so
+# dpkg-shlibdeps cannot see them: the packages that ship libcurl.so.4, libgnutls.so.30 and
+# libunbound.so.8, at least the versions mxtls was built with.
+file(STRINGS /usr/include/unbound.h MXTLS_UNBOUND_VERSION_LINES REGEX "^#define UNBOUND_VERSION_(MAJOR|MINOR|MICRO) ")
+string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*MICRO ([0-9]+).*" "\\1.\\2.\\3" MXTLS_UNBOUND_VERSION
+  "${MXTLS_UNBOUND_VERSION_LINES}")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+  "libcurl4 (>= ${CURL_VERSION_STRING}), libgnutls30 (>= ${GNUTLS_VERSION}), libunbound8 (>= ${MXTLS_UNBOUND_VERSION})")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)  # the program; the static libraries lose their debug sections below

@@ -10,10 +10,10 @@
 #include <nlohmann/json.hpp>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
-#include <unbound.h>
 #include <zlib.h>
 
 #include "mxtls/build_info.hpp"
+#include "mxtls/dns.hpp"
 #include "mxtls/mta_sts_fetch.hpp"
 #include "mxtls/scenario.hpp"
 
@@ -31,7 +31,7 @@ std::string version_text() {
   std::string built = OPENSSL_VERSION_TEXT;
   if (runtime == built) row("OpenSSL", runtime);
   else row("OpenSSL", fmt::format("{} (running; built with {}: they differ)", runtime, built));
-  row("libunbound", ub_version());
+  row("libunbound", mxtls::libunbound_version_text());
   // libcurl fetches MTA-STS policies; its TLS library is named, as it verifies the policy host.
   row("libcurl", libcurl_version_text());
   row("zlib", zlibVersion());

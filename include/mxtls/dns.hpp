@@ -56,6 +56,10 @@ struct tlsa_answer {
   std::size_t malformed = 0;         // rdata shorter than usage, selector, mtype and one octet
 };
 
+// libunbound's version ("1.17.1"), or why it cannot be used; this opens libunbound, which
+// otherwise the first resolver does.
+std::string libunbound_version_text();
+
 class dns_resolver {
  public:
   // Throws std::invalid_argument for a forwarder libunbound does not accept or a trust

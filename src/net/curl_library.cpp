@@ -10,11 +10,7 @@ namespace mxtls {
 
 namespace {
 
-struct loaded {
-  curl_library lib{};
-  bool ok = false;
-  std::string why;
-};
+using loaded = loaded_library<curl_library>;
 
 loaded open_curl() {
   loaded l;

@@ -3,7 +3,6 @@
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
-#include <unbound.h>
 
 #include <algorithm>
 #include <cctype>
@@ -21,6 +20,8 @@
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "net/unbound_library.hpp"
+
 namespace mxtls {
 
 using asio::use_awaitable;
@@ -37,14 +38,14 @@ struct ub_channel {
 
   ~ub_channel() {
     fd.reset();
-    if (ctx) ub_ctx_delete(ctx);
+    if (ctx) unbound().ctx_delete(ctx);
   }
 
   asio::awaitable<void> pump() {
     while (outstanding > 0) {
       auto [ec] = co_await fd->async_wait(asio::posix::stream_descriptor::wait_read, as_tuple(use_awaitable));
       if (ec && ec != asio::error::operation_aborted) break;
-      ub_process(ctx);
+      unbound().process(ctx);
     }
     pumping = false;
   }
@@ -67,8 +68,8 @@ struct dns_resolver::impl {
 namespace {
 
 void set_option(ub_ctx* ctx, const char* name, const std::string& value) {
-  int err = ub_ctx_set_option(ctx, name, value.c_str());
-  if (err != 0) throw std::invalid_argument(fmt::format("resolver option {} {}: {}", name, value, ub_strerror(err)));
+  int err = unbound().ctx_set_option(ctx, name, value.c_str());
+  if (err != 0) throw std::invalid_argument(fmt::format("resolver option {} {}: {}", name, value, unbound().strerror(err)));
 }
 
 bool readable_file(const std::string& f) {
@@ -108,12 +109,12 @@ namespace {
 // A context that asks `o.forwarder` (or resolv.conf) and, for each zone of `zones`, makes
 // it resolvable and, with a forwarder, asks the forwarder for it as a stub zone.
 ub_ctx* make_context(const resolver_options& o, const std::vector<std::string>& zones) {
-  ub_ctx* ctx = ub_ctx_create();
+  ub_ctx* ctx = unbound().ctx_create();
   if (!ctx) throw std::runtime_error("cannot create a libunbound context");
   try {
-    int err = o.forwarder.empty() ? ub_ctx_resolvconf(ctx, nullptr) : ub_ctx_set_fwd(ctx, o.forwarder.c_str());
-    if (err != 0) throw std::invalid_argument(fmt::format("resolver '{}': {}", o.forwarder, ub_strerror(err)));
-    ub_ctx_async(ctx, 1);
+    int err = o.forwarder.empty() ? unbound().ctx_resolvconf(ctx, nullptr) : unbound().ctx_set_fwd(ctx, o.forwarder.c_str());
+    if (err != 0) throw std::invalid_argument(fmt::format("resolver '{}': {}", o.forwarder, unbound().strerror(err)));
+    unbound().ctx_async(ctx, 1);
     set_option(ctx, "do-not-query-localhost:", "no");
     // No RFC 8145 key-tag queries (_ta-XXXX): telemetry for the operators of a trust
     // anchor, sent by a resolver that lives for days, not by a probe that lives for one
@@ -132,12 +133,12 @@ ub_ctx* make_context(const resolver_options& o, const std::vector<std::string>& 
       // With a forwarder, the anchor's zone is asked of it without recursion: it may be the
       // zone's own authoritative server, which answers no recursive query outside its zones.
       if (!o.forwarder.empty()) {
-        err = ub_ctx_set_stub(ctx, zone.c_str(), o.forwarder.c_str(), 0);
-        if (err != 0) throw std::invalid_argument(fmt::format("stub zone {} at {}: {}", zone, o.forwarder, ub_strerror(err)));
+        err = unbound().ctx_set_stub(ctx, zone.c_str(), o.forwarder.c_str(), 0);
+        if (err != 0) throw std::invalid_argument(fmt::format("stub zone {} at {}: {}", zone, o.forwarder, unbound().strerror(err)));
       }
     }
   } catch (...) {
-    ub_ctx_delete(ctx);
+    unbound().ctx_delete(ctx);
     throw;
   }
   return ctx;
@@ -157,8 +158,8 @@ dns_resolver::dns_resolver(const resolver_options& o) : impl_(std::make_unique<i
   }
   d.strict.ctx = make_context(o, d.anchor_zones);
   if (!anchor.empty()) {
-    int err = ub_ctx_add_ta_file(d.strict.ctx, anchor.c_str());
-    if (err != 0) throw std::invalid_argument(fmt::format("trust anchor '{}': {}", anchor, ub_strerror(err)));
+    int err = unbound().ctx_add_ta_file(d.strict.ctx, anchor.c_str());
+    if (err != 0) throw std::invalid_argument(fmt::format("trust anchor '{}': {}", anchor, unbound().strerror(err)));
     d.validating = true;
     d.anchor_file = anchor;
   }
@@ -214,12 +215,12 @@ asio::awaitable<dns_answer> ask(ub_channel& d, const std::string& name, int rrty
   auto ex = co_await asio::this_coro::executor;
   pending p;
   int id = 0;
-  int err = ub_resolve_async(d.ctx, name.c_str(), rrtype, 1, &p, on_result, &id);
+  int err = unbound().resolve_async(d.ctx, name.c_str(), rrtype, 1, &p, on_result, &id);
   if (err != 0) {
-    a.error = ub_strerror(err);
+    a.error = unbound().strerror(err);
     co_return a;
   }
-  if (!d.fd) d.fd = std::make_unique<asio::posix::stream_descriptor>(ex, ::dup(ub_fd(d.ctx)));
+  if (!d.fd) d.fd = std::make_unique<asio::posix::stream_descriptor>(ex, ::dup(unbound().fd(d.ctx)));
   ++d.outstanding;
   if (!d.pumping) {
     d.pumping = true;
@@ -231,12 +232,12 @@ asio::awaitable<dns_answer> ask(ub_channel& d, const std::string& name, int rrty
   p.wake = nullptr;
   if (--d.outstanding == 0) d.fd->cancel();
   if (!p.done) {
-    ub_cancel(d.ctx, id);
+    unbound().cancel(d.ctx, id);
     a.error = "timeout";
     co_return a;
   }
   if (p.err != 0 || !p.result) {
-    a.error = ub_strerror(p.err);
+    a.error = unbound().strerror(p.err);
     co_return a;
   }
   out = p.result;
@@ -304,7 +305,7 @@ asio::awaitable<dns_answer> dns_resolver::lookup(std::string name, int rrtype, s
                            : dnssec_status::insecure;
   if (res->bogus && res->why_bogus) a.why_bogus = res->why_bogus;
   read_result(res, rrtype, a);
-  ub_resolve_free(res);
+  unbound().resolve_free(res);
   if (a.bogus) {
     // The data a resolver that does not validate would have given.
     if (!d.plain) {
@@ -315,7 +316,7 @@ asio::awaitable<dns_answer> dns_resolver::lookup(std::string name, int rrtype, s
     co_await std::move(again);
     if (res) {
       read_result(res, rrtype, a);
-      ub_resolve_free(res);
+      unbound().resolve_free(res);
     }
   }
   co_return a;

@@ -48,11 +48,7 @@ struct gnutls_api {
   decltype(&::gnutls_certificate_get_peers) certificate_get_peers;
 };
 
-struct loaded {
-  gnutls_api api{};
-  bool ok = false;
-  std::string why;
-};
+using loaded = loaded_library<gnutls_api>;
 
 const gnutls_api* load_gnutls(std::string& why) {
   static std::once_flag once;
@@ -60,7 +56,7 @@ const gnutls_api* load_gnutls(std::string& why) {
   std::call_once(once, [] {
     runtime_library so;
     if (!so.open("libgnutls.so.30", "libgnutls30", l.why)) return;
-    gnutls_api& g = l.api;
+    gnutls_api& g = l.lib;
     std::string& w = l.why;
     l.ok = so.bind("gnutls_check_version", g.check_version, w) && so.bind("gnutls_init", g.init, w) &&
            so.bind("gnutls_deinit", g.deinit, w) && so.bind("gnutls_priority_set_direct", g.priority_set_direct, w) &&
@@ -76,14 +72,14 @@ const gnutls_api* load_gnutls(std::string& why) {
            so.bind("gnutls_group_get_name", g.group_get_name, w) && so.bind("gnutls_kx_get", g.kx_get, w) &&
            so.bind("gnutls_certificate_get_peers", g.certificate_get_peers, w);
     // gnutls_ciphersuite_get (the suite's IANA name) is 3.7.3's; the headers are Debian 12's.
-    if (l.ok && !l.api.check_version(GNUTLS_VERSION)) {
+    if (l.ok && !l.lib.check_version(GNUTLS_VERSION)) {
       l.ok = false;
-      l.why = std::string("GnuTLS ") + l.api.check_version(nullptr) + " is older than " + GNUTLS_VERSION +
+      l.why = std::string("GnuTLS ") + l.lib.check_version(nullptr) + " is older than " + GNUTLS_VERSION +
               ", the version mxtls was built with";
     }
   });
   if (!l.ok) why = l.why;
-  return l.ok ? &l.api : nullptr;
+  return l.ok ? &l.lib : nullptr;
 }
 
 // "TLS1.2" as OpenSSL names it ("TLSv1.2"; TLS 1.0 is "TLSv1").

@@ -41,4 +41,12 @@ class runtime_library {
   std::string soname_;
 };
 
+// A library's functions once bound (`ok`), or why they could not be; kept for the process.
+template <class Functions>
+struct loaded_library {
+  Functions lib{};
+  bool ok = false;
+  std::string why;
+};
+
 }  // namespace mxtls
