@@ -144,9 +144,17 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # libcurl, GnuTLS and libunbound are opened at run time (src/net/runtime_library.hpp), so
 # dpkg-shlibdeps cannot see them: the packages that ship libcurl.so.4, libgnutls.so.30 and
 # libunbound.so.8, at least the versions mxtls was built with.
-file(STRINGS /usr/include/unbound.h MXTLS_UNBOUND_VERSION_LINES REGEX "^#define UNBOUND_VERSION_(MAJOR|MINOR|MICRO) ")
+find_path(MXTLS_UNBOUND_INCLUDE_DIR unbound.h)
+if(NOT MXTLS_UNBOUND_INCLUDE_DIR)
+  message(FATAL_ERROR "unbound.h not found: install libunbound-dev (scripts/install-deps)")
+endif()
+file(STRINGS ${MXTLS_UNBOUND_INCLUDE_DIR}/unbound.h MXTLS_UNBOUND_VERSION_LINES
+  REGEX "^#define UNBOUND_VERSION_(MAJOR|MINOR|MICRO) ")
 string(REGEX REPLACE ".*MAJOR ([0-9]+).*MINOR ([0-9]+).*MICRO ([0-9]+).*" "\\1.\\2.\\3" MXTLS_UNBOUND_VERSION
   "${MXTLS_UNBOUND_VERSION_LINES}")
+if(NOT MXTLS_UNBOUND_VERSION MATCHES "^[0-9]+\\.[0-9]+\\.[0-9]+$")
+  message(FATAL_ERROR "no libunbound version in ${MXTLS_UNBOUND_INCLUDE_DIR}/unbound.h")
+endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
   "libcurl4 (>= ${CURL_VERSION_STRING}), libgnutls30 (>= ${GNUTLS_VERSION}), libunbound8 (>= ${MXTLS_UNBOUND_VERSION})")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

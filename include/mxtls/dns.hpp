@@ -57,7 +57,7 @@ struct tlsa_answer {
 };
 
 // libunbound's version ("1.17.1"), or why it cannot be used; this opens libunbound, which
-// otherwise the first resolver does.
+// otherwise the first dns_resolver made does.
 std::string libunbound_version_text();
 
 class dns_resolver {

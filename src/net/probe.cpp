@@ -205,20 +205,6 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
   asio::ip::tcp::endpoint ep(asio::ip::make_address(address), port);
   session_options so = opt.session;
   so.verify_name = a.name;
-  // Check "tls-enum" from the start, beside the main session: its hellos open sessions of
-  // their own (it has its own TLS context), and its facts are kept only when the main
-  // session's STARTTLS was accepted (on a server without STARTTLS that costs the version
-  // hellos, one session per version).
-  auto ex = co_await asio::this_coro::executor;
-  std::optional<started_task<tls_enum_facts>> enumeration;
-  if (opt.checks.has(check_id::tls_enum) && opt.checks.has(check_id::starttls) &&
-      !(opt.session.stop && opt.session.stop->requested()))
-    enumeration.emplace(ex, run_tls_enum(ep, so, opt.tls_enum, ctx.gate));
-  // The client context may still be in the making (its CA store): waited for here without
-  // holding up the io_context, on which the enumeration's first sessions are opening.
-  auto made = poll_until([&ctx] { return ctx.tls_ready(); });
-  co_await std::move(made);
-  so.tls_context = ctx.tls();
   so.dane = std::move(dane);
   if (opt.policy == tls_policy::none) so.try_starttls = false;
   if (!opt.as_client.empty()) {
@@ -229,42 +215,79 @@ asio::awaitable<address_result> probe_address(std::size_t mx_host, std::string n
       return predict(*m, sent_lines(turn)).sees_starttls || m->mode == tls_mode::always_try;
     };
   }
-  bool envelope = opt.checks.has(check_id::envelope) && !so.rcpt.empty();
-  envelope_facts env;
-  if (!envelope) so.rcpt.clear();
-  if (opt.checks.has(check_id::starttls) && opt.checks.has(check_id::injection)) {
-    session_options quiet = so;
-    quiet.on_event = nullptr;
-    auto main = gated_starttls(ep, so, envelope ? &env : nullptr, ctx.gate);
-    auto inj = gated_injection(ep, std::move(quiet), ctx.gate);
-    auto both = std::move(main) && std::move(inj);
-    auto [st, in] = co_await std::move(both);
-    a.checks.emplace_back(std::move(st));
-    a.checks.emplace_back(std::move(in));
-  } else if (opt.checks.has(check_id::starttls)) {
-    auto main = gated_starttls(ep, so, envelope ? &env : nullptr, ctx.gate);
-    a.checks.emplace_back(co_await std::move(main));
-  } else if (opt.checks.has(check_id::injection)) {
-    auto inj = gated_injection(ep, so, ctx.gate);
-    a.checks.emplace_back(co_await std::move(inj));
-  }
-  if (envelope) a.checks.emplace_back(std::move(env));
-  // Each sender's own ClientHello, after the probe's handshake was established (a failed
-  // one fails every sender's: its hello offered a superset of theirs). The enumeration's
-  // facts join them once STARTTLS was accepted (a failed handshake of the probe's does not
-  // stop it: which versions a server accepts is what says why).
-  const starttls_facts* st = a.get<starttls_facts>();
-  bool accepted = st && st->dialogue.starttls == starttls_answer::accepted;  // (st moves with a.checks below)
-  bool running = !(opt.session.stop && opt.session.stop->requested());
-  if (opt.checks.has(check_id::tls_senders) && st && st->tls.established && running) {
-    auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
-    a.checks.emplace_back(co_await std::move(replays));
+  // Check "tls-enum", whose facts are kept only when the main session's STARTTLS was
+  // accepted. When the main session sends STARTTLS whatever the reply says, it starts now,
+  // beside it (its hellos open sessions of their own, with a TLS context of their own; on a
+  // server without STARTTLS that costs the version hellos, one session each); with --policy
+  // none or --as (whose model may not see the keyword) it starts after the main session, as
+  // the answer decides whether it runs at all. Begun early, it is awaited on every path
+  // below, so that none of its sessions outlives the probe.
+  auto ex = co_await asio::this_coro::executor;
+  bool enumerating = opt.checks.has(check_id::tls_enum) && opt.checks.has(check_id::starttls) &&
+                     !(opt.session.stop && opt.session.stop->requested());
+  std::optional<started_task<tls_enum_facts>> enumeration;
+  if (enumerating && so.try_starttls && !so.decide_starttls) enumeration.emplace(ex, run_tls_enum(ep, so, opt.tls_enum, ctx.gate));
+  bool accepted = false, running = false;
+  std::exception_ptr failed;
+  try {
+    // The client context may still be in the making (its CA store): waited for here without
+    // holding up the io_context, on which the enumeration's first sessions are opening.
+    auto made = poll_until([&ctx] { return ctx.tls_ready(); });
+    co_await std::move(made);
+    so.tls_context = ctx.tls();
+    bool envelope = opt.checks.has(check_id::envelope) && !so.rcpt.empty();
+    envelope_facts env;
+    if (!envelope) so.rcpt.clear();
+    if (opt.checks.has(check_id::starttls) && opt.checks.has(check_id::injection)) {
+      session_options quiet = so;
+      quiet.on_event = nullptr;
+      auto main = gated_starttls(ep, so, envelope ? &env : nullptr, ctx.gate);
+      auto inj = gated_injection(ep, std::move(quiet), ctx.gate);
+      auto both = std::move(main) && std::move(inj);
+      auto [st, in] = co_await std::move(both);
+      a.checks.emplace_back(std::move(st));
+      a.checks.emplace_back(std::move(in));
+    } else if (opt.checks.has(check_id::starttls)) {
+      auto main = gated_starttls(ep, so, envelope ? &env : nullptr, ctx.gate);
+      a.checks.emplace_back(co_await std::move(main));
+    } else if (opt.checks.has(check_id::injection)) {
+      auto inj = gated_injection(ep, so, ctx.gate);
+      a.checks.emplace_back(co_await std::move(inj));
+    }
+    if (envelope) a.checks.emplace_back(std::move(env));
+    // Each sender's own ClientHello, after the probe's handshake was established (a failed
+    // one fails every sender's: its hello offered a superset of theirs). The enumeration's
+    // facts join them once STARTTLS was accepted (a failed handshake of the probe's does not
+    // stop it: which versions a server accepts is what says why).
+    const starttls_facts* st = a.get<starttls_facts>();
+    accepted = st && st->dialogue.starttls == starttls_answer::accepted;  // (st moves with a.checks below)
+    running = !(opt.session.stop && opt.session.stop->requested());
+    if (opt.checks.has(check_id::tls_senders) && st && st->tls.established && running) {
+      auto replays = run_tls_senders(ep, so, st->tls, ctx.gate);
+      a.checks.emplace_back(co_await std::move(replays));
+    }
+    if (enumerating && !enumeration && accepted && running) {
+      auto hellos = run_tls_enum(ep, so, opt.tls_enum, ctx.gate);
+      a.checks.emplace_back(co_await std::move(hellos));
+    }
+  } catch (...) {
+    failed = std::current_exception();
   }
   if (enumeration) {
-    auto hellos = enumeration->get();
-    tls_enum_facts e = co_await std::move(hellos);
-    if (accepted) a.checks.emplace_back(std::move(e));
+    tls_enum_facts e;
+    std::exception_ptr enum_failed;
+    try {
+      auto hellos = enumeration->get();
+      e = co_await std::move(hellos);
+    } catch (...) {
+      enum_failed = std::current_exception();
+    }
+    if (!failed && accepted) {  // an error of facts that would be dropped is dropped with them
+      if (enum_failed) std::rethrow_exception(enum_failed);
+      a.checks.emplace_back(std::move(e));
+    }
   }
+  if (failed) std::rethrow_exception(failed);
   co_return a;
 }
 
@@ -466,8 +489,8 @@ asio::awaitable<probe_report> probe(probe_target target, const probe_options& op
 }
 
 probe_report run_probe(const probe_target& target, const probe_options& options, bool stop_on_signal) {
+  session_stop stop;  // before io: a session's timer leaves it as io destroys what is left
   asio::io_context io;
-  session_stop stop;
   probe_options opt = options;
   if (stop_on_signal) opt.session.stop = &stop;
   probe_context ctx(opt);

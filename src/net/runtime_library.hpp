@@ -1,7 +1,7 @@
 // A shared library opened at run time (dlopen) and its functions bound by name to typed
-// pointers. For libraries only some commands need (libcurl for MTA-STS policies, GnuTLS for
-// the sender replays of GnuTLS senders), so that the others do not load them, and their
-// dependencies, at every start.
+// pointers. For libraries only some commands need (libunbound for DNS, libcurl for MTA-STS
+// policies, GnuTLS for the sender replays of GnuTLS senders), so that the others do not load
+// them, and their dependencies, at every start.
 #pragma once
 
 #include <dlfcn.h>

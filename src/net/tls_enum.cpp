@@ -60,6 +60,7 @@
 #include "mxtls/reply.hpp"
 #include "net/dane_tls.hpp"
 #include "net/smtp_session.hpp"
+#include "net/started_task.hpp"
 #include "net/tls_hello.hpp"
 
 namespace mxtls {
@@ -149,11 +150,13 @@ std::shared_ptr<asio::ssl::context> base_context() {
 }
 
 // That context, made once, on a thread of its own (prepare_tls_enum starts it when a probe
-// that enumerates begins).
-std::shared_future<std::shared_ptr<asio::ssl::context>> shared_context() {
-  static const std::shared_future<std::shared_ptr<asio::ssl::context>> made =
-      std::async(std::launch::async, base_context).share();
-  return made;
+// that enumerates begins). Never freed: it lives as long as the process, and a program
+// using the library may clean OpenSSL up (OPENSSL_cleanup) before static objects go. A
+// context OpenSSL could not make stays an error for the process.
+const std::shared_future<std::shared_ptr<asio::ssl::context>>& shared_context() {
+  static const auto* made =
+      new std::shared_future<std::shared_ptr<asio::ssl::context>>(std::async(std::launch::async, base_context).share());
+  return *made;
 }
 
 // The hello's offer on one connection; false when OpenSSL refuses it (nothing of it left).
@@ -278,7 +281,7 @@ struct run_state {
   tls_enum_limits limits;
   connection_gate* gate = nullptr;  // mxtls scan's, per address
   connection_gate own{1};           // this check's handshakes at once (reset in run_tls_enum)
-  std::shared_ptr<asio::ssl::context> ctx = shared_context().get();
+  std::shared_ptr<asio::ssl::context> ctx;  // shared_context(), set by run_tls_enum once made
   std::string key;
   std::size_t handshakes = 0;
   bool complete = true;
@@ -587,6 +590,12 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
   options.dane = {};
   limits.concurrency = std::max<std::size_t>(limits.concurrency, 1);
   auto st = std::make_shared<run_state>(server, std::move(options), limits, gate);
+  // The context may still be in the making: waited for without holding up the io_context
+  // (the main session runs beside this check).
+  const auto& shared = shared_context();
+  auto made = poll_until([&shared] { return shared.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  co_await std::move(made);
+  st->ctx = shared.get();
   for (std::size_t i = 0; i < std::size(versions); ++i) {
     st->offerable[i] = offerable_suites(st->ctx->native_handle(), versions[i].number);
     for (const SSL_CIPHER* c : st->offerable[i])

@@ -40,7 +40,7 @@ const unbound_library* load_unbound(std::string* why) {
 const unbound_library& unbound() {
   std::string why;
   const unbound_library* u = load_unbound(&why);
-  if (!u) throw std::runtime_error("DNS lookups need libunbound: " + why);
+  if (!u) throw std::invalid_argument("DNS lookups need libunbound: " + why);
   return *u;
 }
 

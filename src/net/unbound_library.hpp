@@ -1,4 +1,5 @@
-// libunbound opened at run time, by the first DNS lookup, instead of linked: with the
+// libunbound opened at run time, when the first resolver is made (a probe's first DNS
+// lookup, a scan's start), instead of linked: with the
 // libraries it brings (libevent, nettle, hogweed, gmp) it was about 2 ms of the start of
 // every mxtls command on the machine the bench runs on, including the many that never ask
 // DNS (lint, logs, tlsa, serve, a probe of an address). The header is libunbound's own;
@@ -35,7 +36,8 @@ struct unbound_library {
 // installed, or a symbol missing.
 const unbound_library* load_unbound(std::string* why = nullptr);
 
-// The library, or std::runtime_error with that reason.
+// The library, or std::invalid_argument with that reason (an unusable installation: exit
+// code 2, as for a resolver libunbound does not accept).
 const unbound_library& unbound();
 
 }  // namespace mxtls

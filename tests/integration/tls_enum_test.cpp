@@ -224,6 +224,22 @@ TEST(TlsEnumCli, ProbeJsonListsBothCertificatesOfDualCert) {
   EXPECT_FALSE(json::parse(plain.output)["hosts"][0]["checks"].contains("tls_enum"));
 }
 
+// A probe that fails after the enumeration began (a CA store that cannot be loaded) waits
+// for the enumeration's sessions before it reports: exit code 2 and the reason, no crash
+// (the asan build runs this test: an enumeration left running would touch freed memory).
+TEST(TlsEnumCli, AnUnusableCaStoreEndsTheProbeCleanly) {
+  fs::path dir = test::temp_dir();
+  test::dual_cert_server s(dir);
+  ASSERT_NE(s.port, 0) << test::slurp(s.out);
+  std::ofstream(dir / "empty.pem").flush();
+  auto r = test::run(dir, {MXTLS_BINARY, "probe", "[127.0.0.1]:" + std::to_string(s.port), "--check", "tls-enum", "--ca",
+                           (dir / "empty.pem").string(), "--json"},
+                     60s);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("cannot load the CA store"), std::string::npos) << r.output;
+}
+
 // The differential test: for every restricted scenario, the versions and suites sslscan and
 // testssl.sh find accepted equal what tls-enum finds, but for the differences listed with
 // their reason in tests/integration/tls-enum/peer-exceptions.json.
