@@ -478,27 +478,23 @@ asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) 
   co_return r;
 }
 
-// Each task at once; the results in the tasks' order when the last one is done. The state is
-// shared, so a task that outlives an interrupted probe writes into memory that still exists.
+// Each task at once; the results in the tasks' order when the last one is done (a task that
+// failed leaves its result as T{}).
 template <class T>
 asio::awaitable<std::vector<T>> all_of(std::vector<asio::awaitable<T>> tasks) {
-  if (tasks.empty()) co_return std::vector<T>{};
   auto ex = co_await asio::this_coro::executor;
-  struct state {
-    std::vector<T> results;
-    std::size_t left;
-    asio::steady_timer done;
-  };
-  auto st = std::make_shared<state>(state{std::vector<T>(tasks.size()), tasks.size(),
-                                          asio::steady_timer(ex, asio::steady_timer::time_point::max())});
-  for (std::size_t i = 0; i < tasks.size(); ++i)
-    asio::co_spawn(ex, std::move(tasks[i]), [st, i](std::exception_ptr e, T r) {
-      if (!e) st->results[i] = std::move(r);
-      if (--st->left == 0) st->done.cancel();
-    });
-  auto wait = st->done.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-  co_await std::move(wait);
-  co_return std::move(st->results);
+  std::vector<started_task<T>> started;
+  started.reserve(tasks.size());
+  for (auto& t : tasks) started.emplace_back(ex, std::move(t));
+  std::vector<T> results(started.size());
+  for (std::size_t i = 0; i < started.size(); ++i) {
+    try {
+      auto one = started[i].get();
+      results[i] = co_await std::move(one);
+    } catch (...) {
+    }
+  }
+  co_return results;
 }
 
 // One version's suites, in the order the server chooses them (see the top of the file).
