@@ -5,9 +5,13 @@
 #include <fstream>
 #include <optional>
 #include <iostream>
+#include <list>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <fmt/format.h>
@@ -27,6 +31,7 @@ struct serve_args {
   std::string cert, key, log_file;
   std::string write_certificates;  // a directory: each certificate's chain and key as PEM files
   std::size_t max_sessions = 1000;
+  unsigned threads = 1;  // threads the sessions run on
   bool list = false;
   bool allow_remote = false;  // listening on an address other machines reach is asked for
   std::string format = "text";
@@ -149,6 +154,7 @@ int run_serve(const serve_args& a) {
   if (!a.write_certificates.empty() && !write_certificate_files(id, a.write_certificates)) return exit_usage;
 
   std::ofstream log;
+  std::mutex log_lock;  // sessions on several threads write lines of their own
   server_options opt;
   opt.max_sessions = a.max_sessions;
   if (!a.log_file.empty()) {
@@ -157,13 +163,26 @@ int run_serve(const serve_args& a) {
       std::fprintf(stderr, "mxtls serve: cannot write the log file '%s'\n", a.log_file.c_str());
       return exit_usage;
     }
-    opt.log = [&log](std::size_t session, const std::string& line) {
+    opt.log = [&log, &log_lock](std::size_t session, const std::string& line) {
+      std::lock_guard hold(log_lock);
       log << "[" << session << "] " << line << "\n";
       log.flush();
     };
   }
 
+  // The listener (and the signals) on this thread's context; with --threads N, the sessions
+  // on N contexts of their own, a thread each, given out in turn. Declared after `io`, so
+  // they and their sessions go before the listener's context does.
   asio::io_context io;
+  std::list<asio::io_context> session_io;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::vector<std::jthread> session_threads;
+  if (a.threads > 1) {
+    for (unsigned i = 0; i < a.threads; ++i) {
+      opt.session_contexts.push_back(&session_io.emplace_back(1));
+      keep_running.push_back(asio::make_work_guard(session_io.back()));
+    }
+  }
   std::optional<mock_server> made;
   try {
     made.emplace(io, *sc, std::move(id), opt);
@@ -206,12 +225,15 @@ int run_serve(const serve_args& a) {
   }
   std::fflush(stdout);
 
+  for (auto& c : session_io) session_threads.emplace_back([&c] { c.run(); });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int) {
     server.stop();
     io.stop();
   });
   io.run();
+  for (auto& c : session_io) c.stop();
+  session_threads.clear();  // joined
   const auto& st = server.stats();
   if (a.quiet) {
   } else if (json) {
@@ -252,6 +274,11 @@ command add_serve(CLI::App& parent) {
       ->check(CLI::ExistingDirectory);
   app->add_option("--max-sessions", args->max_sessions, "Sessions at once; more are answered with 421")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+  app->add_option("--threads", args->threads,
+                  "Threads the sessions run on, as a real MTA serves connections in parallel (each session stays "
+                  "on one); 1: one thread for everything")
+      ->check(CLI::Range(1u, 256u))
       ->capture_default_str();
   app->add_option("--log", args->log_file, "Append every session's transcript to this file");
   app->add_option("--format", args->format, "Start and stop lines on stdout: text, or json (one object a line)")

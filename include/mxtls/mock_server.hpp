@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -21,8 +22,13 @@ struct server_options {
   std::chrono::milliseconds idle_timeout{60'000};  // per command
   std::chrono::milliseconds handshake_timeout{10'000};
   std::size_t max_line = 4096;                 // octets of one command line
-  // Called with each transcript line ("S: ..." / "C: ..." / "-- ..."), tagged by session number.
+  // Called with each transcript line ("S: ..." / "C: ..." / "-- ..."), tagged by session number;
+  // from the session's own thread when session_contexts are given.
   std::function<void(std::size_t session, const std::string& line)> log;
+  // The contexts sessions run on, one after the other (each may be run by a thread of its
+  // own: `mxtls serve --threads`); empty: the server's own context. They must outlive the
+  // sessions, and the caller runs and stops them.
+  std::vector<asio::io_context*> session_contexts;
 };
 
 struct server_stats {
@@ -45,7 +51,7 @@ class mock_server {
   void listen(const asio::ip::tcp::endpoint& at);
   asio::ip::tcp::endpoint local_endpoint() const;
   void stop();
-  const server_stats& stats() const;
+  server_stats stats() const;  // a snapshot
   const scenario& current_scenario() const;
   const tls_identity& identity() const;
 

@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 #include <asio/co_spawn.hpp>
@@ -85,8 +87,12 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   server_options opt;
   asio::ssl::context tls_ctx{asio::ssl::context::tls_server};
   tcp::acceptor acceptor;
-  server_stats stats;
-  bool stopping = false;
+  // Counted by sessions that may run on other threads (server_options::session_contexts).
+  struct counters {
+    std::atomic<std::size_t> sessions{0}, active{0}, peak_active{0}, refused{0}, tls_handshakes{0}, messages{0};
+  } stats;
+  std::atomic<bool> stopping{false};
+  std::size_t next_context = 0;  // the session context of the next session (accept loop only)
 
   impl(asio::io_context& io_, scenario s, tls_identity i, server_options o)
       : io(io_), sc(std::move(s)), id(std::move(i)), opt(std::move(o)), acceptor(io_) {
@@ -145,8 +151,36 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         asio::co_spawn(io, refuse(std::move(sock)), asio::detached);
         continue;
       }
-      asio::co_spawn(io, run_session(std::move(sock), n), asio::detached);
+      // Counted here, not when the session starts on its own context: the limit above then
+      // holds however many sessions wait for their thread.
+      std::size_t now = ++stats.active;
+      for (std::size_t peak = stats.peak_active; now > peak && !stats.peak_active.compare_exchange_weak(peak, now);) {
+      }
+      asio::io_context& where = session_context();
+      if (&where != &io) {
+        // The descriptor moves to the session's own context (and thread).
+        asio::error_code ec;
+        auto protocol = sock.local_endpoint(ec).protocol();
+        tcp::socket moved(where);
+        if (!ec) {
+          int fd = sock.release(ec);
+          if (!ec && moved.assign(protocol, fd, ec)) ::close(fd);
+        }
+        if (ec) {
+          --stats.active;
+          continue;
+        }
+        sock = std::move(moved);
+      }
+      asio::co_spawn(where, run_session(std::move(sock), n, where), asio::detached);
     }
+  }
+
+  asio::io_context& session_context() {
+    if (opt.session_contexts.empty()) return io;
+    asio::io_context& c = *opt.session_contexts[next_context];
+    next_context = (next_context + 1) % opt.session_contexts.size();
+    return c;
   }
 
   awaitable<void> refuse(tcp::socket sock) {
@@ -160,6 +194,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   struct session {
     impl& server;
     std::size_t number;
+    asio::io_context& io;  // the context (thread) this session runs on
     tcp::socket sock;
     std::unique_ptr<tls_socket> tls;  // on `sock`, after STARTTLS
     std::string in;   // received, not yet processed
@@ -168,7 +203,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
 
     awaitable<bool> pause(std::chrono::microseconds d) {
       if (d.count() <= 0) co_return true;
-      asio::steady_timer t(server.io, d);
+      asio::steady_timer t(io, d);
       auto [ec] = co_await t.async_wait(as_tuple(use_awaitable));
       co_return !ec;
     }
@@ -218,7 +253,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
           }
         }
         char buf[4096];
-        asio::steady_timer timer(server.io, server.opt.idle_timeout);
+        asio::steady_timer timer(io, server.opt.idle_timeout);
         auto r = co_await (read_some(sock, tls.get(), asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
         if (r.index() == 1) {
           server.log(number, "-- idle timeout");
@@ -265,7 +300,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         }
       }
       tls = std::make_unique<tls_socket>(sock, server.tls_ctx.native_handle(), tls_socket::role::server);
-      asio::steady_timer timer(server.io, server.opt.handshake_timeout);
+      asio::steady_timer timer(io, server.opt.handshake_timeout);
       auto r = co_await (tls->handshake() || timer.async_wait(as_tuple(use_awaitable)));
       if (r.index() == 1) {
         server.log(number, "-- TLS handshake timed out");
@@ -357,9 +392,9 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
           server.log(number, "C: .");
           if (co_await faulted("DOT", replied)) co_return;
           if (replied) continue;
-          ++server.stats.messages;
+          std::size_t queued = ++server.stats.messages;
           in_mail = false;
-          out = "250 2.0.0 Ok: queued as MXTLS" + std::to_string(server.stats.messages) + eol;
+          out = "250 2.0.0 Ok: queued as MXTLS" + std::to_string(queued) + eol;
           if (!co_await flush()) co_return;
         } else if (verb == "RSET") {
           in_mail = false;
@@ -380,12 +415,11 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
     }
   };
 
-  awaitable<void> run_session(tcp::socket sock, std::size_t n) {
+  // One session, counted in `active` by the accept loop.
+  awaitable<void> run_session(tcp::socket sock, std::size_t n, asio::io_context& where) {
     auto self = shared_from_this();
-    ++stats.active;
-    stats.peak_active = std::max(stats.peak_active, stats.active);
     {
-      session s{*this, n, std::move(sock), nullptr, {}, {}};
+      session s{*this, n, where, std::move(sock), nullptr, {}, {}};
       try {
         co_await s.run();
       } catch (const std::exception& e) {
@@ -423,7 +457,10 @@ void mock_server::stop() {
   impl_->acceptor.close(ignored);
 }
 
-const server_stats& mock_server::stats() const { return impl_->stats; }
+server_stats mock_server::stats() const {
+  const auto& c = impl_->stats;
+  return {c.sessions, c.active, c.peak_active, c.refused, c.tls_handshakes, c.messages};
+}
 const scenario& mock_server::current_scenario() const { return impl_->sc; }
 const tls_identity& mock_server::identity() const { return impl_->id; }
 

@@ -13,6 +13,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read_until.hpp>
 #include <asio/streambuf.hpp>
@@ -20,6 +21,10 @@
 #include <asio/write.hpp>
 
 #include <chrono>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <openssl/ssl.h>
@@ -531,6 +536,67 @@ TEST(ServeEngine, AClientGoneInsideTlsEndsItsSessionNotTheServer) {
   EXPECT_EQ(h.server->stats().tls_handshakes, 1u);
   EXPECT_EQ(h.server->stats().active, 0u) << "the session ended on the failed write";
   EXPECT_TRUE(h.logged("-- session closed"));
+}
+
+// `mxtls serve --threads`: sessions on contexts of their own, a thread each, given out in
+// turn; every one completes its STARTTLS session, the counts add up across the threads, and
+// the log lines of every session come from the thread it ran on (never the listener's).
+TEST(ServeEngine, SessionsRunOnTheSessionContextsGiven) {
+  constexpr int sessions = 24;
+  std::list<asio::io_context> workers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+  std::mutex lock;
+  std::map<std::size_t, std::set<std::thread::id>> threads_of;  // session -> threads its lines came from
+  server_options opt;
+  for (int i = 0; i < 3; ++i) {
+    opt.session_contexts.push_back(&workers.emplace_back(1));
+    keep.push_back(asio::make_work_guard(workers.back()));
+  }
+  opt.log = [&](std::size_t n, const std::string&) {
+    std::lock_guard hold(lock);
+    threads_of[n].insert(std::this_thread::get_id());
+  };
+  asio::io_context io;  // the listener's, and the clients'
+  scenario s = load("compliant");
+  auto server = std::make_unique<mock_server>(io, s, make_identity(s), opt);
+  server->listen(parse_listen_address("127.0.0.1:0"));
+  std::vector<std::jthread> running;
+  for (auto& w : workers) running.emplace_back([&w] { w.run(); });
+
+  std::vector<starttls_facts> results(sessions);
+  int done = 0;
+  for (int i = 0; i < sessions; ++i)
+    asio::co_spawn(io, run_starttls_session(server->local_endpoint(), harness::fast()), [&, i](std::exception_ptr e, starttls_facts r) {
+      if (!e) results[i] = std::move(r);
+      ++done;
+    });
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (done < sessions && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+  ASSERT_EQ(done, sessions);
+  for (const auto& r : results) {
+    EXPECT_FALSE(r.error) << to_string(r.error.phase) << ": " << r.error.detail;
+    EXPECT_TRUE(r.tls.established);
+  }
+  // The server's side of the last sessions may still be closing on its threads.
+  while (server->stats().active > 0 && std::chrono::steady_clock::now() < deadline) io.run_one_for(10ms);
+  server_stats st = server->stats();
+  EXPECT_EQ(st.sessions, static_cast<std::size_t>(sessions));
+  EXPECT_EQ(st.tls_handshakes, static_cast<std::size_t>(sessions));
+  EXPECT_EQ(st.active, 0u);
+  server->stop();
+  keep.clear();
+  for (auto& w : workers) w.stop();
+  running.clear();  // joined
+
+  std::set<std::thread::id> used;
+  std::lock_guard hold(lock);
+  ASSERT_EQ(threads_of.size(), static_cast<std::size_t>(sessions));
+  for (const auto& [n, ids] : threads_of) {
+    EXPECT_EQ(ids.size(), 1u) << "session " << n << " ran on more than one thread";
+    EXPECT_EQ(ids.count(std::this_thread::get_id()), 0u) << "session " << n << " ran on the listener's thread";
+    used.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(used.size(), workers.size()) << "sessions are given out to every context in turn";
 }
 
 }  // namespace

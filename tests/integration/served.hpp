@@ -33,12 +33,16 @@ inline fs::path temp_dir() {
 // `mxtls serve --scenario NAME --listen 127.0.0.1:0 --log FILE`, stopped with SIGTERM.
 class served {
  public:
-  explicit served(const std::string& scenario, const fs::path& dir, const std::string& listen = "127.0.0.1:0") : dir_(dir) {
+  explicit served(const std::string& scenario, const fs::path& dir, const std::string& listen = "127.0.0.1:0",
+                  const std::vector<std::string>& extra = {})
+      : dir_(dir) {
     std::string stem = fs::path(scenario).stem().string();  // a built-in name, or a YAML file's
     out_ = dir / ("serve-" + stem + ".out");
     log_ = dir / ("serve-" + stem + ".log");
     int fd = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_ = spawn({MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--log", log_.string()}, "", fd, fd);
+    std::vector<std::string> argv{MXTLS_BINARY, "serve", "--scenario", scenario, "--listen", listen, "--log", log_.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    pid_ = spawn(argv, "", fd, fd);
     close(fd);
     std::regex re("listening on 127\\.0\\.0\\.1:([0-9]+)");
     for (int i = 0; i < 500 && port_ == 0; ++i) {
@@ -48,9 +52,13 @@ class served {
       else std::this_thread::sleep_for(10ms);
     }
   }
-  ~served() {
+  ~served() { stop(); }
+  // SIGTERM, and the exit awaited: its last line is then in output().
+  void stop() {
+    if (pid_ < 0) return;
     kill(pid_, SIGTERM);
     wait_for(pid_, 5s);
+    pid_ = -1;
   }
   int port() const { return port_; }
   std::string log() const { return slurp(log_); }
