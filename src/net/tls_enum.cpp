@@ -8,18 +8,19 @@
 //       suites the same way, through SSL_CTX_set_ciphersuites); then the accepted ones
 //       reversed: the same first choice means the server's preference decides;
 //     - groups, each offered alone, at the highest version;
-//     - signature algorithms, each offered alone, at TLS 1.2 (else 1.3): the certificate
-//       each one gets shows every certificate the server chooses between (RSA, ECDSA);
-//     - at the highest version up to TLS 1.2, suites with RSA and with ECDSA authentication
-//       only: the certificate chosen by suite.
+//     - signature algorithms at TLS 1.2, by elimination as the suites (eliminate_sigalgs),
+//       else each offered alone at TLS 1.3: the certificate each one gets shows every
+//       certificate the server chooses between (RSA, ECDSA);
+//     - at the highest version up to TLS 1.2, the certificate chosen by suite: the one sent
+//       with the suites of RSA and of ECDSA authentication among those found.
 //  The handshake of everything at each version also gives secure renegotiation (RFC 5746),
 //  compression, OCSP stapling and a session ticket (an EHLO inside TLS lets a TLS 1.3
 //  server's tickets arrive). Every session waits for its place: the per-address gate of
 //  mxtls scan, and this check's own limit of handshakes at once.
 //
-// The hellos that need only the server's choice (the suites of each version and the groups)
-// are written by the enumeration itself and given up on once the server's first flight is in
-// (tls_hello.hpp says why): a TLS 1.3 group is offered alone with an empty key_share, and the
+// The hellos that need only the server's choice (the suites of each version, the groups and
+// the TLS 1.2 signature schemes) are written by the enumeration itself and given up on once
+// the server's first flight is in (tls_hello.hpp says why): a TLS 1.3 group is offered alone with an empty key_share, and the
 // server names it in a HelloRetryRequest without computing a key. The other hellos are
 // OpenSSL's and complete the handshake.
 //
@@ -272,6 +273,7 @@ struct hello_result {
   std::optional<tls_enum_certificate> leaf;
   session_error error;
   std::uint16_t own_group = 0;  // an own hello's: the group the server named
+  std::uint16_t own_signature = 0;  // an own TLS 1.2 hello's: the ServerKeyExchange's scheme (0: none)
 };
 
 // What every hello of one enumeration shares (alive as long as any of its sessions).
@@ -380,6 +382,7 @@ void read_own_answer(run_state& st, const hello& h, const tls_hello::answer& a, 
   r.established = true;
   r.suite = describe(*it);
   r.own_group = a.group;
+  r.own_signature = a.key_signature;
   r.temp_key_bits = a.dh_prime_bits;
   if (a.leaf.empty()) return;
   if (auto known = st.own_leaves.find(a.leaf); known != st.own_leaves.end()) {
@@ -502,6 +505,9 @@ struct suite_run {
   std::vector<tls_enum_suite> suites;
   std::optional<bool> server_order;
   int dh_bits = 0;  // smallest DHE group seen
+  // The certificate sent with the first suite of RSA and of ECDSA authentication found (TLS
+  // 1.2 and below, where own hellos read it): the certificate chosen by suite.
+  std::optional<tls_enum_certificate> rsa_leaf, ecdsa_leaf;
 };
 
 // Suites from `offer` in the order the server chooses them, one hello after another: offer
@@ -559,9 +565,52 @@ asio::awaitable<suite_run> enumerate_suites(std::shared_ptr<run_state> st, int v
   }
   for (auto& r : found) {
     if (r.suite.kx == "DHE" && r.temp_key_bits > 0 && (out.dh_bits == 0 || r.temp_key_bits < out.dh_bits)) out.dh_bits = r.temp_key_bits;
+    auto* by_auth = r.suite.auth == "RSA" ? &out.rsa_leaf : r.suite.auth == "ECDSA" ? &out.ecdsa_leaf : nullptr;
+    if (by_auth && r.leaf && !*by_auth) *by_auth = std::move(r.leaf);
     out.suites.push_back(std::move(r.suite));
   }
   co_return out;
+}
+
+// The TLS 1.2 signature schemes of `part` (indices into every_sigalg) the server signs its
+// key exchange with, one hello after another: offer them all, note the one it signed with,
+// offer the rest, until it refuses what is left. A scheme offered alone is accepted when the
+// server signs with it; one of several, when the server chose it over the others, so each
+// accepted scheme is found once and the refusal at the end stands for the ones left. An
+// answer that shows no scheme of the offer (a key exchange that is not signed: RSA) tells
+// nothing of the rest, which are then offered alone, at once. Results by index.
+asio::awaitable<std::vector<std::pair<std::size_t, hello_result>>> eliminate_sigalgs(std::shared_ptr<run_state> st,
+                                                                                    std::vector<std::size_t> part) {
+  std::vector<std::pair<std::size_t, hello_result>> found;
+  auto offer = [&st](const std::vector<std::size_t>& schemes) {
+    hello h{.version = TLS1_2_VERSION, .own = own_offer(TLS1_2_VERSION, st->offerable_at(TLS1_2_VERSION), st->options.sni)};
+    h.own->sigalgs.clear();
+    for (std::size_t k : schemes) h.own->sigalgs.push_back(own_sigalg_ids[k]);
+    if (schemes.size() == 1) h.signed_with = own_sigalg_ids[schemes.front()];
+    return h;
+  };
+  while (!part.empty()) {
+    auto one = try_hello(st, offer(part));
+    hello_result r = co_await std::move(one);
+    if (!r.established) break;
+    if (part.size() == 1) {
+      found.emplace_back(part.front(), std::move(r));
+      break;
+    }
+    auto it = std::find_if(part.begin(), part.end(), [&](std::size_t k) { return own_sigalg_ids[k] == r.own_signature; });
+    if (it == part.end()) {
+      std::vector<asio::awaitable<hello_result>> alone;
+      for (std::size_t k : part) alone.push_back(try_hello(st, offer({k})));
+      auto each = all_of(std::move(alone));
+      std::vector<hello_result> results = co_await std::move(each);
+      for (std::size_t i = 0; i < part.size(); ++i)
+        if (results[i].established) found.emplace_back(part[i], std::move(results[i]));
+      break;
+    }
+    found.emplace_back(*it, std::move(r));
+    part.erase(it);
+  }
+  co_return found;
 }
 
 void add_certificate(std::vector<tls_enum_certificate>& all, tls_enum_certificate c, const std::string& label) {
@@ -638,7 +687,8 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
       chains.push_back(enumerate_suites(st, versions[i].number));
       chain_of.push_back(i);
     }
-  std::vector<asio::awaitable<hello_result>> group_hellos, sigalg_hellos, auth_hellos;
+  std::vector<asio::awaitable<hello_result>> group_hellos, sigalg_hellos;
+  std::vector<asio::awaitable<std::vector<std::pair<std::size_t, hello_result>>>> sigalg_runs;
   std::vector<std::string> group_names, sigalg_names;
   if (highest) {
     f.groups_version = std::find_if(std::begin(versions), std::end(versions), [&](const version_row& v) { return v.number == highest; })->name;
@@ -664,36 +714,30 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
   int sigalg_version = has_12 ? TLS1_2_VERSION : has_13 ? TLS1_3_VERSION : 0;
   if (sigalg_version) {
     f.signature_algorithms_version = sigalg_version == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3";
-    // At TLS 1.2 the certificate travels in the clear: own hellos, given up on after the
-    // server's first flight. At TLS 1.3 only a finished handshake shows it: OpenSSL's.
-    const suite_list& suites_12 = st->offerable_at(TLS1_2_VERSION);
-    for (std::size_t k = 0; k < std::size(every_sigalg); ++k) {
-      const char* a = every_sigalg[k];
-      sigalg_names.emplace_back(a);
-      hello h{.label = a, .version = sigalg_version, .sigalgs = a};
-      if (sigalg_version == TLS1_2_VERSION) {
-        h.own = own_offer(TLS1_2_VERSION, suites_12, st->options.sni);
-        h.own->sigalgs = {own_sigalg_ids[k]};
-        h.signed_with = own_sigalg_ids[k];
-      }
-      sigalg_hellos.push_back(try_hello(st, std::move(h)));
-    }
-  }
-  if (highest_12) {
-    for (int auth : {NID_auth_rsa, NID_auth_ecdsa}) {
-      suite_list these;
-      for (const SSL_CIPHER* c : st->offerable_at(highest_12))
-        if (SSL_CIPHER_get_auth_nid(c) == auth) these.push_back(c);
-      auth_hellos.push_back(try_hello(st, {.label = auth == NID_auth_rsa ? "aRSA" : "aECDSA", .version = highest_12,
-                                           .own = own_offer(highest_12, these, st->options.sni)}));
+    for (const char* a : every_sigalg) sigalg_names.emplace_back(a);
+    if (sigalg_version == TLS1_2_VERSION) {
+      // At TLS 1.2 the certificate travels in the clear: own hellos, given up on after the
+      // server's first flight, by elimination in three runs side by side, one per kind of
+      // key (every_sigalg's indices): ECDSA and EdDSA; RSA-PSS; RSA PKCS #1 and DSA.
+      for (std::vector<std::size_t> part : {std::vector<std::size_t>{0, 1, 2, 3, 4, 14, 16}, std::vector<std::size_t>{5, 6, 7, 8, 9, 10},
+                                            std::vector<std::size_t>{11, 12, 13, 15, 17, 18, 19}})
+        sigalg_runs.push_back(eliminate_sigalgs(st, std::move(part)));
+    } else {
+      // At TLS 1.3 only a finished handshake shows the certificate: OpenSSL's, each scheme alone.
+      for (const char* a : every_sigalg) sigalg_hellos.push_back(try_hello(st, hello{.label = a, .version = sigalg_version, .sigalgs = a}));
     }
   }
   auto c = all_of(std::move(chains));
   auto g = all_of(std::move(group_hellos));
   auto s = all_of(std::move(sigalg_hellos));
-  auto a = all_of(std::move(auth_hellos));
-  auto together = std::move(c) && std::move(g) && std::move(s) && std::move(a);
-  auto [suite_runs, groups, sigalgs, auths] = co_await std::move(together);
+  auto e = all_of(std::move(sigalg_runs));
+  auto together = std::move(c) && std::move(g) && std::move(s) && std::move(e);
+  auto [suite_runs, groups, sigalgs, sigalgs_by_run] = co_await std::move(together);
+  if (!sigalgs_by_run.empty()) {  // the runs' results in every_sigalg's order, as the alone ones
+    sigalgs.assign(std::size(every_sigalg), hello_result{});
+    for (auto& run : sigalgs_by_run)
+      for (auto& [k, r] : run) sigalgs[k] = std::move(r);
+  }
 
   for (std::size_t k = 0; k < suite_runs.size(); ++k) {
     tls_enum_version& v = f.versions[chain_of[k]];
@@ -709,9 +753,13 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
       f.signature_algorithms.push_back(sigalg_names[k]);
       if (sigalgs[k].leaf) add_certificate(f.certificates, std::move(*sigalgs[k].leaf), sigalg_names[k]);
     }
-  const char* auth_labels[] = {"aRSA", "aECDSA"};
-  for (std::size_t k = 0; k < auths.size(); ++k)
-    if (auths[k].established && auths[k].leaf) add_certificate(f.certificates, std::move(*auths[k].leaf), auth_labels[k]);
+  // The certificate by suite, at the highest version up to TLS 1.2 (its suites' hellos read
+  // the certificate that came with each).
+  for (std::size_t k = 0; k < suite_runs.size(); ++k)
+    if (versions[chain_of[k]].number == highest_12) {
+      if (suite_runs[k].rsa_leaf) add_certificate(f.certificates, std::move(*suite_runs[k].rsa_leaf), "aRSA");
+      if (suite_runs[k].ecdsa_leaf) add_certificate(f.certificates, std::move(*suite_runs[k].ecdsa_leaf), "aECDSA");
+    }
   f.handshakes = st->handshakes;
   f.complete = st->complete && !st->stopped();
   co_return f;

@@ -224,6 +224,42 @@ TEST(TlsEnumCli, ProbeJsonListsBothCertificatesOfDualCert) {
   EXPECT_FALSE(json::parse(plain.output)["hosts"][0]["checks"].contains("tls_enum"));
 }
 
+// `mxtls serve --threads 3` serves the enumeration's sessions on three threads: the
+// enumeration finds what it finds against the same scenario on one thread (each server makes
+// certificates of its own: they are compared by key type and the hellos they were sent for),
+// and the server counts every session it served.
+TEST(TlsEnumCli, AServerOnThreadsServesTheSameEnumeration) {
+  fs::path dir = test::temp_dir();
+  auto enumeration = [&](test::served& s) {
+    auto r = test::run(dir, {MXTLS_BINARY, "probe", "[127.0.0.1]:" + std::to_string(s.port()), "--check", "tls-enum", "--json"}, 60s);
+    EXPECT_FALSE(r.timed_out);
+    json e = json::parse(r.output)["hosts"][0]["checks"]["tls_enum"];
+    json certificates = json::array();
+    for (const auto& c : e["certificates"]) certificates.push_back(json::array({c["key_type"], c["chosen_for"]}));
+    e["certificates"] = certificates;
+    return e;
+  };
+  fs::create_directories(dir / "one");
+  fs::create_directories(dir / "three");
+  test::served one("dual-cert", dir / "one");
+  test::served three("dual-cert", dir / "three", "127.0.0.1:0", {"--threads", "3"});
+  ASSERT_NE(one.port(), 0) << one.output();
+  ASSERT_NE(three.port(), 0) << three.output();
+  json a = enumeration(one), b = enumeration(three);
+  ASSERT_TRUE(b.is_object() && b["complete"] == true) << b.dump();
+  EXPECT_EQ(a, b);
+  three.stop();
+  std::smatch m;
+  std::string out = three.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("stopped after ([0-9]+) sessions \\(([0-9]+) TLS handshakes"))) << out;
+  // The enumeration's sessions, one a hello, and the probe's own (the main session, the
+  // senders' replays).
+  EXPECT_GT(std::stoi(m[1]), b["handshakes"].get<int>()) << out;
+  auto bad = test::run(dir, {MXTLS_BINARY, "serve", "--scenario", "compliant", "--threads", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("--threads"), std::string::npos) << bad.output;
+}
+
 // A probe that fails after the enumeration began (a CA store that cannot be loaded) waits
 // for the enumeration's sessions before it reports: exit code 2 and the reason, no crash
 // (the asan build runs this test: an enumeration left running would touch freed memory).
