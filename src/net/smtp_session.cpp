@@ -119,6 +119,13 @@ std::int64_t smtp_session::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count();
 }
 
+void smtp_session::reset() {
+  asio::error_code ignored;
+  tls_.reset();
+  sock_.set_option(asio::socket_base::linger(true, 0), ignored);
+  sock_.close(ignored);
+}
+
 std::string smtp_session::local_address() const {
   asio::error_code ec;
   auto local = sock_.local_endpoint(ec);

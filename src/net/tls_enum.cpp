@@ -462,6 +462,7 @@ asio::awaitable<hello_result> try_hello(std::shared_ptr<run_state> st, hello h) 
   if (h.own) {  // the connection is dropped here: the server's choice is all this hello asks
     if (!up) r.error = s.error();
     read_own_answer(*st, h, own_answer, r);
+    s.reset();
     co_return r;
   }
   if (!up) {
