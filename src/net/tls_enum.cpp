@@ -130,10 +130,22 @@ struct ctx_free {
   void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
 };
 
+// Every group of every_group, as OpenSSL's list.
+const std::string& every_group_list() {
+  static const std::string groups = [] {
+    std::string g;
+    for (const char* name : every_group) g += (g.empty() ? "" : ":") + std::string(name);
+    return g;
+  }();
+  return groups;
+}
+
 // The client context of the enumerations (SSL_CTX_new costs more than a handshake in
-// OpenSSL 3.0); each hello's offer is set on its own connection (apply) and nothing on the
-// context changes after this, so one serves every enumeration of the process, on every
-// thread.
+// OpenSSL 3.0). It offers every suite and group; each hello's version and signature
+// algorithms are set on its own connection (apply), as parsing the suite and group lists
+// for each connection cost more than the rest of an own hello's work on this side. Nothing
+// on the context changes after this, so one serves every enumeration of the process, on
+// every thread.
 std::shared_ptr<asio::ssl::context> base_context() {
   std::unique_ptr<SSL_CTX, ctx_free> c(SSL_CTX_new_ex(enum_library(), nullptr, TLS_client_method()));
   if (!c) throw std::runtime_error("OpenSSL cannot make the TLS enumeration's client context");
@@ -142,6 +154,10 @@ std::shared_ptr<asio::ssl::context> base_context() {
   SSL_CTX_set_mode(x, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_read_ahead(x, 1);
   SSL_CTX_set_security_level(x, 0);
+  // Every suite of both lists: each hello's pinned version decides which apply.
+  if (SSL_CTX_set_cipher_list(x, every_suite) != 1 || SSL_CTX_set_ciphersuites(x, every_tls13_suite) != 1 ||
+      SSL_CTX_set1_groups_list(x, every_group_list().c_str()) != 1)
+    throw std::runtime_error("OpenSSL refuses the TLS enumeration's suites or groups");
   SSL_CTX_set_options(x, SSL_OP_LEGACY_SERVER_CONNECT);
   if (compression_available()) SSL_CTX_clear_options(x, SSL_OP_NO_COMPRESSION);
   SSL_CTX_set_tlsext_status_type(x, TLSEXT_STATUSTYPE_ocsp);
@@ -160,19 +176,11 @@ const std::shared_future<std::shared_ptr<asio::ssl::context>>& shared_context() 
   return *made;
 }
 
-// The hello's offer on one connection; false when OpenSSL refuses it (nothing of it left).
+// The hello's offer on one connection (the suites and groups are the context's); false when
+// OpenSSL refuses it (nothing of it left).
 bool apply(SSL* x, const hello& h) {
-  static const std::string groups = [] {
-    std::string g;
-    for (const char* name : every_group) g += (g.empty() ? "" : ":") + std::string(name);
-    return g;
-  }();
-  SSL_set_security_level(x, 0);
-  SSL_set_min_proto_version(x, h.version);
-  SSL_set_max_proto_version(x, h.version);
-  // Every suite of both lists: the pinned version decides which apply.
-  bool ok = SSL_set_cipher_list(x, every_suite) == 1 && SSL_set_ciphersuites(x, every_tls13_suite) == 1 &&
-            SSL_set1_groups_list(x, groups.c_str()) == 1 && (h.sigalgs.empty() || SSL_set1_sigalgs_list(x, h.sigalgs.c_str()) == 1);
+  bool ok = SSL_set_min_proto_version(x, h.version) == 1 && SSL_set_max_proto_version(x, h.version) == 1 &&
+            (h.sigalgs.empty() || SSL_set1_sigalgs_list(x, h.sigalgs.c_str()) == 1);
   if (!ok) ERR_clear_error();
   return ok;
 }
