@@ -114,9 +114,16 @@ constexpr std::string_view library_source = "the library raises the handshake er
                                             "tests/integration/tls_senders_test.cpp";
 
 constexpr std::array<sender_tls_rule, 17> rules{{
-    // What the ESA does after a failed handshake under "Preferred" is not in the documents
-    // read: the attempt fails as today (no plaintext retry assumed).
-    {.sender = "cisco-esa", .profile = "cisco-esa-13.5", .source = "profile: Cisco's documents above; failure: not documented, no retry assumed"},
+    // Cisco documents both settings: under "Preferred" a failure before the 220 to STARTTLS
+    // goes on in clear, an error after the 220 (the handshake) does not fall back to clear
+    // text; under "Required" no mail is sent through the connection. What then becomes of the
+    // message (retry, bounce after the queue lifetime) is not in those documents.
+    {.sender = "cisco-esa", .profile = "cisco-esa-13.5",
+     .source = "profile: Cisco's documents above; failure: https://www.cisco.com/c/en/us/support/docs/security/"
+               "email-security-appliance/118955-Control-TLS-Negotiation-ESA-00.html and the AsyncOS 8.0.1 user guide, "
+               "'Encrypting Communication with Other MTAs' (Preferred: an error after the 220 response does not fall "
+               "back to clear text; Required: if the negotiation fails, no email is sent through the connection); "
+               "the message's later retries are not documented there"},
     {.sender = "postfix", .profile = "openssl-seclevel0", .source = postfix_source},
     {.sender = "posttls-finger", .profile = "openssl-seclevel0",
      .source = "posttls-finger(1) uses Postfix's libtls with the smtp_tls_* defaults; it reports, it does not deliver"},
