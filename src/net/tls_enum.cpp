@@ -660,7 +660,10 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
 
   // 1. Versions.
   std::vector<asio::awaitable<hello_result>> version_hellos;
-  for (const auto& v : versions) version_hellos.push_back(try_hello(st, {.version = v.number, .ehlo_inside = true}));
+  // An EHLO inside TLS only at TLS 1.3, whose tickets come after the handshake; below, a
+  // ticket comes within it (NewSessionTicket before the server's Finished).
+  for (const auto& v : versions)
+    version_hellos.push_back(try_hello(st, {.version = v.number, .ehlo_inside = v.number == TLS1_3_VERSION}));
   auto first = all_of(std::move(version_hellos));
   std::vector<hello_result> by_version = co_await std::move(first);
   int highest = 0, highest_12 = 0;

@@ -260,6 +260,34 @@ TEST(TlsEnumCli, AServerOnThreadsServesTheSameEnumeration) {
   EXPECT_NE(bad.output.find("--threads"), std::string::npos) << bad.output;
 }
 
+// Session tickets, against a real Postfix smtpd (tests/integration/postfix-instance serve,
+// which keeps Postfix's ticket defaults; mxtls serve issues none). At TLS 1.2 the ticket
+// comes within the handshake; at TLS 1.3 after it, which the EHLO inside TLS lets arrive:
+// the version hellos send that EHLO at TLS 1.3 only.
+TEST(TlsEnumCli, SessionTicketsOfARealPostfixAreSeenAtTls12And13) {
+  if (!fs::exists("/usr/sbin/postfix")) GTEST_FAIL() << "postfix is not installed (scripts/install-deps installs it)";
+  constexpr int port = 24736;
+  fs::path dir = test::temp_dir();
+  fs::path instance = fs::temp_directory_path() / ("mxtls-enum-pf-" + std::to_string(getpid()));
+  std::string tool = (fs::path(MXTLS_SOURCE_DIR) / "tests/integration/postfix-instance").string();
+  ASSERT_EQ(std::system((tool + " serve " + instance.string() + " " + std::to_string(port)).c_str()), 0);
+  auto r = test::run(dir, {MXTLS_BINARY, "probe", "[127.0.0.1]:" + std::to_string(port), "--check", "tls-enum", "--skip",
+                           "injection,tls-senders", "--json"},
+                     60s);
+  std::system((tool + " stop " + instance.string()).c_str());
+  ASSERT_FALSE(r.timed_out);
+  json e = json::parse(r.output, nullptr, false);
+  ASSERT_FALSE(e.is_discarded()) << r.output.substr(0, 2000);
+  const json& versions = e["hosts"][0]["checks"]["tls_enum"]["versions"];
+  ASSERT_TRUE(versions.is_array()) << r.output.substr(0, 2000);
+  std::map<std::string, json> by_name;
+  for (const auto& v : versions) by_name[v["version"].get<std::string>()] = v;
+  for (const char* v : {"TLSv1.3", "TLSv1.2"}) {
+    ASSERT_TRUE(by_name[v]["accepted"] == true) << v << ": " << by_name[v].dump();
+    EXPECT_TRUE(by_name[v]["session_ticket"] == true) << v << ": " << by_name[v].dump();
+  }
+}
+
 // A probe that fails after the enumeration began (a CA store that cannot be loaded) waits
 // for the enumeration's sessions before it reports: exit code 2 and the reason, no crash
 // (the asan build runs this test: an enumeration left running would touch freed memory).
