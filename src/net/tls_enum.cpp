@@ -20,9 +20,9 @@
 //
 // The hellos that need only the server's choice (the suites of each version, the groups and
 // the TLS 1.2 signature schemes) are written by the enumeration itself and given up on once
-// the server's first flight is in (tls_hello.hpp says why): a TLS 1.3 group is offered alone with an empty key_share, and the
-// server names it in a HelloRetryRequest without computing a key. The other hellos are
-// OpenSSL's and complete the handshake.
+// the server's first flight is in (tls_hello.hpp says why): a TLS 1.3 group is offered alone
+// with an empty key_share, and the server names it in a HelloRetryRequest without computing
+// a key. The other hellos are OpenSSL's and complete the handshake.
 //
 // The OpenSSL hellos come from a library context of their own with OpenSSL's default and legacy
 // providers and no openssl.cnf: security level 0 and every suite OpenSSL 3.0 still has (RC4
@@ -39,6 +39,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <future>
 #include <map>
@@ -114,7 +115,6 @@ bool compression_available() { return sk_SSL_COMP_num(SSL_COMP_get_compression_m
 
 // One ClientHello: the version it is pinned to and what it offers (empty: everything).
 struct hello {
-  std::string label;         // for tls_enum_certificate::chosen_for; empty: not a certificate hello
   int version = 0;           // OpenSSL's hellos offer every suite and group of it
   std::string sigalgs;       // empty: OpenSSL's own list (all of them at level 0)
   bool ehlo_inside = false;  // EHLO inside TLS, so that TLS 1.3 tickets arrive
@@ -730,13 +730,17 @@ asio::awaitable<tls_enum_facts> run_tls_enum(asio::ip::tcp::endpoint server, ses
     if (sigalg_version == TLS1_2_VERSION) {
       // At TLS 1.2 the certificate travels in the clear: own hellos, given up on after the
       // server's first flight, by elimination in three runs side by side, one per kind of
-      // key (every_sigalg's indices): ECDSA and EdDSA; RSA-PSS; RSA PKCS #1 and DSA.
-      for (std::vector<std::size_t> part : {std::vector<std::size_t>{0, 1, 2, 3, 4, 14, 16}, std::vector<std::size_t>{5, 6, 7, 8, 9, 10},
-                                            std::vector<std::size_t>{11, 12, 13, 15, 17, 18, 19}})
-        sigalg_runs.push_back(eliminate_sigalgs(st, std::move(part)));
+      // key: ECDSA and EdDSA; RSA-PSS; RSA PKCS #1 and DSA.
+      std::array<std::vector<std::size_t>, 3> parts;
+      for (std::size_t k = 0; k < std::size(every_sigalg); ++k) {
+        std::string_view name = every_sigalg[k];
+        bool ec = name.rfind("ecdsa", 0) == 0 || name.rfind("ECDSA", 0) == 0 || name.rfind("ed", 0) == 0;
+        parts[ec ? 0 : name.rfind("rsa_pss", 0) == 0 ? 1 : 2].push_back(k);
+      }
+      for (auto& part : parts) sigalg_runs.push_back(eliminate_sigalgs(st, std::move(part)));
     } else {
       // At TLS 1.3 only a finished handshake shows the certificate: OpenSSL's, each scheme alone.
-      for (const char* a : every_sigalg) sigalg_hellos.push_back(try_hello(st, hello{.label = a, .version = sigalg_version, .sigalgs = a}));
+      for (const char* a : every_sigalg) sigalg_hellos.push_back(try_hello(st, hello{.version = sigalg_version, .sigalgs = a}));
     }
   }
   auto c = all_of(std::move(chains));

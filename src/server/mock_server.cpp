@@ -172,7 +172,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         }
         sock = std::move(moved);
       }
-      asio::co_spawn(where, run_session(std::move(sock), n, where), asio::detached);
+      asio::co_spawn(where, run_session(std::move(sock), n), asio::detached);
     }
   }
 
@@ -194,8 +194,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   struct session {
     impl& server;
     std::size_t number;
-    asio::io_context& io;  // the context (thread) this session runs on
-    tcp::socket sock;
+    tcp::socket sock;  // its executor is the context (thread) the session runs on
     std::unique_ptr<tls_socket> tls;  // on `sock`, after STARTTLS
     std::string in;   // received, not yet processed
     std::string out;  // the next reply; built before co_await (no temporaries in co_await
@@ -203,7 +202,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
 
     awaitable<bool> pause(std::chrono::microseconds d) {
       if (d.count() <= 0) co_return true;
-      asio::steady_timer t(io, d);
+      asio::steady_timer t(sock.get_executor(), d);
       auto [ec] = co_await t.async_wait(as_tuple(use_awaitable));
       co_return !ec;
     }
@@ -253,7 +252,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
           }
         }
         char buf[4096];
-        asio::steady_timer timer(io, server.opt.idle_timeout);
+        asio::steady_timer timer(sock.get_executor(), server.opt.idle_timeout);
         auto r = co_await (read_some(sock, tls.get(), asio::buffer(buf)) || timer.async_wait(as_tuple(use_awaitable)));
         if (r.index() == 1) {
           server.log(number, "-- idle timeout");
@@ -300,7 +299,7 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
         }
       }
       tls = std::make_unique<tls_socket>(sock, server.tls_ctx.native_handle(), tls_socket::role::server);
-      asio::steady_timer timer(io, server.opt.handshake_timeout);
+      asio::steady_timer timer(sock.get_executor(), server.opt.handshake_timeout);
       auto r = co_await (tls->handshake() || timer.async_wait(as_tuple(use_awaitable)));
       if (r.index() == 1) {
         server.log(number, "-- TLS handshake timed out");
@@ -416,10 +415,10 @@ struct mock_server::impl : std::enable_shared_from_this<impl> {
   };
 
   // One session, counted in `active` by the accept loop.
-  awaitable<void> run_session(tcp::socket sock, std::size_t n, asio::io_context& where) {
+  awaitable<void> run_session(tcp::socket sock, std::size_t n) {
     auto self = shared_from_this();
     {
-      session s{*this, n, where, std::move(sock), nullptr, {}, {}};
+      session s{*this, n, std::move(sock), nullptr, {}, {}};
       try {
         co_await s.run();
       } catch (const std::exception& e) {
