@@ -195,6 +195,10 @@ struct client_model {
   bool helo_on_refusal = true;
   // With TLS required it sends STARTTLS even after falling back to HELO.
   bool required_sends_after_helo = false;
+  // With TLS required, after an EHLO reply that is not 250 it neither sends HELO nor gives
+  // up: the message is left without a verdict until something times it out (Haraka blocks a
+  // HELO in clear on a connection that must be encrypted and drops the session).
+  bool required_refusal_stalls = false;
   // A probe that sends no mail: lines left over after a reply without STARTTLS do no harm.
   bool probe = false;
   // It drops what it buffered with the EHLO reply before reading the reply to STARTTLS, so
@@ -204,6 +208,11 @@ struct client_model {
   // checks), it goes on one reply behind and waits for a reply the server has already sent:
   // it hangs until its timeout.
   bool leftover_waits = false;
+  // When lines left over answer its next command and that is not STARTTLS, it takes any
+  // positive reply as the one it waits for and goes on one reply behind; whether the message
+  // is then delivered or deferred depends on timing (a race with the server's reply to DATA).
+  // The prediction stays `fail`; the client matrix accepts a plaintext delivery for it.
+  bool leftover_races = false;
 };
 
 std::span<const client_model> client_models();

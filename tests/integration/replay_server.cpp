@@ -1,11 +1,13 @@
 // A one-connection SMTP server for the client-model suite. It sends a given EHLO reply
 // byte for byte, answers STARTTLS with 220 and a real TLS handshake (a self-signed
-// ECDSA P-256 certificate made in memory), accepts and discards mail, and reports what
-// the client did as one JSON line on standard output.
+// ECDSA P-256 certificate made in memory, or the certificate and key of CERT_PEM, for a
+// client that verifies even with a private test CA), accepts and discards mail, and
+// reports what the client did as one JSON line on standard output.
 //
-//   replay_server REPLY_FILE [TIMEOUT_MS [PORT]]
+//   replay_server REPLY_FILE [TIMEOUT_MS [PORT [CERT_PEM]]]
 //
-// Prints "port N" first (it listens on 127.0.0.1, on PORT or one the kernel chooses).
+// Prints "port N" first (it listens on 127.0.0.1, on PORT or one the kernel chooses; 0 for
+// the latter).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -20,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -143,8 +146,16 @@ class session {
   std::string buf_;
 };
 
-SSL_CTX* make_tls_context() {
+SSL_CTX* make_tls_context(const char* cert_pem) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  if (cert_pem != nullptr) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert_pem) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, cert_pem, SSL_FILETYPE_PEM) != 1) {
+      std::fprintf(stderr, "replay_server: cannot load a certificate and key from %s\n", cert_pem);
+      std::exit(2);
+    }
+    return ctx;
+  }
   EVP_PKEY* key = EVP_EC_gen("P-256");
   X509* cert = X509_new();
   X509_set_version(cert, 2);
@@ -176,7 +187,7 @@ std::string upper_verb(const std::string& line) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: replay_server REPLY_FILE [TIMEOUT_MS]\n");
+    std::fprintf(stderr, "usage: replay_server REPLY_FILE [TIMEOUT_MS [PORT [CERT_PEM]]]\n");
     return 2;
   }
   std::ifstream in(argv[1], std::ios::binary);
@@ -189,7 +200,9 @@ int main(int argc, char** argv) {
   const std::string reply = ss.str();
   int timeout_ms = argc > 2 ? std::atoi(argv[2]) : 8000;
   int fixed_port = argc > 3 ? std::atoi(argv[3]) : 0;
+  const char* cert_pem = argc > 4 && argv[4][0] != '\0' ? argv[4] : nullptr;
 
+  SSL_CTX* ctx = make_tls_context(cert_pem);  // before listening: a bad CERT_PEM ends it with no port
   int lfd = socket(AF_INET, SOCK_STREAM, 0);
   int one = 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -219,7 +232,6 @@ int main(int argc, char** argv) {
   }
   int fd = accept(lfd, nullptr, nullptr);
   close(lfd);
-  SSL_CTX* ctx = make_tls_context();
   {
     session s(fd, deadline);
     s.send("220 replay.mxtls.test ESMTP mxtls replay server\r\n");

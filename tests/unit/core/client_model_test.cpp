@@ -122,6 +122,34 @@ TEST(ClientModel, EximReplyLengthLimit) {
   EXPECT_EQ(p.reason, prediction_reason::rejects_reply) << p.why;
 }
 
+// Haraka 3.3.4, as the client matrix observed it: the text after the code must equal
+// STARTTLS; with TLS required a refused EHLO leaves the message without a verdict; lines left
+// over after the reply put it one reply behind, a race the prediction calls `fail`.
+TEST(ClientModel, HarakaAsObserved) {
+  const client_model* haraka = find_client_model("haraka");
+  ASSERT_NE(haraka, nullptr);
+  auto run = [&](const std::string& reply) { return predict(*haraka, sent_lines(ehlo_turn_from_raw(reply, {}))); };
+  EXPECT_EQ(run("250-mx.example.com\r\n250 starttls\r\n").outcome, tls_outcome::tls);
+  for (const char* hidden : {"250-mx.example.com\r\n250 STARTTLS \r\n", "250-mx.example.com\r\n250 STARTTLS REQUIRED\r\n"}) {
+    auto p = run(hidden);
+    EXPECT_EQ(p.outcome, tls_outcome::plaintext) << hidden << ": " << p.why;
+    EXPECT_EQ(p.outcome_required, tls_outcome::fail) << hidden << ": " << p.why;
+    EXPECT_EQ(p.reason, prediction_reason::keyword_not_matched) << p.why;
+  }
+  auto refused = run("502 5.5.2 Command not recognized\r\n");
+  EXPECT_EQ(refused.outcome, tls_outcome::plaintext) << refused.why;
+  EXPECT_EQ(refused.outcome_required, tls_outcome::hang) << refused.why;
+  EXPECT_NE(refused.why.find("will not send HELO in clear"), std::string::npos) << refused.why;
+  auto behind = run("250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n");
+  EXPECT_EQ(behind.outcome, tls_outcome::fail) << behind.why;
+  EXPECT_EQ(behind.reason, prediction_reason::leftover_desync) << behind.why;
+  EXPECT_NE(behind.why.find("depending on timing"), std::string::npos) << behind.why;
+  // Another client without the race keeps the plain out-of-step text.
+  auto postfix = predict(*find_client_model("postfix"),
+                         sent_lines(ehlo_turn_from_raw("250-mx.example.com\r\n250 PIPELINING\r\n250 STARTTLS\r\n", {})));
+  EXPECT_EQ(postfix.why.find("depending on timing"), std::string::npos) << postfix.why;
+}
+
 void PrintTo(const reason_case& c, std::ostream* os) { *os << to_string(c.reason) << " / " << c.model; }
 
 class PredictionReason : public ::testing::TestWithParam<reason_case> {};
