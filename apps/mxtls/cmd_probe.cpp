@@ -216,6 +216,7 @@ int run_probe_cmd(const probe_args& args) {
     if (n.idn && !args.quiet) std::fprintf(stderr, "mxtls probe: probing %s (the A-label form of %s)\n", n.text.c_str(), escape_text(args.target).c_str());
     probe_target target = parse_probe_target(n.text, a.port);
     if (target.literal && !args.quiet) note_checks_not_for_addresses(a, "probe", 1, 1);
+    opt.process_ends_after = true;  // one probe, then the report and exit
     r = run_probe(target, opt, true);
   } catch (const std::invalid_argument& e) {
     std::fprintf(stderr, "mxtls probe: %s\n", e.what());

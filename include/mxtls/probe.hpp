@@ -59,6 +59,10 @@ struct probe_options {
   // Check "mta-sts": the policies fetched by this run, by domain and TXT id (a scan shares
   // one among its threads); null: each probe context keeps its own.
   std::shared_ptr<mta_sts_cache> sts_cache;
+  // run_probe(): the process ends soon after this probe (mxtls probe), so its resolver is
+  // left to the process's exit instead of being torn down (libunbound's ub_ctx_delete stops
+  // and joins its worker thread: about 1 ms a probe waited for after its report).
+  bool process_ends_after = false;
 };
 
 // A probe's result: the facts, and what core decided about them.
@@ -115,6 +119,9 @@ class probe_context {
   const std::shared_ptr<asio::ssl::context>& tls();
   // True once tls() would not wait.
   bool tls_ready() const;
+  // The resolver (if one was made) outlives this context: nothing deletes it, and the
+  // process's exit ends its worker thread. For a process that exits next.
+  void leave_resolver_to_exit();
   connection_gate* gate = nullptr;
   // Check "mta-sts": the HTTPS fetcher on this context's io_context (made on first use) and
   // this context's policy cache (used when probe_options::sts_cache is null). Defined in

@@ -151,6 +151,12 @@ const std::shared_ptr<asio::ssl::context>& probe_context::tls() {
   return tls_;
 }
 
+void probe_context::leave_resolver_to_exit() {
+  // Reachable from a static for the rest of the process (leak checkers do not report it).
+  static auto* left = new std::vector<std::unique_ptr<dns_resolver>>;
+  if (resolver_) left->push_back(std::move(resolver_));
+}
+
 dns_resolver& probe_context::resolver() {
   if (!resolver_) resolver_ = std::make_unique<dns_resolver>(resolver_options_);
   return *resolver_;
@@ -512,6 +518,7 @@ probe_report run_probe(const probe_target& target, const probe_options& options,
     io.stop();  // a stopped probe leaves an unfinished MTA-STS fetch behind: not waited for
   });
   io.run();
+  if (opt.process_ends_after) ctx.leave_resolver_to_exit();
   if (failure) std::rethrow_exception(failure);
   ctx.tls();  // a CA store that cannot be loaded is an error even when no session needed it
   return out;
