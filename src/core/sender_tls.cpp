@@ -113,7 +113,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 17> rules{{
+constexpr std::array<sender_tls_rule, 18> rules{{
     // Cisco documents both settings: under "Preferred" a failure before the 220 to STARTTLS
     // goes on in clear, an error after the 220 (the handshake) does not fall back to clear
     // text; under "Required" no mail is sent through the connection. What then becomes of the
@@ -139,6 +139,18 @@ constexpr std::array<sender_tls_rule, 17> rules{{
     {.sender = "swaks", .profile = "perl-io-socket-ssl", .source = library_source},
     {.sender = "openssl-s-client", .profile = "openssl-default", .source = "openssl s_client with its defaults"},
     {.sender = "nodemailer", .profile = "node-18", .source = library_source},
+    // Haraka 3.3.4 (npm) outbound: outbound/tls.js get_tls_options() hands Node's tls.connect
+    // what tls.ini [outbound] sets (its skeleton configuration, haraka -i, sets nothing), so
+    // Node's defaults, as for nodemailer on the same Node. A failed upgrade (err.source 'tls')
+    // goes through obtls.mark_tls_nogo(), which remembers the host for a plaintext retry only
+    // with tls.ini [redis] disable_for_failed_hosts (off by default), then to the next MX; with
+    // none left the message is deferred ("Tried all MXs"), and the next attempt tries TLS
+    // again. force_tls_hosts (required) defers the same way.
+    {.sender = "haraka", .profile = "node-18",
+     .source = "Haraka 3.3.4 outbound/hmail.js and outbound/tls.js: tls.ini [outbound] sets no TLS option by default, "
+               "so Node's defaults; a failed handshake is deferred ('Tried all MXs') and tried with TLS again, a plaintext "
+               "retry only with tls.ini [redis] disable_for_failed_hosts (off by default); observed with TLS when "
+               "offered in tests/integration/tls_senders_test.cpp (tests/integration/haraka-instance)"},
     {.sender = "phpmailer", .profile = "php-8.2", .source = library_source},
     {.sender = "ruby-net-smtp", .profile = "openssl-default",
      .source = "observed: ruby -ropenssl (SSLContext#set_params: min_version TLS 1.0, security_level 2, ciphers DEFAULT)"},
