@@ -112,6 +112,10 @@ struct sender_groups {
   bool any_lose() const { return !plaintext.empty() || !fail.empty() || !hang.empty(); }
 };
 
+// The first thing a PKIX check of this handshake's certificate finds (untrusted chain, name
+// mismatch, expired, not yet valid); nullopt: it passes.
+std::optional<reason_id> pkix_problem(const tls_facts& t);
+
 // `replays`: check tls-senders, each sender's own ClientHello (null: not run).
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
                                                const tls_facts* tls = nullptr, const tls_senders_facts* replays = nullptr);

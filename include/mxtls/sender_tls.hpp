@@ -44,6 +44,9 @@ struct sender_tls_rule {
   std::string_view profile;  // tls_profile id, or ""
   tls_failure_action on_failure = tls_failure_action::give_up;           // default or opportunistic setting
   tls_failure_action on_failure_required = tls_failure_action::give_up;  // TLS required
+  // With TLS required it also checks the server's certificate (chain, the MX host's name,
+  // dates) and gives up on one that fails: the probe's own PKIX check stands for it.
+  bool verifies_when_required = false;
   std::string_view source;   // for the profile choice and the failure actions
 };
 

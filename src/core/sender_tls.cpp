@@ -146,11 +146,16 @@ constexpr std::array<sender_tls_rule, 18> rules{{
     // with tls.ini [redis] disable_for_failed_hosts (off by default), then to the next MX; with
     // none left the message is deferred ("Tried all MXs"), and the next attempt tries TLS
     // again. force_tls_hosts (required) defers the same way.
-    {.sender = "haraka", .profile = "node-18",
+    // With force_tls_hosts, hmail.js sets rejectUnauthorized: Node checks the chain (its CA
+    // store, NODE_EXTRA_CA_CERTS) and the name (the MX host's, from DNS), and a certificate
+    // that fails is deferred ("Host failed TLS verification required by configuration").
+    {.sender = "haraka", .profile = "node-18", .verifies_when_required = true,
      .source = "Haraka 3.3.4 outbound/hmail.js and outbound/tls.js: tls.ini [outbound] sets no TLS option by default, "
                "so Node's defaults; a failed handshake is deferred ('Tried all MXs') and tried with TLS again, a plaintext "
-               "retry only with tls.ini [redis] disable_for_failed_hosts (off by default); observed with TLS when "
-               "offered in tests/integration/tls_senders_test.cpp (tests/integration/haraka-instance)"},
+               "retry only with tls.ini [redis] disable_for_failed_hosts (off by default); with force_tls_hosts "
+               "(required) rejectUnauthorized is set, so a certificate that fails Node's check is deferred too (observed "
+               "in the client matrix's instance: 'Hostname/IP does not match certificate's altnames'); observed with TLS "
+               "when offered in tests/integration/tls_senders_test.cpp (tests/integration/haraka-instance)"},
     {.sender = "phpmailer", .profile = "php-8.2", .source = library_source},
     {.sender = "ruby-net-smtp", .profile = "openssl-default",
      .source = "observed: ruby -ropenssl (SSLContext#set_params: min_version TLS 1.0, security_level 2, ciphers DEFAULT)"},

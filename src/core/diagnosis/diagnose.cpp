@@ -12,9 +12,7 @@ bool has_finding(const lint_result& r, finding_id id) {
   return std::any_of(r.ehlo.findings.begin(), r.ehlo.findings.end(), [id](const finding& f) { return f.id == id; });
 }
 
-bool certificate_bad(const tls_facts& t) {
-  return !t.chain_verified || (t.name_checked && !t.hostname_match) || t.expired || t.not_yet_valid;
-}
+bool certificate_bad(const tls_facts& t) { return pkix_problem(t).has_value(); }
 
 std::optional<lint_result> lint_octets(const std::string& octets, bool predict) {
   if (octets.empty()) return std::nullopt;

@@ -55,6 +55,13 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
         out = after_failed_handshake(rule, required);
         return reason_id::sender_handshake_failed;
       }
+      // A sender that checks the certificate when TLS is required (Haraka's force_tls_hosts)
+      // ends the session on one that fails.
+      if (required && rule && rule->verifies_when_required && tls && tls->established)
+        if (auto problem = pkix_problem(*tls)) {
+          out = tls_outcome::fail;
+          return problem;
+        }
       if (h && h->established) {
         p.tls_version = h->protocol;
         p.tls_cipher = h->cipher;
@@ -77,6 +84,14 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
 }
 
 }  // namespace
+
+std::optional<reason_id> pkix_problem(const tls_facts& t) {
+  if (!t.chain_verified) return reason_id::certificate_untrusted;
+  if (t.name_checked && !t.hostname_match) return reason_id::certificate_name_mismatch;
+  if (t.expired) return reason_id::certificate_expired;
+  if (t.not_yet_valid) return reason_id::certificate_not_yet_valid;
+  return std::nullopt;
+}
 
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
                                                const tls_facts* tls, const tls_senders_facts* replays) {

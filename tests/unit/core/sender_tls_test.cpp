@@ -92,5 +92,33 @@ TEST(SenderTls, AFailedReplayFailsThatSenderOnly) {
   EXPECT_EQ(of(f, "exim").outcome_required, tls_outcome::fail);
 }
 
+// Haraka with force_tls_hosts checks the certificate; with its defaults, and every other
+// sender with TLS required, it does not.
+TEST(SenderTls, HarakaRequiredChecksTheCertificate) {
+  auto turn = ehlo_turn_from_raw("250-mx.example\r\n250 STARTTLS\r\n", {});
+  auto ehlo = predict_all(turn);
+  dialogue_facts d{.starttls = starttls_answer::accepted, .starttls_code = 220, .handshake = handshake_state::established};
+  tls_facts t;
+  t.established = true;
+  t.protocol = "TLSv1.3";
+  t.cipher = "TLS_AES_256_GCM_SHA384";
+  t.name_checked = true;
+  t.chain_verified = false;
+  t.hostname_match = true;
+  auto untrusted = predict_senders(ehlo, d, &t, nullptr);
+  EXPECT_EQ(of(untrusted, "haraka").outcome, tls_outcome::tls);
+  EXPECT_EQ(of(untrusted, "haraka").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(untrusted, "haraka").dialogue_reason_required, reason_id::certificate_untrusted);
+  EXPECT_EQ(of(untrusted, "exim").outcome_required, tls_outcome::tls);
+  EXPECT_EQ(of(untrusted, "nodemailer").outcome_required, tls_outcome::tls);
+  t.chain_verified = true;
+  t.hostname_match = false;
+  EXPECT_EQ(of(predict_senders(ehlo, d, &t, nullptr), "haraka").dialogue_reason_required, reason_id::certificate_name_mismatch);
+  t.hostname_match = true;
+  auto good = predict_senders(ehlo, d, &t, nullptr);
+  EXPECT_EQ(of(good, "haraka").outcome_required, tls_outcome::tls);
+  EXPECT_EQ(of(good, "haraka").tls_version, "TLSv1.3");
+}
+
 }  // namespace
 }  // namespace mxtls
