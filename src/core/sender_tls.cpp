@@ -19,7 +19,7 @@ const char* to_string(tls_failure_action a) {
 
 namespace {
 
-constexpr std::array<tls_profile, 8> profiles{{
+constexpr std::array<tls_profile, 9> profiles{{
     {.id = "openssl-default",
      .library = "OpenSSL 3.0.19 (Debian 12), defaults untouched",
      .security_level = 2,
@@ -76,6 +76,29 @@ constexpr std::array<tls_profile, 8> profiles{{
      .source = "Go 1.19 src/crypto/tls/common.go (client MinVersion default TLS 1.2, defaultCurvePreferences X25519, "
                "P-256, P-384, P-521; no finite-field DHE) and cipher_suites.go (cipherSuitesPreferenceOrder); no minimum "
                "key size before Go 1.24"},
+    // Java's JSSE is not OpenSSL: OpenJDK 17's defaults as the nearest OpenSSL settings.
+    // java.security jdk.tls.disabledAlgorithms keeps TLS 1.0 and 1.1 off, refuses DH below
+    // 1024 bits and EC below 224 (security level 0 here: nothing else of its limits is met by a
+    // scenario, and a trust-all trust manager, as Jakarta Mail's mail.smtp.ssl.trust=*, checks
+    // no key size in the chain); TLS 1.3 suites are OpenSSL's three, the same as the JDK's.
+    {.id = "jdk-17",
+     .library = "OpenJDK 17 JSSE (as OpenSSL settings)",
+     .min_version = "TLSv1.2",
+     .security_level = 0,
+     .ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"
+                "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+                "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305:DHE-DSS-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256:"
+                "DHE-DSS-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:"
+                "ECDHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256:DHE-DSS-AES256-SHA256:DHE-RSA-AES128-SHA256:"
+                "DHE-DSS-AES128-SHA256:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA:"
+                "ECDHE-RSA-AES128-SHA:DHE-RSA-AES256-SHA:DHE-DSS-AES256-SHA:DHE-RSA-AES128-SHA:DHE-DSS-AES128-SHA:"
+                "AES256-GCM-SHA384:AES128-GCM-SHA256:AES256-SHA256:AES128-SHA256:AES256-SHA:AES128-SHA",
+     .groups = "X25519:P-256:P-384:P-521:X448:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192",
+     .source = "observed with Debian 12's openjdk-17 (17.0.15): SSLContext.getDefault().getDefaultSSLParameters() gives "
+               "TLSv1.3 and TLSv1.2 and these suites in this order (Java names mapped to OpenSSL's); its ClientHello, "
+               "traced by openssl s_server -trace, offers the groups x25519, P-256, P-384, P-521, x448, ffdhe2048-8192; "
+               "/etc/java-17-openjdk/security/java.security jdk.tls.disabledAlgorithms: SSLv3, TLSv1, TLSv1.1, RC4, "
+               "DES, MD5withRSA, DH keySize < 1024, EC keySize < 224, 3DES_EDE_CBC, anon, NULL, ECDH"},
     // GnuTLS itself (gnutls_replay.cpp), with the priority string the senders give it.
     {.id = "gnutls-normal",
      .library = "GnuTLS 3.7.9 (Debian 12), priority NORMAL",
@@ -113,7 +136,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 18> rules{{
+constexpr std::array<sender_tls_rule, 19> rules{{
     // Cisco documents both settings: under "Preferred" a failure before the 220 to STARTTLS
     // goes on in clear, an error after the 220 (the handshake) does not fall back to clear
     // text; under "Required" no mail is sent through the connection. What then becomes of the
@@ -139,6 +162,14 @@ constexpr std::array<sender_tls_rule, 18> rules{{
     {.sender = "swaks", .profile = "perl-io-socket-ssl", .source = library_source},
     {.sender = "openssl-s-client", .profile = "openssl-default", .source = "openssl s_client with its defaults"},
     {.sender = "nodemailer", .profile = "node-18", .source = library_source},
+    // Jakarta Mail with mail.smtp.ssl.protocols and mail.smtp.ssl.ciphersuites unset, as an
+    // application leaves them: its STARTTLS handshakes behave as the JDK's defaults in every
+    // restricted scenario (the suite's JakartaMail.java sets neither).
+    {.sender = "jakarta-mail", .profile = "jdk-17",
+     .source = "observed: Jakarta Mail 2.0.0 (Debian 12 libjakarta-mail-java) on openjdk-17, mail.smtp.ssl.protocols and "
+               "mail.smtp.ssl.ciphersuites unset, negotiates as the JDK's defaults (TLS 1.0, 1.1 and brainpool-only "
+               "refused) and raises the handshake error to the application (MessagingException), in "
+               "tests/integration/tls_senders_test.cpp"},
     // Haraka 3.3.4 (npm) outbound: outbound/tls.js get_tls_options() hands Node's tls.connect
     // what tls.ini [outbound] sets (its skeleton configuration, haraka -i, sets nothing), so
     // Node's defaults, as for nodemailer on the same Node. A failed upgrade (err.source 'tls')

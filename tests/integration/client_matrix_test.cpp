@@ -32,6 +32,7 @@
 
 #include "mxtls/client_model.hpp"
 #include "mxtls/lint.hpp"
+#include "jakarta_mail.hpp"
 #include "process.hpp"
 
 namespace {
@@ -183,17 +184,7 @@ std::vector<real_client> real_clients() {
       // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
       {"jakarta-mail", "/usr/share/java/jakarta-mail.jar", false,
        [](const std::string& m, const std::string& p) {
-         static const std::string jars = "/usr/share/java/jakarta-mail.jar:/usr/share/java/jakarta-activation.jar";
-         static const std::string classes = [] {
-           fs::path dir = matrix_dir / "java";
-           fs::create_directories(dir);
-           std::string cmd = "/usr/bin/javac -cp " + jars + " -d '" + dir.string() + "' '" +
-                             src("tests/integration/clients/JakartaMail.java") + "'";
-           if (std::system(cmd.c_str()) != 0)
-             throw std::runtime_error("javac failed (scripts/install-deps installs default-jdk-headless): " + cmd);
-           return dir.string();
-         }();
-         return std::vector<std::string>{"/usr/bin/java", "-cp", classes + ":" + jars, "JakartaMail", m, p};
+         return mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java", m, p);
        }, "", 0, 10000, 2},  // two JVMs at once: three starved the other tests' clients on two cores
       // Haraka 3.3.4 from npm: outbound delivery of the private instance. With TLS required
       // (force_tls_hosts) Haraka verifies the certificate, so the replay server presents the

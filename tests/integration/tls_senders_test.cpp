@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mxtls/sender_tls.hpp"
+#include "jakarta_mail.hpp"
 #include "process.hpp"
 #include "served.hpp"
 
@@ -143,6 +144,11 @@ std::vector<real_client> real_clients() {
        [](const std::string& m, const std::string& p, const fs::path&) {
          return std::vector<std::string>{"/usr/bin/env", "MXTLS_OPENSMTPD_DIR=" + opensmtpd_dir.string(),
                                          src("tests/integration/clients/opensmtpd_relay.sh"), m == "required" ? "required" : "may", p};
+       }, ""},
+      // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
+      {"jakarta-mail", false, "/usr/share/java/jakarta-mail.jar",
+       [](const std::string& m, const std::string& p, const fs::path&) {
+         return mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java", m, p);
        }, ""},
       // Haraka's outbound delivery with its defaults (TLS when offered); the recipient's local
       // part carries the port.
