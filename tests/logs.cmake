@@ -6,7 +6,7 @@
 # build only: it tests behaviour, not memory).
 function(mxtls_mta_logs_test mta)
   add_executable(mxtls_logs_${mta}_tests integration/logs/${mta}_logs_test.cpp)
-  target_link_libraries(mxtls_logs_${mta}_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json fmt::fmt)
+  target_link_libraries(mxtls_logs_${mta}_tests PRIVATE GTest::gtest_main nlohmann_json::nlohmann_json ${MXTLS_FMT})
   target_compile_definitions(mxtls_logs_${mta}_tests PRIVATE
     MXTLS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     MXTLS_BINARY="$<TARGET_FILE:mxtls>")
