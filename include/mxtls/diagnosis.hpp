@@ -112,8 +112,8 @@ struct sender_groups {
   bool any_lose() const { return !plaintext.empty() || !fail.empty() || !hang.empty(); }
 };
 
-// The first thing a PKIX check of this handshake's certificate finds (untrusted chain, name
-// mismatch, expired, not yet valid); nullopt: it passes.
+// The first thing a PKIX check of this handshake's certificate finds (expired, not yet valid,
+// untrusted chain, name mismatch, in that order); nullopt: it passes.
 std::optional<reason_id> pkix_problem(const tls_facts& t);
 
 // `replays`: check tls-senders, each sender's own ClientHello (null: not run).

@@ -78,6 +78,8 @@ class dns_resolver {
   asio::awaitable<dnssec_readiness> readiness(std::chrono::milliseconds timeout);
 
   bool validating() const;
+  // No lookup is waiting for libunbound and none was given up (ub_cancel): its thread is idle.
+  bool idle() const;
   const std::vector<std::string>& anchor_zones() const;
 
  private:

@@ -119,8 +119,9 @@ class probe_context {
   const std::shared_ptr<asio::ssl::context>& tls();
   // True once tls() would not wait.
   bool tls_ready() const;
-  // The resolver (if one was made) outlives this context: nothing deletes it, and the
-  // process's exit ends its worker thread. For a process that exits next.
+  // The resolver (if one was made and no lookup of it is in flight) outlives this context:
+  // nothing deletes it, and the process's exit ends its worker thread. For a process that
+  // exits next.
   void leave_resolver_to_exit();
   connection_gate* gate = nullptr;
   // Check "mta-sts": the HTTPS fetcher on this context's io_context (made on first use) and

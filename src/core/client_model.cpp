@@ -935,7 +935,9 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
   }
   if (!rejected.empty()) {
     p.sees_starttls = false;
-    p.outcome_required = tls_outcome::fail;
+    // A client that will not send HELO in clear when TLS is required (Haraka) stalls on a
+    // refused EHLO whatever follows the reply.
+    p.outcome_required = m.required_refusal_stalls && not_250 ? tls_outcome::hang : tls_outcome::fail;
     if (m.leftover_fatal && leftover) {
       p.outcome = tls_outcome::fail;
       p.reason = prediction_reason::leftover_fatal;
@@ -947,7 +949,6 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
     } else if (helo) {
       p.outcome = tls_outcome::plaintext;
       if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
-      if (m.required_refusal_stalls && not_250) p.outcome_required = tls_outcome::hang;
       p.reason = not_250 ? prediction_reason::ehlo_not_250 : prediction_reason::rejects_reply_helo;
       p.why = fmt::format("rejects the EHLO reply ({}) and goes on without extensions, so without STARTTLS", rejected);
       if (m.required_refusal_stalls && not_250)

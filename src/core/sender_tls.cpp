@@ -78,9 +78,10 @@ constexpr std::array<tls_profile, 9> profiles{{
                "key size before Go 1.24"},
     // Java's JSSE is not OpenSSL: OpenJDK 17's defaults as the nearest OpenSSL settings.
     // java.security jdk.tls.disabledAlgorithms keeps TLS 1.0 and 1.1 off, refuses DH below
-    // 1024 bits and EC below 224 (security level 0 here: nothing else of its limits is met by a
-    // scenario, and a trust-all trust manager, as Jakarta Mail's mail.smtp.ssl.trust=*, checks
-    // no key size in the chain); TLS 1.3 suites are OpenSSL's three, the same as the JDK's.
+    // 1024 bits and EC below 224. Security level 0 here, as for Go: level 1 would also refuse
+    // the SHA-1 signatures the JDK accepts (scenario sha1-cert). So a server whose only key
+    // exchange is DHE below 1024 bits is predicted `tls` for it, which the JDK refuses: a
+    // known gap, met by no scenario. TLS 1.3 suites are OpenSSL's three, the same as the JDK's.
     {.id = "jdk-17",
      .library = "OpenJDK 17 JSSE (as OpenSSL settings)",
      .min_version = "TLSv1.2",
@@ -136,7 +137,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 19> rules{{
+constexpr std::array<sender_tls_rule, 22> rules{{
     // Cisco documents both settings: under "Preferred" a failure before the 220 to STARTTLS
     // goes on in clear, an error after the 220 (the handshake) does not fall back to clear
     // text; under "Required" no mail is sent through the connection. What then becomes of the
@@ -164,12 +165,17 @@ constexpr std::array<sender_tls_rule, 19> rules{{
     {.sender = "nodemailer", .profile = "node-18", .source = library_source},
     // Jakarta Mail with mail.smtp.ssl.protocols and mail.smtp.ssl.ciphersuites unset, as an
     // application leaves them: its STARTTLS handshakes behave as the JDK's defaults in every
-    // restricted scenario (the suite's JakartaMail.java sets neither).
+    // restricted scenario (the suite's JakartaMail.java sets neither). The prediction assumes
+    // the application trusts the server (mail.smtp.ssl.trust, as the suite's client sets):
+    // with Jakarta Mail's defaults the chain is checked against the JDK's trust store, and an
+    // untrusted certificate fails STARTTLS in both settings (observed: "Could not convert
+    // socket to TLS ... PKIX path building failed" against `mxtls serve --scenario compliant`).
     {.sender = "jakarta-mail", .profile = "jdk-17",
      .source = "observed: Jakarta Mail 2.0.0 (Debian 12 libjakarta-mail-java) on openjdk-17, mail.smtp.ssl.protocols and "
                "mail.smtp.ssl.ciphersuites unset, negotiates as the JDK's defaults (TLS 1.0, 1.1 and brainpool-only "
                "refused) and raises the handshake error to the application (MessagingException), in "
-               "tests/integration/tls_senders_test.cpp"},
+               "tests/integration/tls_senders_test.cpp; assumes mail.smtp.ssl.trust (without it an untrusted chain "
+               "fails STARTTLS in both settings, observed: 'PKIX path building failed')"},
     // Haraka 3.3.4 (npm) outbound: outbound/tls.js get_tls_options() hands Node's tls.connect
     // what tls.ini [outbound] sets (its skeleton configuration, haraka -i, sets nothing), so
     // Node's defaults, as for nodemailer on the same Node. A failed upgrade (err.source 'tls')
@@ -249,6 +255,22 @@ constexpr std::array<sender_tls_rule, 19> rules{{
                "(v6.8.0p2) mta_io(): a failed handshake under smtp:// is retried in clear ('opportunistic TLS failed, "
                "downgrading to plain'), under smtp+tls:// it is an error and a later retry; observed in "
                "tests/integration/tls_senders_test.cpp"},
+    // Not modelled: no profile (the probe's handshake stands for them), each with the reason.
+    {.sender = "mailkit",
+     .source = "not modelled: MailKit hands SslStream its SslProtocols and .NET leaves the suites to the operating "
+               "system's TLS library (OpenSSL on Linux, SChannel on Windows, "
+               "https://learn.microsoft.com/dotnet/api/system.security.authentication.sslprotocols), so the offer "
+               "depends on the host; .NET is not a Debian 12 package, so nothing was observed here"},
+    {.sender = "dotnet-smtpclient",
+     .source = "not modelled: System.Net.Mail's SslStream leaves versions and suites to the operating system's TLS "
+               "library (SslProtocols.None: 'allows the operating system to choose the best protocol', "
+               "https://learn.microsoft.com/dotnet/api/system.security.authentication.sslprotocols), so the offer "
+               "depends on the host; .NET is not a Debian 12 package, so nothing was observed here"},
+    {.sender = "lettre",
+     .source = "not modelled: lettre's TLS is the backend the application builds it with (https://docs.rs/lettre, "
+               "Features: native-tls by default, OpenSSL on Linux, schannel on Windows, Security-Framework on macOS; "
+               "rustls or boring-tls instead), each with its own defaults; crates.io is not a source this project "
+               "uses, so nothing was observed here"},
 }};
 
 }  // namespace

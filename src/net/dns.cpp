@@ -33,6 +33,7 @@ using asio::experimental::as_tuple;
 struct ub_channel {
   ub_ctx* ctx = nullptr;
   std::size_t outstanding = 0;
+  bool cancelled = false;  // a lookup was given up (ub_cancel): libunbound may still be at it
   std::unique_ptr<asio::posix::stream_descriptor> fd;  // a dup of libunbound's, made on first use
   bool pumping = false;
 
@@ -169,6 +170,10 @@ dns_resolver::dns_resolver(const std::string& forwarder)
     : dns_resolver(resolver_options{.forwarder = forwarder, .trust_anchor_file = {}, .validate = false}) {}
 
 bool dns_resolver::validating() const { return impl_->validating; }
+bool dns_resolver::idle() const {
+  auto quiet = [](const ub_channel& c) { return c.outstanding == 0 && !c.cancelled; };
+  return quiet(impl_->strict) && (!impl_->plain || quiet(*impl_->plain));
+}
 const std::vector<std::string>& dns_resolver::anchor_zones() const { return impl_->anchor_zones; }
 
 dns_resolver::~dns_resolver() = default;
@@ -233,6 +238,7 @@ asio::awaitable<dns_answer> ask(ub_channel& d, const std::string& name, int rrty
   if (--d.outstanding == 0) d.fd->cancel();
   if (!p.done) {
     unbound().cancel(d.ctx, id);
+    d.cancelled = true;
     a.error = "timeout";
     co_return a;
   }

@@ -152,9 +152,12 @@ const std::shared_ptr<asio::ssl::context>& probe_context::tls() {
 }
 
 void probe_context::leave_resolver_to_exit() {
-  // Reachable from a static for the rest of the process (leak checkers do not report it).
+  // Only an idle one: a lookup still in flight (a stopped probe, an MTA-STS lookup the probe
+  // did not wait for) would have libunbound's thread call back while the process exits, so
+  // that resolver is deleted as usual. The one left is reachable from a static for the rest
+  // of the process (leak checkers do not report it); nothing calls ub_process on it again.
   static auto* left = new std::vector<std::unique_ptr<dns_resolver>>;
-  if (resolver_) left->push_back(std::move(resolver_));
+  if (resolver_ && resolver_->idle()) left->push_back(std::move(resolver_));
 }
 
 dns_resolver& probe_context::resolver() {

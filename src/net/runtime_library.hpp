@@ -15,7 +15,9 @@ class runtime_library {
   // RTLD_LOCAL: the library's symbols stay out of the global scope; only the bound
   // pointers reach them. RTLD_LAZY: the library's own calls are bound when first made, not
   // all at open (libunbound and its libraries: about 0.2 ms of a probe's start); what mxtls
-  // calls is bound by dlsym below, so a missing function is still found at open. The
+  // calls is bound by dlsym below, so a function missing from the library itself is still
+  // found at open. (A symbol missing from one of its own dependencies, a broken install of
+  // libunbound, libcurl or GnuTLS, would end the process at its first call instead.) The
   // library stays open for the life of the process.
   bool open(const char* soname, const char* package, std::string& why) {
     soname_ = soname;

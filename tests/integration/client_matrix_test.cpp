@@ -101,6 +101,9 @@ struct real_client {
   // The certificate and key the replay server presents (a PEM file), for a client that checks
   // the certificate when TLS is required; "" for the one it makes in memory.
   std::string server_cert = "";
+  // Exit codes from this one up are the driver's own failures (the client never ran the
+  // dialogue): the run is an "error", which no model predicts. 0: none.
+  int error_exit = 0;
 };
 
 std::string src(const char* rel) { return (source_dir / rel).string(); }
@@ -192,7 +195,7 @@ std::vector<real_client> real_clients() {
       {"haraka", src("tests/integration/peers/node_modules/Haraka/package.json"), false,
        [](const std::string& m, const std::string& p) {
          return std::vector<std::string>{src("tests/integration/haraka-instance"), "send", haraka_dir.string(), m, p};
-       }, "", 0, 0, 3, (haraka_dir / "replay.pem").string()},
+       }, "", 0, 10000, 3, (haraka_dir / "replay.pem").string(), 2},  // 10 s: a daemon's queue, as Sendmail's
       {"openssl-s-client", "/usr/bin/openssl", true,
        [](const std::string&, const std::string& p) {
          return std::vector<std::string>{"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + p,
@@ -255,6 +258,7 @@ run_result run_once(const real_client& c, const std::string& mode, const fs::pat
   int exit_code = w.exit_code;
   std::string detail = fmt::format("exit {}{}; server saw {}", exit_code, hung ? " (killed at deadline)" : "",
                                    obs_line.empty() ? "nothing" : obs_line.substr(0, obs_line.size() - 1));
+  if (c.error_exit > 0 && !hung && exit_code >= c.error_exit) return {"error", detail};
   if (obs.value("tls", false)) return {"tls", detail};
   if (hung) return {"hang", detail};
   bool starttls = obs.value("starttls", false);
@@ -410,8 +414,8 @@ TEST(ClientMatrixReport, WritesDocsFromObservedRuns) {
      << "a cell marked **≠** disagreed with the model (the model's prediction follows it).\n"
      << "Outcomes: `tls` handshake done; `plaintext` message delivered without TLS; `fail` no\n"
      << "delivery (error, bounce, failed handshake); `hang` the client was still waiting after "
-     << client_deadline_ms << " ms (Jakarta Mail, Sendmail and OpenSMTPD: 10000 ms, for the JVM's start and the private\n"
-     << "instances'). † marks a cell where the model predicts `fail` for a dialogue that falls out of step and the\n"
+     << client_deadline_ms << " ms (Jakarta Mail, Sendmail, OpenSMTPD and Haraka: 10000 ms, for the JVM's start and the\n"
+     << "private instances'). † marks a cell where the model predicts `fail` for a dialogue that falls out of step and the\n"
      << "client's race with the server went the other way: it sent the message one reply behind and it was delivered\n"
      << "(Haraka; the model's `leftover_races`).\n\n";
   md << "| variant |";

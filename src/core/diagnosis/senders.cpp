@@ -86,10 +86,11 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
 }  // namespace
 
 std::optional<reason_id> pkix_problem(const tls_facts& t) {
-  if (!t.chain_verified) return reason_id::certificate_untrusted;
-  if (t.name_checked && !t.hostname_match) return reason_id::certificate_name_mismatch;
+  // The dates first: an expired chain does not verify either, and "expired" is what to fix.
   if (t.expired) return reason_id::certificate_expired;
   if (t.not_yet_valid) return reason_id::certificate_not_yet_valid;
+  if (!t.chain_verified) return reason_id::certificate_untrusted;
+  if (t.name_checked && !t.hostname_match) return reason_id::certificate_name_mismatch;
   return std::nullopt;
 }
 

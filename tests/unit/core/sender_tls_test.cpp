@@ -115,6 +115,11 @@ TEST(SenderTls, HarakaRequiredChecksTheCertificate) {
   t.hostname_match = false;
   EXPECT_EQ(of(predict_senders(ehlo, d, &t, nullptr), "haraka").dialogue_reason_required, reason_id::certificate_name_mismatch);
   t.hostname_match = true;
+  t.expired = true;  // an expired chain does not verify either: the date is what is named
+  t.chain_verified = false;
+  EXPECT_EQ(of(predict_senders(ehlo, d, &t, nullptr), "haraka").dialogue_reason_required, reason_id::certificate_expired);
+  t.expired = false;
+  t.chain_verified = true;
   auto good = predict_senders(ehlo, d, &t, nullptr);
   EXPECT_EQ(of(good, "haraka").outcome_required, tls_outcome::tls);
   EXPECT_EQ(of(good, "haraka").tls_version, "TLSv1.3");
