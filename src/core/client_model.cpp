@@ -937,7 +937,8 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
     p.sees_starttls = false;
     // A client that will not send HELO in clear when TLS is required (Haraka) stalls on a
     // refused EHLO whatever follows the reply.
-    p.outcome_required = m.required_refusal_stalls && not_250 ? tls_outcome::hang : tls_outcome::fail;
+    const bool stalls = m.required_refusal_stalls && not_250;
+    p.outcome_required = stalls ? tls_outcome::hang : tls_outcome::fail;
     if (m.leftover_fatal && leftover) {
       p.outcome = tls_outcome::fail;
       p.reason = prediction_reason::leftover_fatal;
@@ -951,7 +952,7 @@ client_prediction predict(const client_model& m, std::span<const sent_line> sent
       if (m.required_sends_after_helo) p.outcome_required = tls_outcome::tls;
       p.reason = not_250 ? prediction_reason::ehlo_not_250 : prediction_reason::rejects_reply_helo;
       p.why = fmt::format("rejects the EHLO reply ({}) and goes on without extensions, so without STARTTLS", rejected);
-      if (m.required_refusal_stalls && not_250)
+      if (stalls)
         p.why += "; with TLS required it will not send HELO in clear and leaves the message without a verdict";
     } else {
       p.outcome = tls_outcome::fail;

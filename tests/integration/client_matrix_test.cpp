@@ -291,51 +291,20 @@ TEST_P(RealClient, MatchesModel) {
     }
   } instance(c.id == "postfix");
   // Exim: no daemon; the instance directory holds binary, configuration, spool and log.
-  struct exim_instance {
-    bool on;
-    explicit exim_instance(bool start) : on(start) {
-      if (on && std::system((src("tests/integration/exim-instance") + " start " + exim_dir.string() + " 25").c_str()) != 0)
-        throw std::runtime_error("exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
-    }
-    ~exim_instance() {
-      if (on) std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str());
-    }
-  } exim(c.id == "exim");
+  test::script_instance exim(c.id == "exim", src("tests/integration/exim-instance"), "start", "stop", exim_dir.string(), "25",
+                             "exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
   // Sendmail: no daemon either; binaries, configurations, queue and log under sendmail_dir.
-  struct sendmail_instance {
-    bool on;
-    explicit sendmail_instance(bool start) : on(start) {
-      if (on && std::system((src("tests/integration/sendmail-instance") + " start " + sendmail_dir.string() + " 25").c_str()) != 0)
-        throw std::runtime_error("sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs)");
-    }
-    ~sendmail_instance() {
-      if (on) std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str());
-    }
-  } sendmail(c.id == "sendmail");
+  test::script_instance sendmail(c.id == "sendmail", src("tests/integration/sendmail-instance"), "start", "stop",
+                                 sendmail_dir.string(), "25",
+                                 "sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs)");
   // OpenSMTPD: the binaries unpacked once; every message gets an smtpd of its own.
-  struct opensmtpd_instance {
-    bool on;
-    explicit opensmtpd_instance(bool start) : on(start) {
-      if (on && std::system((src("tests/integration/opensmtpd-instance") + " unpack " + opensmtpd_dir.string()).c_str()) != 0)
-        throw std::runtime_error("opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
-    }
-    ~opensmtpd_instance() {
-      if (on) std::system((src("tests/integration/opensmtpd-instance") + " remove " + opensmtpd_dir.string()).c_str());
-    }
-  } opensmtpd(c.id == "opensmtpd");
+  test::script_instance opensmtpd(c.id == "opensmtpd", src("tests/integration/opensmtpd-instance"), "unpack", "remove",
+                                  opensmtpd_dir.string(), "",
+                                  "opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
   // Haraka: one daemon for the whole client, stopped (and its directory removed) at the end.
-  struct haraka_instance {
-    bool on;
-    explicit haraka_instance(bool start) : on(start) {
-      if (on && std::system((src("tests/integration/haraka-instance") + " start " + haraka_dir.string() + " " +
-                             std::to_string(haraka_port))
-                                .c_str()) != 0)
-        throw std::runtime_error("haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
-    }
-    ~haraka_instance() {
-      if (on) std::system((src("tests/integration/haraka-instance") + " stop " + haraka_dir.string()).c_str());
-    }
-  } haraka(c.id == "haraka");
+  test::script_instance haraka(c.id == "haraka", src("tests/integration/haraka-instance"), "start", "stop",
+                               haraka_dir.string(), std::to_string(haraka_port),
+                               "haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
   // Every (variant, mode) run, c.parallel at a time; the results are judged in order below.
   const std::vector<variant> variants = load_variants();
   std::vector<fs::path> reply_files;

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,5 +65,27 @@ inline wait_result wait_for(pid_t pid, std::chrono::milliseconds deadline) {
   w.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return w;
 }
+
+// A private sender instance of the suites (tests/integration/*-instance scripts), for as long
+// as this object lives: `SCRIPT SET_UP DIR ARGS` when made, which throws `why` when it fails,
+// and `SCRIPT TEAR_DOWN DIR` when it goes. Off (`on` false): neither runs.
+class script_instance {
+ public:
+  script_instance(bool on, std::string script, const char* set_up, const char* tear_down, std::string dir,
+                  const std::string& args, const char* why)
+      : on_(on), script_(std::move(script)), tear_down_(tear_down), dir_(std::move(dir)) {
+    if (on_ && std::system((script_ + " " + set_up + " " + dir_ + (args.empty() ? "" : " " + args)).c_str()) != 0)
+      throw std::runtime_error(why);
+  }
+  ~script_instance() {
+    if (on_) std::system((script_ + " " + tear_down_ + " " + dir_).c_str());
+  }
+  script_instance(const script_instance&) = delete;
+  script_instance& operator=(const script_instance&) = delete;
+
+ private:
+  bool on_;
+  std::string script_, tear_down_, dir_;
+};
 
 }  // namespace mxtls::test

@@ -202,46 +202,6 @@ struct postfix_instance {
   ~postfix_instance() { std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str()); }
 };
 
-// No daemon: the directory holds Exim's binary, configuration, spool and main log.
-struct exim_instance {
-  exim_instance() {
-    if (std::system((src("tests/integration/exim-instance") + " start " + exim_dir.string() + " " + std::to_string(serve_port))
-                        .c_str()) != 0)
-      throw std::runtime_error("exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
-  }
-  ~exim_instance() { std::system((src("tests/integration/exim-instance") + " stop " + exim_dir.string()).c_str()); }
-};
-
-// No daemon either: binaries, configurations, queue and log under the directory; each send
-// delivers in the foreground and exits.
-struct sendmail_instance {
-  sendmail_instance() {
-    if (std::system((src("tests/integration/sendmail-instance") + " start " + sendmail_dir.string() + " " +
-                     std::to_string(serve_port)).c_str()) != 0)
-      throw std::runtime_error("sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs; it needs root)");
-  }
-  ~sendmail_instance() { std::system((src("tests/integration/sendmail-instance") + " stop " + sendmail_dir.string()).c_str()); }
-};
-
-// OpenSMTPD's binaries, unpacked; each message starts an smtpd of its own.
-struct opensmtpd_instance {
-  opensmtpd_instance() {
-    if (std::system((src("tests/integration/opensmtpd-instance") + " unpack " + opensmtpd_dir.string()).c_str()) != 0)
-      throw std::runtime_error("opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
-  }
-  ~opensmtpd_instance() { std::system((src("tests/integration/opensmtpd-instance") + " remove " + opensmtpd_dir.string()).c_str()); }
-};
-
-// One haraka process for a scenario's runs.
-struct haraka_instance {
-  haraka_instance() {
-    if (std::system((src("tests/integration/haraka-instance") + " start " + haraka_dir.string() + " " +
-                     std::to_string(haraka_port)).c_str()) != 0)
-      throw std::runtime_error("haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
-  }
-  ~haraka_instance() { std::system((src("tests/integration/haraka-instance") + " stop " + haraka_dir.string()).c_str()); }
-};
-
 class TlsSenders : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
@@ -250,10 +210,19 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
   for (const auto& c : real_clients())
     if (!fs::exists(c.needs)) GTEST_FAIL() << c.id << " is not installed here (" << c.needs << "); scripts/install-deps installs it";
   postfix_instance pf;
-  exim_instance exim;
-  sendmail_instance sendmail;
-  opensmtpd_instance opensmtpd;
-  haraka_instance haraka;
+  const std::string port_arg = std::to_string(serve_port);
+  // Exim, no daemon: the directory holds its binary, configuration, spool and main log.
+  t::script_instance exim(true, src("tests/integration/exim-instance"), "start", "stop", exim_dir.string(), port_arg,
+                          "exim-instance start failed (scripts/install-deps downloads Exim's .deb)");
+  // Sendmail, no daemon either: each send delivers in the foreground and exits.
+  t::script_instance sendmail(true, src("tests/integration/sendmail-instance"), "start", "stop", sendmail_dir.string(),
+                              port_arg, "sendmail-instance start failed (scripts/install-deps downloads Sendmail's .debs; it needs root)");
+  // OpenSMTPD's binaries, unpacked; each message starts an smtpd of its own.
+  t::script_instance opensmtpd(true, src("tests/integration/opensmtpd-instance"), "unpack", "remove", opensmtpd_dir.string(),
+                               "", "opensmtpd-instance unpack failed (scripts/install-deps downloads OpenSMTPD's .deb)");
+  // One haraka process for the scenario's runs.
+  t::script_instance haraka(true, src("tests/integration/haraka-instance"), "start", "stop", haraka_dir.string(),
+                            std::to_string(haraka_port), "haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
   t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
   ASSERT_EQ(s.port(), serve_port) << s.output();
   std::string port = std::to_string(serve_port);
