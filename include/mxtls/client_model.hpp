@@ -20,6 +20,7 @@ enum class tls_outcome : std::uint8_t {
   plaintext,  // the message goes without TLS
   fail,       // protocol error, bounce, deferral, or a handshake that fails
   hang,       // the client waits for more of the reply until its timeout
+  unknown,    // a service whose behaviour here its vendor does not document (Microsoft 365, Gmail)
 };
 const char* to_string(tls_outcome o);
 
@@ -39,6 +40,7 @@ enum class prediction_reason : std::uint8_t {
   waits_for_crlf,         // the reply ends its lines with bare LF; it waits for CRLF
   waits_for_end,          // waits for the line that ends the reply by its rule
   no_reply,               // no reply to EHLO
+  ehlo_not_modelled,      // a service without a model of its EHLO reading, and the modelled clients disagree
 };
 const char* to_string(prediction_reason r);
 

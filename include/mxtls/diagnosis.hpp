@@ -89,7 +89,9 @@ enum class decided_at : std::uint8_t { smtp, tls };
 const char* to_string(decided_at l);
 
 // One sender: the client model's reading of the EHLO reply combined with what the dialogue
-// after it showed (the answer to STARTTLS, the handshake).
+// after it showed (the answer to STARTTLS, the handshake). The client models come first, in
+// catalogue order, then the sending services (sender_tls.hpp), whose EHLO reading is what
+// every model agrees on.
 struct sender_prediction {
   std::string_view id, short_name;
   bool tls_by_default = true;          // has a "TLS when offered" setting on by default
@@ -100,14 +102,15 @@ struct sender_prediction {
   std::optional<reason_id> dialogue_reason;  // set when the dialogue, not the EHLO reply, decided `outcome`
   std::optional<reason_id> dialogue_reason_required;  // the same for `outcome_required` (when it alone was)
   bool assumed_handshake = false;  // tls predicted without a handshake seen (a paste that ends early)
-  std::string tls_version, tls_cipher;  // when outcome is tls and a handshake was seen
+  std::string tls_version, tls_cipher;  // when outcome is tls and a handshake was seen; cipher "": not predicted
 };
 
 // The one rule for "senders that lose TLS": every sender by its default outcome; senders
 // whose TLS is off unless configured, and that therefore send in plaintext, are kept apart
-// (they lose nothing to this server). lose() = plaintext + fail + hang.
+// (they lose nothing to this server). lose() = plaintext + fail + hang. `unknown`: services
+// whose behaviour here their vendor does not document; they are not counted as losing TLS.
 struct sender_groups {
-  std::vector<std::string_view> tls, plaintext, fail, hang, tls_off;
+  std::vector<std::string_view> tls, plaintext, fail, hang, tls_off, unknown;
   std::vector<std::string_view> lose() const;
   bool any_lose() const { return !plaintext.empty() || !fail.empty() || !hang.empty(); }
 };

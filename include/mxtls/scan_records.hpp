@@ -53,7 +53,7 @@ std::string scan_record(const scan_result& r);
 
 // The sender groups of a record (the probe JSON's "senders", by client id), when present.
 struct record_senders {
-  std::vector<std::string> tls, plaintext, fail, hang;
+  std::vector<std::string> tls, plaintext, fail, hang, unknown;  // unknown: absent before the services
 };
 
 // A record read back.

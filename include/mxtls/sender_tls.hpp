@@ -15,6 +15,7 @@ namespace mxtls {
 enum class tls_failure_action : std::uint8_t {
   plaintext_retry,  // reconnects and delivers without TLS (Exim's default tls_tempfail_tryclear)
   give_up,          // this attempt delivers nothing (an MTA defers and retries later, a library reports an error)
+  undocumented,     // the vendor does not document it (a service: Microsoft 365, Gmail): outcome "unknown"
 };
 const char* to_string(tls_failure_action a);
 
@@ -35,6 +36,9 @@ struct tls_profile {
   // Not "": the sender's TLS library is GnuTLS and the replay is GnuTLS's own handshake with
   // this priority string (gnutls_replay.hpp); the OpenSSL fields above are then unused.
   std::string_view gnutls_priority;
+  // false: the vendor documents the versions it offers but not its suites; the replay offers
+  // every suite OpenSSL has, so the cipher it gets is not a prediction and is not reported.
+  bool suites_documented = true;
   std::string_view source;         // where the settings come from
 };
 
@@ -49,6 +53,18 @@ struct sender_tls_rule {
   bool verifies_when_required = false;
   std::string_view source;   // for the profile choice and the failure actions
 };
+
+// A sending service with no client model: nothing it runs can be run here, and its vendor
+// does not document how it reads an EHLO reply. Its EHLO-layer outcome is that of the
+// modelled clients where every one of them reads the reply the same way, else "unknown"
+// (prediction_reason::ehlo_not_modelled); its TLS layer is its sender_tls_rule, from the
+// vendor's documents.
+struct sending_service {
+  std::string_view id, name, short_name;
+  std::string_view source;  // what the vendor documents of its outbound SMTP, and where
+};
+std::span<const sending_service> sending_services();
+const sending_service* find_sending_service(std::string_view id);
 
 std::span<const tls_profile> tls_profiles();
 const tls_profile* find_tls_profile(std::string_view id);

@@ -24,6 +24,7 @@ const char* to_string(prediction_reason r) {
     case prediction_reason::waits_for_crlf: return "waits-for-crlf";
     case prediction_reason::waits_for_end: return "waits-for-end";
     case prediction_reason::no_reply: return "no-reply";
+    case prediction_reason::ehlo_not_modelled: return "ehlo-not-modelled";
   }
   return "?";
 }
@@ -34,6 +35,7 @@ const char* to_string(tls_outcome o) {
     case tls_outcome::plaintext: return "plaintext";
     case tls_outcome::fail: return "fail";
     case tls_outcome::hang: return "hang";
+    case tls_outcome::unknown: return "unknown";
   }
   return "?";
 }

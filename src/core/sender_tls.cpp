@@ -13,13 +13,14 @@ const char* to_string(tls_failure_action a) {
   switch (a) {
     case tls_failure_action::plaintext_retry: return "plaintext-retry";
     case tls_failure_action::give_up: return "give-up";
+    case tls_failure_action::undocumented: return "undocumented";
   }
   return "?";
 }
 
 namespace {
 
-constexpr std::array<tls_profile, 9> profiles{{
+constexpr std::array<tls_profile, 11> profiles{{
     {.id = "openssl-default",
      .library = "OpenSSL 3.0.19 (Debian 12), defaults untouched",
      .security_level = 2,
@@ -120,6 +121,42 @@ constexpr std::array<tls_profile, 9> profiles{{
                "and 1.2 enabled); https://www.cisco.com/c/en/us/support/docs/security/email-security-appliance/"
                "215282-configure-tlsv1-0-on-the-cisco-esa-and-c.html (outbound ciphers RC4-SHA:RC4-MD5:ALL:-aNULL:-EXPORT, "
                "versions only as a contiguous range); TLS 1.3 only from AsyncOS 15.5"},
+    // Services, from their vendors' documents (sending_services() below).
+    // Microsoft documents, for outbound mail, only the versions: never TLS 1.0 or 1.1. Its
+    // table of the suites "Office 365 supports" (RSA-authenticated only, weakest 112 bits) is
+    // what its servers accept; it is not said to be what Exchange Online offers when it
+    // connects, so it is not used: every suite OpenSSL has is offered at security level 0, and
+    // the cipher the replay gets is not reported. TLS 1.3 is supported "by some of the
+    // services", without saying that outbound SMTP is one of them: the profile stops at TLS
+    // 1.2, so a TLS 1.3-only server comes out "unknown", not "tls". Not replayed either:
+    // Microsoft's refusal of SHA-1 certificates (the replay does not check the chain).
+    {.id = "exchange-online",
+     .library = "Microsoft 365 (Exchange Online) outbound SMTP, as Microsoft documents it (versions only)",
+     .min_version = "TLSv1.2",
+     .max_version = "TLSv1.2",
+     .security_level = 0,
+     .ciphers = "ALL:COMPLEMENTOFALL:-aNULL:-eNULL",
+     .suites_documented = false,
+     .source = "https://techcommunity.microsoft.com/blog/exchange/understanding-email-scenarios-if-tls-versions-cannot-"
+               "be-agreed-on-with-exchange-/2065089 (2021-01-15): 'Exchange Online will never use TLS 1.0 or 1.1 to send "
+               "outbound email'; https://learn.microsoft.com/purview/technical-reference-details-about-encryption "
+               "(MicrosoftDocs/microsoft-365-docs, technical-reference-details-about-encryption.md): Office 365 supports "
+               "TLS 1.2, TLS 1.3 by some of the services, and no SHA-1 certificate for outbound or inbound connections "
+               "since June 2016; its suite table is what Office 365 accepts, not stated as its outbound offer"},
+    // Google documents the versions Gmail's outbound servers offer; the list of suites that
+    // follows on the same page is not in the copy this profile was taken from, so every
+    // suite OpenSSL has is offered (security level 0: Google keeps 3DES and TLS 1.0 for
+    // compatibility) and the cipher the replay gets is not reported as Gmail's.
+    {.id = "gmail",
+     .library = "Gmail outbound SMTP, as Google documents it (versions only)",
+     .min_version = "TLSv1",
+     .security_level = 0,
+     .ciphers = "ALL:COMPLEMENTOFALL:-aNULL:-eNULL",
+     .suites_documented = false,
+     .source = "https://support.google.com/a/answer/9795993 (Ciphers for Gmail SMTP TLS connections, 'Outbound server "
+               "ciphers'): 'Gmail tells the receiving server that it supports TLS versions 1.3, 1.2, 1.1, and 1.0', the "
+               "receiving server chooses, no SSLv3; TLS 1.0, 1.1 and 3DES supported for compatibility; the outbound suite "
+               "list itself is not in the stored copy, so no suite is predicted"},
 }};
 
 // Postfix's postconf(5) says of smtp_tls_security_level "may": "When TLS handshakes fail,
@@ -137,7 +174,7 @@ constexpr std::string_view postfix_source =
 constexpr std::string_view library_source = "the library raises the handshake error to the application; observed in "
                                             "tests/integration/tls_senders_test.cpp";
 
-constexpr std::array<sender_tls_rule, 22> rules{{
+constexpr std::array<sender_tls_rule, 24> rules{{
     // Cisco documents both settings: under "Preferred" a failure before the 220 to STARTTLS
     // goes on in clear, an error after the 220 (the handshake) does not fall back to clear
     // text; under "Required" no mail is sent through the connection. What then becomes of the
@@ -255,6 +292,25 @@ constexpr std::array<sender_tls_rule, 22> rules{{
                "(v6.8.0p2) mta_io(): a failed handshake under smtp:// is retried in clear ('opportunistic TLS failed, "
                "downgrading to plain'), under smtp+tls:// it is an error and a later retry; observed in "
                "tests/integration/tls_senders_test.cpp"},
+    // Services (sending_services()). Neither vendor documents what its opportunistic setting
+    // does after a failed handshake (Microsoft: "if the receiving server does not support
+    // TLS" it sends without TLS, which is the EHLO layer; Google likewise), so that outcome is
+    // "unknown". Their required settings (an Exchange Online connector with TLS required,
+    // Gmail's Secure transport (TLS) compliance setting, which bounces) send only over TLS: fail.
+    {.sender = "microsoft-365", .profile = "exchange-online", .on_failure = tls_failure_action::undocumented,
+     .on_failure_required = tls_failure_action::give_up,
+     .source = "Microsoft: opportunistic TLS by default, 'the message will be sent unencrypted if the recipient "
+               "organization doesn't support TLS encryption'; a connector can require TLS (https://learn.microsoft.com/"
+               "purview/exchange-online-uses-tls-to-secure-email-connections, MicrosoftDocs/microsoft-365-docs "
+               "exchange-online-uses-tls-to-secure-email-connections.md); what becomes of a message whose handshake "
+               "fails is not in the documents this row was taken from"},
+    {.sender = "gmail", .profile = "gmail", .on_failure = tls_failure_action::undocumented,
+     .on_failure_required = tls_failure_action::give_up,
+     .source = "https://support.google.com/a/answer/2520500 (Send email over a secure TLS connection): 'By default, "
+               "Gmail always tries to send messages over a secure TLS connection', and sends without TLS when the "
+               "receiving server does not use it; with the Secure transport (TLS) compliance setting, outgoing messages "
+               "that cannot go over TLS are not delivered and bounce (its certificate checks are options, off unless "
+               "chosen); what becomes of a message whose handshake fails by default is not documented there"},
     // Not modelled: no profile (the probe's handshake stands for them), each with the reason.
     {.sender = "mailkit",
      .source = "not modelled: MailKit hands SslStream its SslProtocols and .NET leaves the suites to the operating "
@@ -273,7 +329,22 @@ constexpr std::array<sender_tls_rule, 22> rules{{
                "uses, so nothing was observed here"},
 }};
 
+constexpr std::array<sending_service, 2> services{{
+    {.id = "microsoft-365", .name = "Microsoft 365 (Exchange Online)", .short_name = "Microsoft 365",
+     .source = "Exchange Online's outbound SMTP, from Microsoft's documents (sender_tls_rules()); how it reads an EHLO "
+               "reply is not documented"},
+    {.id = "gmail", .name = "Gmail (Google Workspace)", .short_name = "Gmail",
+     .source = "Gmail's outbound SMTP, from Google's documents (sender_tls_rules()); how it reads an EHLO reply is not "
+               "documented"},
+}};
+
 }  // namespace
+
+std::span<const sending_service> sending_services() { return services; }
+const sending_service* find_sending_service(std::string_view id) {
+  auto it = std::find_if(services.begin(), services.end(), [&](const sending_service& s) { return s.id == id; });
+  return it == services.end() ? nullptr : &*it;
+}
 
 std::span<const tls_profile> tls_profiles() { return profiles; }
 const tls_profile* find_tls_profile(std::string_view id) {

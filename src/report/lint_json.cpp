@@ -104,6 +104,7 @@ void write_sender_groups(json_writer& w, const sender_groups& g) {
   list("fail", g.fail);
   list("hang", g.hang);
   list("tls_off", g.tls_off);
+  list("unknown", g.unknown);
   w.end_object();
 }
 
@@ -116,7 +117,7 @@ void write_predictions(json_writer& w, std::span<const sender_prediction> sender
     w.member("ehlo_reason", to_string(p.ehlo_reason)).member("assumed_handshake", p.assumed_handshake);
     w.key("tls");
     if (p.outcome == tls_outcome::tls && !p.tls_version.empty())
-      w.begin_object().member("version", p.tls_version).member("cipher", p.tls_cipher).end_object();
+      w.begin_object().member("version", p.tls_version).key("cipher").value_or_null(p.tls_cipher).end_object();
     else
       w.null();
     w.end_object();

@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "mxtls/diagnosis.hpp"
 #include "mxtls/report.hpp"
+#include "mxtls/sender_tls.hpp"
 
 namespace mxtls {
 
@@ -181,6 +183,21 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
     out += "  with TLS required:\n";
     for (tls_outcome o : {tls_outcome::tls, tls_outcome::fail, tls_outcome::hang})
       group(to_string(o), [o](const client_prediction& c) { return c.outcome_required == o; });
+    // The sending services: no model of their reading; what every client above agrees on.
+    std::string svc_tls, svc_plain, svc_unknown;
+    for (const auto& p : diagnose_lint(r, r.dialogue).senders) {
+      if (!find_sending_service(p.id)) continue;
+      std::string& to = p.ehlo_reason == prediction_reason::sees_starttls ? svc_tls
+                        : p.ehlo_reason == prediction_reason::not_offered  ? svc_plain
+                                                                           : svc_unknown;
+      to += (to.empty() ? "" : ", ") + std::string(p.short_name);
+    }
+    out += "  services (how they read a reply is not documented; what every client above agrees on):\n";
+    if (!svc_tls.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", "tls", svc_tls);
+    if (!svc_plain.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", "plaintext", svc_plain);
+    if (!svc_unknown.empty())
+      fmt::format_to(std::back_inserter(out), "    {:<10} {} (the clients above read this reply differently)\n", "unknown",
+                     svc_unknown);
     bool any = false;
     for (const auto& c : r.clients) {
       if (c.outcome == tls_outcome::tls && c.outcome_required == tls_outcome::tls) continue;

@@ -41,6 +41,19 @@ std::string senders_sentence(const address_diagnosis& d) {
   if (!d.groups.fail.empty())
     parts.push_back(names(d.groups.fail) + " will fail to deliver (protocol error, deferral or bounce)");
   if (!d.groups.hang.empty()) parts.push_back(names(d.groups.hang) + " will wait for a reply until they time out");
+  // Services whose vendor does not document what they do here, by why.
+  std::vector<std::string_view> tls_failed, unread;
+  for (const auto& p : d.senders)
+    if (p.outcome == tls_outcome::unknown)
+      (p.ehlo_reason == prediction_reason::ehlo_not_modelled ? unread : tls_failed).push_back(p.id);
+  if (!tls_failed.empty())
+    parts.push_back(fmt::format("{} fail{} the handshake with the TLS settings {} vendor{} document{}, and what {} then is not "
+                                "documented",
+                                names(tls_failed), tls_failed.size() == 1 ? "s" : "", tls_failed.size() == 1 ? "its" : "their",
+                                tls_failed.size() == 1 ? "" : "s", tls_failed.size() == 1 ? "s" : "",
+                                tls_failed.size() == 1 ? "it does" : "they do"));
+  if (!unread.empty())
+    parts.push_back(fmt::format("how {} read{} this EHLO reply is not documented", names(unread), unread.size() == 1 ? "s" : ""));
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
   return s;

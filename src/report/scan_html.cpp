@@ -123,6 +123,7 @@ std::string sender_counts(const read_record& rec) {
   add("plaintext", rec.senders->plaintext);
   add("fail", rec.senders->fail);
   add("hang", rec.senders->hang);
+  add("unknown", rec.senders->unknown);
   return out;
 }
 
@@ -305,6 +306,7 @@ std::string diagnosis_section(const read_record& r, const std::string& anchor) {
     group("plaintext", r.senders->plaintext);
     group("fail", r.senders->fail);
     group("hang", r.senders->hang);
+    if (!r.senders->unknown.empty()) group("unknown (not documented)", r.senders->unknown);
     out += "</ul>\n";
   }
   // DNS: lines of text (version 1), or lookups and MX records (version 2).

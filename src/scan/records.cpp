@@ -198,7 +198,8 @@ bool fill_whole(json&& j, read_record& r) {
     r.senders = record_senders{.tls = strings_of(*senders, "tls"),
                                .plaintext = strings_of(*senders, "plaintext"),
                                .fail = strings_of(*senders, "fail"),
-                               .hang = strings_of(*senders, "hang")};
+                               .hang = strings_of(*senders, "hang"),
+                               .unknown = strings_of(*senders, "unknown")};
   }
   if (auto hosts = j.find("hosts"); hosts != j.end() && hosts->is_array())
     for (const auto& h : *hosts)

@@ -117,7 +117,9 @@ TEST_P(ScenarioProbe, ConcludesWhatTheScenarioExpects) {
   if (std::getenv("MXTLS_PRINT_EXPECT")) {
     std::cout << "## " << name << "\nexpect:\n  outcome: " << to_string(d.outcome) << "\n  exit_code: " << d.exit_code
               << "\n  reasons: " << flow(reasons) << "\n  plaintext: " << flow(strings(d.groups.plaintext))
-              << "\n  fail: " << flow(strings(d.groups.fail)) << "\n  hang: " << flow(strings(d.groups.hang)) << "\n";
+              << "\n  fail: " << flow(strings(d.groups.fail)) << "\n  hang: " << flow(strings(d.groups.hang));
+    if (!d.groups.unknown.empty()) std::cout << "\n  unknown: " << flow(strings(d.groups.unknown));
+    std::cout << "\n";
   }
   YAML::Node root = YAML::Load(yaml_of(name));
   YAML::Node e = root["expect"];
@@ -128,6 +130,8 @@ TEST_P(ScenarioProbe, ConcludesWhatTheScenarioExpects) {
   EXPECT_EQ(strings(d.groups.plaintext), names_of(e["plaintext"])) << name;
   EXPECT_EQ(strings(d.groups.fail), names_of(e["fail"])) << name;
   EXPECT_EQ(strings(d.groups.hang), names_of(e["hang"])) << name;
+  // The services whose vendor does not document what they do here; absent: none.
+  EXPECT_EQ(strings(d.groups.unknown), names_of(e["unknown"])) << name;
 
   // What users read, against the golden files.
   std::string text = render_probe_text(r.report, {.color = false, .transcript = true});

@@ -299,7 +299,10 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "`tls_tempfail_tryclear` retry in clear; `-` not run (msmtp's TLS is off unless configured;\n"
      << "gnutls-cli has one setting; Haraka with TLS required verifies the certificate against Node's CA\n"
      << "store and the name \"localhost\", which no scenario's certificate passes).\n"
-     << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n\n";
+     << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n"
+     << "Microsoft 365 and Gmail are services: nothing of theirs runs here, so they have no row in the table;\n"
+     << "their profiles and rows below come from their vendors' documents, and where those stop the\n"
+     << "prediction is `unknown` (docs/probe-json.md).\n\n";
   md << "| client |";
   for (const auto& r : runs) md << " " << r["scenario"].get<std::string>() << " |";
   md << "\n|---|";

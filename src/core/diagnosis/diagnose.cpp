@@ -138,11 +138,15 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
     if (p.dialogue_reason == reason_id::sender_handshake_failed || p.dialogue_reason_required == reason_id::sender_handshake_failed)
       tls_losers += (tls_losers.empty() ? "" : ", ") + std::string(p.id);
   bool lost_at_smtp = std::any_of(d.senders.begin(), d.senders.end(), [](const sender_prediction& p) {
-    return p.layer == decided_at::smtp && p.outcome != tls_outcome::tls && (p.tls_by_default || p.dialogue_reason);
+    return p.layer == decided_at::smtp && p.outcome != tls_outcome::tls && p.outcome != tls_outcome::unknown &&
+           (p.tls_by_default || p.dialogue_reason);
   });
   if (!tls_losers.empty()) {
     add(r, reason_id::sender_handshake_failed, -1, tls_losers);
-    if (d.outcome == probe_outcome::ok && d.groups.any_lose()) d.outcome = probe_outcome::senders_lose_tls;
+    // A service whose documented offer fails the handshake counts, though what it does then
+    // is not documented: the server is what to fix.
+    if (d.outcome == probe_outcome::ok && (d.groups.any_lose() || !d.groups.unknown.empty()))
+      d.outcome = probe_outcome::senders_lose_tls;
   }
   // Senders that lose TLS to the EHLO reply itself (the seed case and its relatives).
   if (d.lint && d.lint->ehlo.code == 250 && lost_at_smtp && s->starttls_offered) {

@@ -15,7 +15,18 @@ namespace {
 // layer is not modelled gives the attempt up.
 tls_outcome after_failed_handshake(const sender_tls_rule* rule, bool required) {
   tls_failure_action a = !rule ? tls_failure_action::give_up : required ? rule->on_failure_required : rule->on_failure;
-  return a == tls_failure_action::plaintext_retry ? tls_outcome::plaintext : tls_outcome::fail;
+  switch (a) {
+    case tls_failure_action::plaintext_retry: return tls_outcome::plaintext;
+    case tls_failure_action::give_up: return tls_outcome::fail;
+    case tls_failure_action::undocumented: return tls_outcome::unknown;
+  }
+  return tls_outcome::fail;
+}
+
+// A profile whose suites its vendor does not document: the cipher the replay got is not its.
+std::string cipher_of(const sender_tls_rule* rule, const std::string& cipher) {
+  const tls_profile* p = rule ? find_tls_profile(rule->profile) : nullptr;
+  return p && !p->suites_documented ? std::string() : cipher;
 }
 
 // A sender that sends STARTTLS (its EHLO-layer outcome is tls) meets the server's answer.
@@ -64,10 +75,10 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
         }
       if (h && h->established) {
         p.tls_version = h->protocol;
-        p.tls_cipher = h->cipher;
+        p.tls_cipher = cipher_of(rule, h->cipher);
       } else if (tls && tls->established) {
         p.tls_version = tls->protocol;
-        p.tls_cipher = tls->cipher;
+        p.tls_cipher = cipher_of(rule, tls->cipher);
       }
       return std::nullopt;
     }
@@ -94,11 +105,48 @@ std::optional<reason_id> pkix_problem(const tls_facts& t) {
   return std::nullopt;
 }
 
+namespace {
+
+// A service's EHLO layer (sending_service): what every modelled client agrees on. All of them
+// find STARTTLS where they look (or use no TLS unless configured, having found it): offered;
+// none of them finds it, and none gives up the reply: not offered. Else the reply is one
+// clients read differently, and how the service reads it is not documented.
+client_prediction service_reading(const sending_service& svc, std::span<const client_prediction> ehlo) {
+  client_prediction p{.id = svc.id, .name = svc.name, .short_name = svc.short_name};
+  auto all = [&](auto pred) { return std::all_of(ehlo.begin(), ehlo.end(), pred); };
+  const bool seen = all([](const client_prediction& c) {
+    return c.sees_starttls &&
+           (c.reason == prediction_reason::sees_starttls || c.reason == prediction_reason::tls_off_by_default);
+  });
+  const bool absent = all([](const client_prediction& c) {
+    return !c.sees_starttls && (c.reason == prediction_reason::not_offered || c.reason == prediction_reason::tls_off_by_default);
+  });
+  if (seen) {
+    p.sees_starttls = true;
+    p.outcome = p.outcome_required = tls_outcome::tls;
+    p.reason = prediction_reason::sees_starttls;
+  } else if (absent) {
+    p.outcome = tls_outcome::plaintext;
+    p.outcome_required = tls_outcome::fail;
+    p.reason = prediction_reason::not_offered;
+  } else {
+    p.outcome = p.outcome_required = tls_outcome::unknown;
+    p.reason = prediction_reason::ehlo_not_modelled;
+  }
+  return p;
+}
+
+}  // namespace
+
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
                                                const tls_facts* tls, const tls_senders_facts* replays) {
   std::vector<sender_prediction> out;
-  out.reserve(ehlo.size());
-  for (const auto& c : ehlo) {
+  out.reserve(ehlo.size() + sending_services().size());
+  // The services follow the client models, read as every modelled client agrees.
+  std::vector<client_prediction> readings(ehlo.begin(), ehlo.end());
+  if (!ehlo.empty())
+    for (const auto& svc : sending_services()) readings.push_back(service_reading(svc, ehlo));
+  for (const auto& c : readings) {
     sender_prediction p{.id = c.id,
                         .short_name = c.short_name,
                         .tls_by_default = c.opportunistic,
@@ -131,6 +179,7 @@ sender_groups group_senders(std::span<const sender_prediction> senders) {
         break;
       case tls_outcome::fail: g.fail.push_back(s.id); break;
       case tls_outcome::hang: g.hang.push_back(s.id); break;
+      case tls_outcome::unknown: g.unknown.push_back(s.id); break;
     }
   }
   return g;

@@ -183,10 +183,12 @@ TEST(PredictionReason, EveryReasonHasACase) {
     if (name == "?") continue;
     EXPECT_TRUE(names.insert(name).second) << "two reasons named " << name;
     EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos) << name;
+    // The services' reading, never a model's: SenderTls.ServicesFollowTheModelsWhereAllAgreeAndAreUnknownElse.
+    if (r == prediction_reason::ehlo_not_modelled) continue;
     bool covered = std::any_of(std::begin(reason_cases), std::end(reason_cases), [r](const reason_case& c) { return c.reason == r; });
     EXPECT_TRUE(covered) << name << " has no case in reason_cases";
   }
-  EXPECT_EQ(names.size(), 14u) << "a reason was added or removed: give it a case and a line in docs/lint-json.md";
+  EXPECT_EQ(names.size(), 15u) << "a reason was added or removed: give it a case and a line in docs/lint-json.md";
 }
 
 // --- The rules are the explanation ------------------------------------------------------

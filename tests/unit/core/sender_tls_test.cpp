@@ -14,7 +14,7 @@ namespace {
 TEST(SenderTls, EveryRowNamesAKnownSenderAndProfileAndCitesASource) {
   std::set<std::string_view> seen;
   for (const auto& r : sender_tls_rules()) {
-    EXPECT_NE(find_client_model(r.sender), nullptr) << r.sender;
+    EXPECT_TRUE(find_client_model(r.sender) || find_sending_service(r.sender)) << r.sender;
     EXPECT_TRUE(seen.insert(r.sender).second) << r.sender << " twice";
     EXPECT_TRUE(r.profile.empty() || find_tls_profile(r.profile)) << r.sender << ": " << r.profile;
     EXPECT_FALSE(r.source.empty()) << r.sender;
@@ -123,6 +123,89 @@ TEST(SenderTls, HarakaRequiredChecksTheCertificate) {
   auto good = predict_senders(ehlo, d, &t, nullptr);
   EXPECT_EQ(of(good, "haraka").outcome_required, tls_outcome::tls);
   EXPECT_EQ(of(good, "haraka").tls_version, "TLSv1.3");
+}
+
+// The services: no EHLO model, so what every model agrees on; their TLS layer from the
+// vendors' documents, with what they do after a failed handshake not documented.
+TEST(SenderTls, ServicesFollowTheModelsWhereAllAgreeAndAreUnknownElse) {
+  for (const auto& svc : sending_services()) {
+    EXPECT_EQ(find_client_model(svc.id), nullptr) << svc.id << " is a service, not a model";
+    const sender_tls_rule* rule = find_sender_tls_rule(svc.id);
+    ASSERT_NE(rule, nullptr) << svc.id;
+    EXPECT_EQ(rule->on_failure, tls_failure_action::undocumented) << svc.id;
+    EXPECT_EQ(rule->on_failure_required, tls_failure_action::give_up) << svc.id;
+    EXPECT_FALSE(find_tls_profile(rule->profile)->suites_documented) << svc.id;
+  }
+  EXPECT_EQ(find_tls_profile("exchange-online")->min_version, "TLSv1.2") << "never TLS 1.0 or 1.1 outbound";
+  EXPECT_EQ(find_tls_profile("gmail")->min_version, "TLSv1");
+
+  dialogue_facts ok{.starttls = starttls_answer::accepted, .starttls_code = 220, .handshake = handshake_state::established};
+  tls_facts t;
+  t.established = true;
+  t.protocol = "TLSv1.2";
+  t.cipher = "ECDHE-RSA-AES128-GCM-SHA256";
+  auto predict = [&](std::string_view raw, const tls_senders_facts* replays) {
+    return predict_senders(predict_all(ehlo_turn_from_raw(std::string(raw), {})), ok, &t, replays);
+  };
+
+  // Every model finds STARTTLS: the services send it; the cipher is not theirs to report.
+  auto plain = predict("250-mx.example\r\n250 STARTTLS\r\n", nullptr);
+  ASSERT_EQ(plain.size(), client_models().size() + sending_services().size());
+  EXPECT_EQ(plain[client_models().size()].id, "microsoft-365") << "services follow the models";
+  for (std::string_view id : {"microsoft-365", "gmail"}) {
+    EXPECT_EQ(of(plain, id).outcome, tls_outcome::tls) << id;
+    EXPECT_EQ(of(plain, id).outcome_required, tls_outcome::tls) << id;
+    EXPECT_EQ(of(plain, id).ehlo_reason, prediction_reason::sees_starttls) << id;
+    EXPECT_EQ(of(plain, id).tls_version, "TLSv1.2") << id;
+    EXPECT_EQ(of(plain, id).tls_cipher, "") << id;
+  }
+  EXPECT_EQ(of(plain, "postfix").tls_cipher, "ECDHE-RSA-AES128-GCM-SHA256");
+
+  // The seed: the models disagree, so the services' reading is unknown in both settings.
+  auto seed = predict("250-STARTTLS\r\n250-mx.example\r\n250 SIZE 1000\r\n", nullptr);
+  for (std::string_view id : {"microsoft-365", "gmail"}) {
+    EXPECT_EQ(of(seed, id).outcome, tls_outcome::unknown) << id;
+    EXPECT_EQ(of(seed, id).outcome_required, tls_outcome::unknown) << id;
+    EXPECT_EQ(of(seed, id).ehlo_reason, prediction_reason::ehlo_not_modelled) << id;
+  }
+  sender_groups g = group_senders(seed);
+  EXPECT_EQ(g.unknown, (std::vector<std::string_view>{"microsoft-365", "gmail"}));
+  for (auto id : g.lose()) EXPECT_NE(id, "gmail") << "unknown is not counted as a loss";
+
+  // No STARTTLS anywhere: every model agrees, so plaintext, and no delivery when required.
+  auto none = predict("250-mx.example\r\n250 SIZE 1000\r\n", nullptr);
+  EXPECT_EQ(of(none, "gmail").outcome, tls_outcome::plaintext);
+  EXPECT_EQ(of(none, "gmail").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(none, "gmail").ehlo_reason, prediction_reason::not_offered);
+
+  // Microsoft 365's TLS 1.2 hello refused by a TLS 1.3-only server: what it does then is not
+  // documented; with TLS required it does not deliver.
+  tls_senders_facts r;
+  profile_handshake refused{.profile = "exchange-online", .replayed = true, .established = false, .protocol = "", .cipher = "",
+                            .group = "", .error = {session_phase::tls, session_error_code::handshake_failed, "protocol version"}};
+  profile_handshake gmail{.profile = "gmail", .replayed = true, .established = true, .protocol = "TLSv1.3",
+                          .cipher = "TLS_AES_128_GCM_SHA256", .group = "X25519", .error = {}};
+  r.handshakes = {refused, gmail};
+  auto v13 = predict("250-mx.example\r\n250 STARTTLS\r\n", &r);
+  EXPECT_EQ(of(v13, "microsoft-365").outcome, tls_outcome::unknown);
+  EXPECT_EQ(of(v13, "microsoft-365").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(v13, "microsoft-365").dialogue_reason, reason_id::sender_handshake_failed);
+  EXPECT_EQ(of(v13, "microsoft-365").layer, decided_at::tls);
+  EXPECT_EQ(of(v13, "gmail").outcome, tls_outcome::tls);
+  EXPECT_EQ(of(v13, "gmail").tls_version, "TLSv1.3");
+  EXPECT_EQ(of(v13, "gmail").tls_cipher, "");
+  EXPECT_EQ(group_senders(v13).unknown, (std::vector<std::string_view>{"microsoft-365"}));
+
+  // The probe's own handshake failed: every sender's does; the services' default is unknown.
+  ok.handshake = handshake_state::failed;
+  t.established = false;
+  auto failed = predict("250-mx.example\r\n250 STARTTLS\r\n", nullptr);
+  EXPECT_EQ(of(failed, "gmail").outcome, tls_outcome::unknown);
+  EXPECT_EQ(of(failed, "gmail").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(failed, "gmail").dialogue_reason, reason_id::handshake_failed);
+
+  // No EHLO reading at all (nothing to agree on): no services either.
+  EXPECT_TRUE(predict_senders({}, ok, &t, nullptr).empty());
 }
 
 }  // namespace
