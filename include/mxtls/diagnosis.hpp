@@ -116,8 +116,9 @@ struct sender_groups {
 };
 
 // The first thing a PKIX check of this handshake's certificate finds (expired, not yet valid,
-// untrusted chain, name mismatch, in that order); nullopt: it passes.
-std::optional<reason_id> pkix_problem(const tls_facts& t);
+// untrusted chain, name mismatch, in that order; `with_name` false: not the name); nullopt:
+// it passes.
+std::optional<reason_id> pkix_problem(const tls_facts& t, bool with_name = true);
 
 // `replays`: check tls-senders, each sender's own ClientHello (null: not run).
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,

@@ -51,6 +51,9 @@ struct sender_tls_rule {
   // With TLS required it also checks the server's certificate (chain, the MX host's name,
   // dates) and gives up on one that fails: the probe's own PKIX check stands for it.
   bool verifies_when_required = false;
+  // In every setting it checks the chain (trust and dates, not the name) and gives up on one
+  // that fails: Jakarta Mail with the JDK's default trust manager.
+  bool verifies_chain = false;
   std::string_view source;   // for the profile choice and the failure actions
 };
 

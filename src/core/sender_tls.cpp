@@ -200,19 +200,22 @@ constexpr std::array<sender_tls_rule, 24> rules{{
     {.sender = "swaks", .profile = "perl-io-socket-ssl", .source = library_source},
     {.sender = "openssl-s-client", .profile = "openssl-default", .source = "openssl s_client with its defaults"},
     {.sender = "nodemailer", .profile = "node-18", .source = library_source},
-    // Jakarta Mail with mail.smtp.ssl.protocols and mail.smtp.ssl.ciphersuites unset, as an
-    // application leaves them: its STARTTLS handshakes behave as the JDK's defaults in every
-    // restricted scenario (the suite's JakartaMail.java sets neither). The prediction assumes
-    // the application trusts the server (mail.smtp.ssl.trust, as the suite's client sets):
-    // with Jakarta Mail's defaults the chain is checked against the JDK's trust store, and an
-    // untrusted certificate fails STARTTLS in both settings (observed: "Could not convert
-    // socket to TLS ... PKIX path building failed" against `mxtls serve --scenario compliant`).
-    {.sender = "jakarta-mail", .profile = "jdk-17",
-     .source = "observed: Jakarta Mail 2.0.0 (Debian 12 libjakarta-mail-java) on openjdk-17, mail.smtp.ssl.protocols and "
-               "mail.smtp.ssl.ciphersuites unset, negotiates as the JDK's defaults (TLS 1.0, 1.1 and brainpool-only "
-               "refused) and raises the handshake error to the application (MessagingException), in "
-               "tests/integration/tls_senders_test.cpp; assumes mail.smtp.ssl.trust (without it an untrusted chain "
-               "fails STARTTLS in both settings, observed: 'PKIX path building failed')"},
+    // Jakarta Mail with its defaults, as an application leaves them (mail.smtp.ssl.protocols,
+    // .ciphersuites, .trust and .checkserveridentity unset): its STARTTLS handshakes behave as
+    // the JDK's defaults in every restricted scenario, and the JDK's default trust manager
+    // checks the chain against its trust store in both settings, but not the name (observed:
+    // "Could not convert socket to TLS ... PKIX path building failed" for an untrusted chain;
+    // a chain whose root is in the trust store passes for 127.0.0.1, a name it does not hold).
+    // The probe's PKIX check (its CA store, or --ca) stands for the JDK's. Known gaps: the
+    // JDK's own limits (jdk.certpath.disabledAlgorithms: SHA-1 refused in chains anchored in
+    // its cacerts, RSA below 1024) are not the probe's, and an application with its own trust
+    // store or mail.smtp.ssl.trust trusts other chains.
+    {.sender = "jakarta-mail", .profile = "jdk-17", .verifies_chain = true,
+     .source = "observed: Jakarta Mail 2.0.0 (Debian 12 libjakarta-mail-java) on openjdk-17 with its defaults negotiates "
+               "as the JDK's defaults (TLS 1.0, 1.1 and brainpool-only refused), checks the chain against the JDK's "
+               "trust store in both settings but not the name, and raises a failure to the application "
+               "(MessagingException: 'PKIX path building failed' for an untrusted chain), in "
+               "tests/integration/tls_senders_test.cpp (the scenario's root in the JDK's trust store, and untrusted)"},
     // Haraka 3.3.4 (npm) outbound: outbound/tls.js get_tls_options() hands Node's tls.connect
     // what tls.ini [outbound] sets (its skeleton configuration, haraka -i, sets nothing), so
     // Node's defaults, as for nodemailer on the same Node. A failed upgrade (err.source 'tls')

@@ -104,6 +104,12 @@ std::string host_verdict(const address_result& h, const address_diagnosis& d, co
     case probe_outcome::injection:
       v = s && s->tls.established ? fmt::format("STARTTLS works for every sender ({})", tls_words(*s))
                                   : "STARTTLS works for every sender";
+      // Senders that check the certificate (Jakarta Mail) fail on one that does not verify.
+      if (!lose.empty())
+        v = (s && s->tls.established ? fmt::format("STARTTLS works ({}) for every sender that does not check the certificate",
+                                                   tls_words(*s))
+                                     : std::string("STARTTLS works for every sender that does not check the certificate")) +
+            "; " + lose;
       break;
     case probe_outcome::dns_fails: v = "no address"; break;
   }

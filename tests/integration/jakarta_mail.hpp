@@ -11,10 +11,12 @@
 namespace mxtls::test {
 
 // java's argv for one run: MODE (opportunistic|required) and the server's PORT; the classes
-// go to `classes_dir` on the first call.
+// go to `classes_dir` on the first call. `trust_store` (a PKCS#12 or JKS file, "" none): Jakarta
+// Mail's defaults with the JDK checking the chain against it; none: the client trusts any
+// server (the client matrix's in-memory certificates).
 inline std::vector<std::string> jakarta_mail_argv(const std::filesystem::path& source_dir,
                                                   const std::filesystem::path& classes_dir, const std::string& mode,
-                                                  const std::string& port) {
+                                                  const std::string& port, const std::string& trust_store = {}) {
   static const std::string jars = "/usr/share/java/jakarta-mail.jar:/usr/share/java/jakarta-activation.jar";
   static const std::string classes = [&] {
     std::filesystem::create_directories(classes_dir);
@@ -24,7 +26,9 @@ inline std::vector<std::string> jakarta_mail_argv(const std::filesystem::path& s
       throw std::runtime_error("javac failed (scripts/install-deps installs default-jdk-headless): " + cmd);
     return classes_dir.string();
   }();
-  return {"/usr/bin/java", "-cp", classes + ":" + jars, "JakartaMail", mode, port};
+  if (trust_store.empty()) return {"/usr/bin/java", "-cp", classes + ":" + jars, "JakartaMail", mode, port};
+  return {"/usr/bin/java", "-Djavax.net.ssl.trustStore=" + trust_store, "-Djavax.net.ssl.trustStorePassword=changeit",
+          "-cp", classes + ":" + jars, "JakartaMail", mode, port};
 }
 
 }  // namespace mxtls::test

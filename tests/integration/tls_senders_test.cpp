@@ -150,8 +150,9 @@ std::vector<real_client> real_clients() {
        }, ""},
       // Jakarta Mail 2.0.0 (Debian 12's libjakarta-mail-java), compiled here with the JDK's javac.
       {"jakarta-mail", false, "/usr/share/java/jakarta-mail.jar",
-       [](const std::string& m, const std::string& p, const fs::path&) {
-         return mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java", m, p);
+       [](const std::string& m, const std::string& p, const fs::path& dir) {
+         // Its defaults, with the scenario's root in the JDK's trust store (trust_files below).
+         return mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java", m, p, (dir / "trust.p12").string());
        }, ""},
       // Haraka's outbound delivery with its defaults (TLS when offered); the recipient's local
       // part carries the port.
@@ -202,6 +203,29 @@ struct postfix_instance {
   ~postfix_instance() { std::system((src("tests/integration/postfix-instance") + " stop " + postfix_dir.string()).c_str()); }
 };
 
+// The trust anchors of the certificates `mxtls serve --write-certificates DIR/certs` wrote:
+// KEY-root.pem where the scenario's chain has a root, else the self-signed leaf of KEY.pem;
+// DIR/ca.pem for the probe's --ca, DIR/trust.p12 for the JDK's trust store.
+void trust_files(const fs::path& dir) {
+  std::ofstream ca(dir / "ca.pem");
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir / "certs")) {
+    std::string stem = e.path().stem().string();
+    if (e.path().extension() != ".pem" || stem.ends_with("-root")) continue;
+    fs::path root = dir / "certs" / (stem + "-root.pem");
+    std::string pem = t::slurp(fs::exists(root) ? root : e.path());
+    const std::string end = "-----END CERTIFICATE-----";
+    std::string anchor = pem.substr(0, pem.find(end) + end.size()) + "\n";
+    ca << anchor;
+    fs::path one = dir / ("anchor-" + std::to_string(++n) + ".pem");
+    std::ofstream(one) << anchor;
+    std::string cmd = "/usr/bin/keytool -importcert -noprompt -alias a" + std::to_string(n) + " -file '" + one.string() +
+                      "' -keystore '" + (dir / "trust.p12").string() + "' -storepass changeit -storetype PKCS12 >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("keytool failed: " + cmd);
+  }
+  if (n == 0) throw std::runtime_error("mxtls serve wrote no certificate into " + (dir / "certs").string());
+}
+
 class TlsSenders : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
@@ -223,11 +247,15 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
   // One haraka process for the scenario's runs.
   t::script_instance haraka(true, src("tests/integration/haraka-instance"), "start", "stop", haraka_dir.string(),
                             std::to_string(haraka_port), "haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
-  t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port));
+  fs::create_directories(dir / "certs");
+  t::served s(name, dir, "127.0.0.1:" + std::to_string(serve_port), {"--write-certificates", (dir / "certs").string()});
   ASSERT_EQ(s.port(), serve_port) << s.output();
   std::string port = std::to_string(serve_port);
+  // The scenario's chain trusted, by the probe (--ca) and by Jakarta Mail's JDK alike: the
+  // TLS layer decides. TlsSendersUntrusted checks the chain that is not.
+  trust_files(dir);
 
-  auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "[127.0.0.1]:" + port}, 60s);
+  auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "--ca", (dir / "ca.pem").string(), "[127.0.0.1]:" + port}, 60s);
   json doc = json::parse(probe.output, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << probe.output;
   const json& host = doc["hosts"][0];
@@ -270,6 +298,40 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
   fs::remove_all(dir);
 }
 
+// Jakarta Mail with its defaults and a chain its JDK does not trust (Debian's cacerts, which
+// the scenario's self-signed certificate is not in): STARTTLS fails in both settings, as the
+// probe, whose CA store lacks the chain too, predicts (certificate-untrusted). Its own port,
+// so that it can run beside the scenarios.
+TEST(TlsSendersUntrusted, JakartaMailRefusesAChainItsTrustStoreLacks) {
+  if (!fs::exists("/usr/share/java/jakarta-mail.jar") || !fs::exists("/etc/ssl/certs/java/cacerts"))
+    GTEST_FAIL() << "Jakarta Mail or the JDK's cacerts is not installed here; scripts/install-deps installs them";
+  constexpr int untrusted_port = 24731;
+  fs::path dir = t::temp_dir();
+  t::served s("compliant", dir, "127.0.0.1:" + std::to_string(untrusted_port));
+  ASSERT_EQ(s.port(), untrusted_port) << s.output();
+  const std::string port = std::to_string(untrusted_port);
+  auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "[127.0.0.1]:" + port}, 60s);
+  json doc = json::parse(probe.output, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << probe.output;
+  json jakarta;
+  for (const auto& p : doc["hosts"][0]["predictions"])
+    if (p["id"] == "jakarta-mail") jakarta = p;
+  ASSERT_TRUE(jakarta.is_object()) << probe.output;
+  EXPECT_EQ(jakarta["outcome"], "fail");
+  EXPECT_EQ(jakarta["outcome_required"], "fail");
+  EXPECT_EQ(jakarta["reason"], "certificate-untrusted");
+  for (const std::string mode : {"opportunistic", "required"}) {
+    std::string before = s.log();
+    auto r = t::run(dir, mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java-untrusted", mode, port,
+                                                            "/etc/ssl/certs/java/cacerts"),
+                    25s);
+    std::string after = s.log();
+    EXPECT_EQ(observed(after.substr(std::min(before.size(), after.size())), r.timed_out), "fail") << mode << ": " << r.output;
+    EXPECT_NE(r.output.find("PKIX path building failed"), std::string::npos) << mode << ": " << r.output.substr(0, 600);
+  }
+  fs::remove_all(dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(Scenarios, TlsSenders, ::testing::ValuesIn(scenarios),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
@@ -300,6 +362,9 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "gnutls-cli has one setting; Haraka with TLS required verifies the certificate against Node's CA\n"
      << "store and the name \"localhost\", which no scenario's certificate passes).\n"
      << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n"
+     << "The probe is given the scenario's root (`--ca`), and Jakarta Mail runs with its defaults and that root in\n"
+     << "the JDK's trust store: it checks the chain in both settings (not the name), and `tls_senders.untrusted`\n"
+     << "shows it failing on a chain its trust store lacks, as predicted (`certificate-untrusted`).\n"
      << "Microsoft 365 and Gmail are services: nothing of theirs runs here, so they have no row in the table;\n"
      << "their profiles and rows below come from their vendors' documents, and where those stop the\n"
      << "prediction is `unknown` (docs/probe-json.md).\n\n";

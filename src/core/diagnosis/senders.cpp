@@ -66,6 +66,13 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
         out = after_failed_handshake(rule, required);
         return reason_id::sender_handshake_failed;
       }
+      // A sender that checks the chain in every setting (Jakarta Mail) ends the session on one
+      // the probe's check fails (trust, dates; the name is not checked).
+      if (rule && rule->verifies_chain && tls && tls->established)
+        if (auto problem = pkix_problem(*tls, false)) {
+          out = tls_outcome::fail;
+          return problem;
+        }
       // A sender that checks the certificate when TLS is required (Haraka's force_tls_hosts)
       // ends the session on one that fails.
       if (required && rule && rule->verifies_when_required && tls && tls->established)
@@ -96,12 +103,12 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
 
 }  // namespace
 
-std::optional<reason_id> pkix_problem(const tls_facts& t) {
+std::optional<reason_id> pkix_problem(const tls_facts& t, bool with_name) {
   // The dates first: an expired chain does not verify either, and "expired" is what to fix.
   if (t.expired) return reason_id::certificate_expired;
   if (t.not_yet_valid) return reason_id::certificate_not_yet_valid;
   if (!t.chain_verified) return reason_id::certificate_untrusted;
-  if (t.name_checked && !t.hostname_match) return reason_id::certificate_name_mismatch;
+  if (with_name && t.name_checked && !t.hostname_match) return reason_id::certificate_name_mismatch;
   return std::nullopt;
 }
 

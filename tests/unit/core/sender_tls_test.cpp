@@ -93,7 +93,7 @@ TEST(SenderTls, AFailedReplayFailsThatSenderOnly) {
 }
 
 // Haraka with force_tls_hosts checks the certificate; with its defaults, and every other
-// sender with TLS required, it does not.
+// sender with TLS required, it does not. Jakarta Mail checks the chain, not the name, always.
 TEST(SenderTls, HarakaRequiredChecksTheCertificate) {
   auto turn = ehlo_turn_from_raw("250-mx.example\r\n250 STARTTLS\r\n", {});
   auto ehlo = predict_all(turn);
@@ -110,14 +110,23 @@ TEST(SenderTls, HarakaRequiredChecksTheCertificate) {
   EXPECT_EQ(of(untrusted, "haraka").outcome_required, tls_outcome::fail);
   EXPECT_EQ(of(untrusted, "haraka").dialogue_reason_required, reason_id::certificate_untrusted);
   EXPECT_EQ(of(untrusted, "exim").outcome_required, tls_outcome::tls);
+  // Jakarta Mail checks the chain in both settings (the JDK's default trust manager).
+  EXPECT_EQ(of(untrusted, "jakarta-mail").outcome, tls_outcome::fail);
+  EXPECT_EQ(of(untrusted, "jakarta-mail").outcome_required, tls_outcome::fail);
+  EXPECT_EQ(of(untrusted, "jakarta-mail").dialogue_reason, reason_id::certificate_untrusted);
+  EXPECT_EQ(of(untrusted, "jakarta-mail").layer, decided_at::tls);
   EXPECT_EQ(of(untrusted, "nodemailer").outcome_required, tls_outcome::tls);
   t.chain_verified = true;
   t.hostname_match = false;
-  EXPECT_EQ(of(predict_senders(ehlo, d, &t, nullptr), "haraka").dialogue_reason_required, reason_id::certificate_name_mismatch);
+  auto mismatch = predict_senders(ehlo, d, &t, nullptr);
+  EXPECT_EQ(of(mismatch, "haraka").dialogue_reason_required, reason_id::certificate_name_mismatch);
+  EXPECT_EQ(of(mismatch, "jakarta-mail").outcome, tls_outcome::tls) << "Jakarta Mail does not check the name by default";
   t.hostname_match = true;
   t.expired = true;  // an expired chain does not verify either: the date is what is named
   t.chain_verified = false;
-  EXPECT_EQ(of(predict_senders(ehlo, d, &t, nullptr), "haraka").dialogue_reason_required, reason_id::certificate_expired);
+  auto expired = predict_senders(ehlo, d, &t, nullptr);
+  EXPECT_EQ(of(expired, "haraka").dialogue_reason_required, reason_id::certificate_expired);
+  EXPECT_EQ(of(expired, "jakarta-mail").dialogue_reason, reason_id::certificate_expired);
   t.expired = false;
   t.chain_verified = true;
   auto good = predict_senders(ehlo, d, &t, nullptr);
