@@ -230,9 +230,10 @@ constexpr std::array<sender_tls_rule, 24> rules{{
      .source = "Haraka 3.3.4 outbound/hmail.js and outbound/tls.js: tls.ini [outbound] sets no TLS option by default, "
                "so Node's defaults; a failed handshake is deferred ('Tried all MXs') and tried with TLS again, a plaintext "
                "retry only with tls.ini [redis] disable_for_failed_hosts (off by default); with force_tls_hosts "
-               "(required) rejectUnauthorized is set, so a certificate that fails Node's check is deferred too (observed "
-               "in the client matrix's instance: 'Hostname/IP does not match certificate's altnames'); observed with TLS "
-               "when offered in tests/integration/tls_senders_test.cpp (tests/integration/haraka-instance)"},
+               "(required) rejectUnauthorized is set, so a certificate that fails Node's check is deferred too; observed "
+               "with TLS when offered in tests/integration/tls_senders_test.cpp (tests/integration/haraka-instance), and "
+               "required against a certificate Node trusts for 'localhost' (delivered) and a self-signed one (deferred), "
+               "in TlsSendersUntrusted.HarakaRequiredChecksTheCertificate"},
     {.sender = "phpmailer", .profile = "php-8.2", .source = library_source},
     {.sender = "ruby-net-smtp", .profile = "openssl-default",
      .source = "observed: ruby -ropenssl (SSLContext#set_params: min_version TLS 1.0, security_level 2, ciphers DEFAULT)"},

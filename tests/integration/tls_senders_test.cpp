@@ -61,7 +61,8 @@ struct real_client {
   // Has a run with TLS required. Not Haraka's: with force_tls_hosts it verifies the server's
   // certificate against Node's CA store and the name "localhost" (outbound/tls.js sets no
   // servername for an MX given as an address), which no scenario's certificate passes, so
-  // every required run would fail for that reason and say nothing of the TLS layer.
+  // every required run would fail for that reason and say nothing of the TLS layer
+  // (TlsSendersUntrusted.HarakaRequiredChecksTheCertificate runs that check on its own).
   bool required = true;
   // Exit codes from this one up are the driver's own failures (haraka-instance: 2 the message
   // was not taken, 3 haraka died): the run fails the test. 0: none.
@@ -332,6 +333,48 @@ TEST(TlsSendersUntrusted, JakartaMailRefusesAChainItsTrustStoreLacks) {
   fs::remove_all(dir);
 }
 
+// Haraka with TLS required (force_tls_hosts) checks the certificate: the chain against Node's
+// CA store and the name "localhost" (an MX given as an address). Served with the instance's
+// own certificate (IP 127.0.0.1 and DNS localhost, which it trusts), it delivers; served with
+// the scenario's self-signed one, it defers. The probe, given the same trust (--ca) and name
+// (--name localhost), predicts both. Ports of its own, so that it can run beside the scenarios.
+TEST(TlsSendersUntrusted, HarakaRequiredChecksTheCertificate) {
+  if (!fs::exists(src("tests/integration/peers/node_modules/Haraka/package.json")))
+    GTEST_FAIL() << "Haraka is not installed here; scripts/install-deps installs it from npm";
+  constexpr int h_port = 24732, s_port = 24733;
+  const fs::path h_dir = fs::temp_directory_path() / ("mxtls-tls-haraka-req-" + std::to_string(getpid()));
+  t::script_instance haraka(true, src("tests/integration/haraka-instance"), "start", "stop", h_dir.string(),
+                            std::to_string(h_port), "haraka-instance start failed (scripts/install-deps installs Haraka from npm)");
+  const std::string port = std::to_string(s_port);
+  struct run_case {
+    std::vector<std::string> serve_extra;
+    std::string want, reason;
+  };
+  const std::string crt = (h_dir / "replay.crt").string(), key = (h_dir / "replay.key").string();
+  for (const run_case& c : {run_case{{"--cert", crt, "--key", key}, "tls", "sees-starttls"},
+                            run_case{{}, "fail", "certificate-untrusted"}}) {
+    fs::path dir = t::temp_dir();
+    t::served s("compliant", dir, "127.0.0.1:" + port, c.serve_extra);
+    ASSERT_EQ(s.port(), s_port) << s.output();
+    auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "--ca", crt, "--name", "localhost", "[127.0.0.1]:" + port}, 60s);
+    json doc = json::parse(probe.output, nullptr, false);
+    ASSERT_FALSE(doc.is_discarded()) << probe.output;
+    json p;
+    for (const auto& x : doc["hosts"][0]["predictions"])
+      if (x["id"] == "haraka") p = x;
+    ASSERT_TRUE(p.is_object()) << probe.output;
+    EXPECT_EQ(p["outcome_required"], c.want) << probe.output.substr(0, 2000);
+    EXPECT_EQ(p["reason"], "sees-starttls");
+    if (c.want == "fail") EXPECT_EQ(doc["hosts"][0]["checks"]["starttls"]["tls"]["verified"], false);
+    std::string before = s.log();
+    auto r = t::run(dir, {src("tests/integration/haraka-instance"), "send", h_dir.string(), "required", port}, 25s);
+    std::string after = s.log();
+    EXPECT_LT(r.exit_code, 2) << "haraka-instance failed: " << r.output;
+    EXPECT_EQ(observed(after.substr(std::min(before.size(), after.size())), r.timed_out), c.want) << r.output.substr(0, 600);
+    fs::remove_all(dir);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Scenarios, TlsSenders, ::testing::ValuesIn(scenarios),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
@@ -360,7 +403,8 @@ TEST(TlsMatrixReport, WritesDocsFromObservedRuns) {
      << "after a failed handshake); for Exim, `plaintext` after a failed handshake is its\n"
      << "`tls_tempfail_tryclear` retry in clear; `-` not run (msmtp's TLS is off unless configured;\n"
      << "gnutls-cli has one setting; Haraka with TLS required verifies the certificate against Node's CA\n"
-     << "store and the name \"localhost\", which no scenario's certificate passes).\n"
+     << "store and the name \"localhost\", which no scenario's certificate passes; `tls_senders.untrusted` runs it\n"
+     << "against a certificate that passes and one that does not, each as predicted).\n"
      << "`gnutls-normal` is gnutls-cli, compared with the probe's replay of that profile.\n"
      << "The probe is given the scenario's root (`--ca`), and Jakarta Mail runs with its defaults and that root in\n"
      << "the JDK's trust store: it checks the chain in both settings (not the name), and `tls_senders.untrusted`\n"
