@@ -15,7 +15,7 @@ namespace mxtls {
 bool dane_fails(dane_status dane);
 
 // The host's MTA-STS senders with its DANE status: a sender that applies DANE (rfc8461 as §2
-// requires, microsoft365) refuses where the policy alone would deliver and DANE fails;
+// requires, microsoft-365) refuses where the policy alone would deliver and DANE fails;
 // postfix-mta-sts-resolver's policy replaces Postfix's dane level, so its row stays and says
 // that DANE is not checked; gmail (no outbound DANE documented) is unchanged. `refused`
 // follows the rfc8461 row, as assess_mta_sts_host sets it.

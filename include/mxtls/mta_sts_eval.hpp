@@ -40,7 +40,7 @@ enum class sts_effect : std::uint8_t {
 const char* to_string(sts_effect e);
 
 struct sts_sender_prediction {
-  std::string_view sender;   // sender id, as in the diagnosis (gmail, microsoft365, ...)
+  std::string_view sender;   // sender id, as in the diagnosis (gmail, microsoft-365, ...)
   sts_effect effect = sts_effect::not_applied;
   std::string reason;        // words for this case
   std::string_view source;   // the documentation or source the model follows

@@ -54,6 +54,9 @@ struct sender_tls_rule {
   // In every setting it checks the chain (trust and dates, not the name) and gives up on one
   // that fails: Jakarta Mail with the JDK's default trust manager.
   bool verifies_chain = false;
+  // It refuses a certificate signed with SHA-1 (a self-signed root's own signature aside):
+  // after that, what it does is on_failure / on_failure_required (Microsoft 365).
+  bool refuses_sha1_certificates = false;
   std::string_view source;   // for the profile choice and the failure actions
 };
 

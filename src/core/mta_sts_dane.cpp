@@ -12,7 +12,7 @@ void combine_with_dane(mta_sts_host& host, dane_status dane) {
   for (auto& p : host.senders) {
     bool lets_mail_go = p.effect == sts_effect::delivers || p.effect == sts_effect::delivers_reports;
     if (!lets_mail_go) continue;
-    if (p.sender == "rfc8461" || p.sender == "microsoft365") {
+    if (p.sender == "rfc8461" || p.sender == "microsoft-365") {
       // RFC 8461 §2. Microsoft 365 validates DANE outbound (How SMTP DANE works,
       // learn.microsoft.com/purview/how-smtp-dane-works), so the rule binds it.
       p.effect = sts_effect::refuses;

@@ -141,7 +141,7 @@ std::vector<sts_sender_prediction> predict_mta_sts(mta_sts_status status, const 
   std::vector<sts_sender_prediction> out;
   out.push_back(rfc_sender("rfc8461", rfc_source, status, policy, mx));
   out.push_back(rfc_sender("gmail", gmail_source, status, policy, mx));
-  out.push_back(rfc_sender("microsoft365", m365_source, status, policy, mx));
+  out.push_back(rfc_sender("microsoft-365", m365_source, status, policy, mx));
   out.push_back(resolver_sender(status, policy, mx));
   for (const auto& i : ignorers)
     out.push_back({.sender = i.id, .effect = sts_effect::not_applied,

@@ -129,7 +129,8 @@ constexpr std::array<tls_profile, 11> profiles{{
     // the cipher the replay gets is not reported. TLS 1.3 is supported "by some of the
     // services", without saying that outbound SMTP is one of them: the profile stops at TLS
     // 1.2, so a TLS 1.3-only server comes out "unknown", not "tls". Not replayed either:
-    // Microsoft's refusal of SHA-1 certificates (the replay does not check the chain).
+    // Microsoft's refusal of SHA-1 certificates: the replay does not check the chain, the
+    // rule does (sender_tls_rule::refuses_sha1_certificates, from the chain the probe saw).
     {.id = "exchange-online",
      .library = "Microsoft 365 (Exchange Online) outbound SMTP, as Microsoft documents it (versions only)",
      .min_version = "TLSv1.2",
@@ -302,7 +303,7 @@ constexpr std::array<sender_tls_rule, 24> rules{{
     // "unknown". Their required settings (an Exchange Online connector with TLS required,
     // Gmail's Secure transport (TLS) compliance setting, which bounces) send only over TLS: fail.
     {.sender = "microsoft-365", .profile = "exchange-online", .on_failure = tls_failure_action::undocumented,
-     .on_failure_required = tls_failure_action::give_up,
+     .on_failure_required = tls_failure_action::give_up, .refuses_sha1_certificates = true,
      .source = "Microsoft: opportunistic TLS by default, 'the message will be sent unencrypted if the recipient "
                "organization doesn't support TLS encryption'; a connector can require TLS (https://learn.microsoft.com/"
                "purview/exchange-online-uses-tls-to-secure-email-connections, MicrosoftDocs/microsoft-365-docs "

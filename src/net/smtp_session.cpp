@@ -61,6 +61,7 @@ certificate_facts describe_certificate(X509* c) {
   p.sha256 = fingerprint_sha256(c);
   p.not_before = asn1_time_text(X509_get0_notBefore(c));
   p.not_after = asn1_time_text(X509_get0_notAfter(c));
+  p.signature_algorithm = OBJ_nid2ln(X509_get_signature_nid(c));
   if (EVP_PKEY* k = X509_get0_pubkey(c)) {
     p.key_type = OBJ_nid2sn(EVP_PKEY_base_id(k));
     p.key_bits = EVP_PKEY_bits(k);

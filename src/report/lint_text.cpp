@@ -194,9 +194,11 @@ std::string render_lint_text(const lint_result& r, const text_options& opt) {
     }
     out += "  services (how they read a reply is not documented; what every client above agrees on):\n";
     if (!svc_tls.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", "tls", svc_tls);
-    if (!svc_plain.empty()) fmt::format_to(std::back_inserter(out), "    {:<10} {}\n", "plaintext", svc_plain);
+    if (!svc_plain.empty())
+      fmt::format_to(std::back_inserter(out), "    {:<10} {} (with TLS required: fail)\n", "plaintext", svc_plain);
     if (!svc_unknown.empty())
-      fmt::format_to(std::back_inserter(out), "    {:<10} {} (the clients above read this reply differently)\n", "unknown",
+      fmt::format_to(std::back_inserter(out),
+                     "    {:<10} {} (the clients above do not all find STARTTLS, nor all find it absent)\n", "unknown",
                      svc_unknown);
     bool any = false;
     for (const auto& c : r.clients) {

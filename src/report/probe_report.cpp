@@ -33,27 +33,60 @@ const std::string& mx_name(const probe_report& r, const address_result& h) {
   return h.mx_host < r.facts.mx_hosts.size() ? r.facts.mx_hosts[h.mx_host].name : none;
 }
 
+bool certificate_reason(std::optional<reason_id> r) {
+  return r == reason_id::certificate_untrusted || r == reason_id::certificate_expired ||
+         r == reason_id::certificate_not_yet_valid || r == reason_id::certificate_name_mismatch;
+}
+
+// The senders that refuse this certificate in their default setting (Jakarta Mail).
+std::vector<std::string_view> certificate_refusers(const address_diagnosis& d) {
+  std::vector<std::string_view> ids;
+  for (const auto& p : d.senders)
+    if (p.outcome == tls_outcome::fail && certificate_reason(p.dialogue_reason)) ids.push_back(p.id);
+  return ids;
+}
+
 // "Cisco ESA, Postfix and Go will send in plaintext; Exim will fail; …"
 std::string senders_sentence(const address_diagnosis& d) {
   std::vector<std::string> parts;
   auto names = [&](const std::vector<std::string_view>& ids) { return join(short_names(d.senders, ids)); };
+  auto one = [](const std::vector<std::string_view>& ids, const char* singular, const char* plural) {
+    return ids.size() == 1 ? singular : plural;
+  };
+  const std::vector<std::string_view> refusers = certificate_refusers(d);
+  std::vector<std::string_view> fail;
+  for (auto id : d.groups.fail)
+    if (std::find(refusers.begin(), refusers.end(), id) == refusers.end()) fail.push_back(id);
   if (!d.groups.plaintext.empty()) parts.push_back(names(d.groups.plaintext) + " will send in plaintext");
-  if (!d.groups.fail.empty())
-    parts.push_back(names(d.groups.fail) + " will fail to deliver (protocol error, deferral or bounce)");
+  if (!fail.empty()) parts.push_back(names(fail) + " will fail to deliver (protocol error, deferral or bounce)");
+  if (!refusers.empty()) parts.push_back(names(refusers) + " will refuse the certificate and not deliver");
   if (!d.groups.hang.empty()) parts.push_back(names(d.groups.hang) + " will wait for a reply until they time out");
   // Services whose vendor does not document what they do here, by why.
-  std::vector<std::string_view> tls_failed, unread;
-  for (const auto& p : d.senders)
-    if (p.outcome == tls_outcome::unknown)
-      (p.ehlo_reason == prediction_reason::ehlo_not_modelled ? unread : tls_failed).push_back(p.id);
-  if (!tls_failed.empty())
-    parts.push_back(fmt::format("{} fail{} the handshake with the TLS settings {} vendor{} document{}, and what {} then is not "
+  std::vector<std::string_view> no_version, beyond, sha1, unread;
+  for (const auto& p : d.senders) {
+    if (p.outcome != tls_outcome::unknown) continue;
+    if (p.ehlo_reason == prediction_reason::ehlo_not_modelled) unread.push_back(p.id);
+    else if (p.dialogue_reason == reason_id::tls_sha1_signature) sha1.push_back(p.id);
+    else if (p.outcome_required == tls_outcome::unknown) beyond.push_back(p.id);
+    else no_version.push_back(p.id);
+  }
+  if (!no_version.empty())
+    parts.push_back(fmt::format("the server offers no TLS version that {} use{}, as {} vendor{} document{}, and what {} then is "
+                                "not documented",
+                                names(no_version), one(no_version, "s", ""), one(no_version, "its", "their"),
+                                one(no_version, "", "s"), one(no_version, "s", ""), one(no_version, "it does", "they do")));
+  if (!sha1.empty())
+    parts.push_back(fmt::format("{} refuse{} a certificate signed with SHA-1, as {} vendor{} document{}, and what {} then is not "
                                 "documented",
-                                names(tls_failed), tls_failed.size() == 1 ? "s" : "", tls_failed.size() == 1 ? "its" : "their",
-                                tls_failed.size() == 1 ? "" : "s", tls_failed.size() == 1 ? "s" : "",
-                                tls_failed.size() == 1 ? "it does" : "they do"));
+                                names(sha1), one(sha1, "s", ""), one(sha1, "its", "their"), one(sha1, "", "s"),
+                                one(sha1, "s", ""), one(sha1, "it does", "they do")));
+  if (!beyond.empty())
+    parts.push_back(fmt::format("whether {} get{} TLS here is not known: a hello with the versions {} vendor{} document{} fails, "
+                                "and the rest of {} offer is not documented",
+                                names(beyond), one(beyond, "s", ""), one(beyond, "its", "their"), one(beyond, "", "s"),
+                                one(beyond, "s", ""), one(beyond, "its", "their")));
   if (!unread.empty())
-    parts.push_back(fmt::format("how {} read{} this EHLO reply is not documented", names(unread), unread.size() == 1 ? "s" : ""));
+    parts.push_back(fmt::format("how {} read{} this EHLO reply is not documented", names(unread), one(unread, "s", "")));
   std::string s;
   for (const auto& p : parts) s += (s.empty() ? "" : "; ") + p;
   return s;
@@ -104,12 +137,15 @@ std::string host_verdict(const address_result& h, const address_diagnosis& d, co
     case probe_outcome::injection:
       v = s && s->tls.established ? fmt::format("STARTTLS works for every sender ({})", tls_words(*s))
                                   : "STARTTLS works for every sender";
-      // Senders that check the certificate (Jakarta Mail) fail on one that does not verify.
-      if (!lose.empty())
-        v = (s && s->tls.established ? fmt::format("STARTTLS works ({}) for every sender that does not check the certificate",
-                                                   tls_words(*s))
-                                     : std::string("STARTTLS works for every sender that does not check the certificate")) +
+      // Senders that check the certificate (Jakarta Mail) fail on one that does not verify;
+      // services whose outcome is not known here are named.
+      if (!lose.empty()) {
+        const char* who = !certificate_refusers(d).empty() ? "for every sender that does not check the certificate"
+                                                            : "for every sender whose outcome is known";
+        v = (s && s->tls.established ? fmt::format("STARTTLS works ({}) {}", tls_words(*s), who)
+                                     : fmt::format("STARTTLS works {}", who)) +
             "; " + lose;
+      }
       break;
     case probe_outcome::dns_fails: v = "no address"; break;
   }
@@ -476,6 +512,7 @@ void write_tls(json_writer& w, const tls_facts& t) {
   for (const auto& c : t.chain) {
     w.begin_object().member("subject", c.subject).member("issuer", c.issuer).key("dns_names").strings(c.dns_names);
     w.member("not_before", c.not_before).member("not_after", c.not_after).member("key_type", c.key_type).member("key_bits", c.key_bits);
+    w.member("signature_algorithm", c.signature_algorithm);
     w.member("sha256", c.sha256).end_object();
   }
   w.end_array().end_object();

@@ -223,7 +223,7 @@ TEST_F(MtaStsProbe, EveryCaseStatusPolicyAndPredictions) {
     const json& h = j["hosts"][0];
     EXPECT_EQ(h["mta_sts_match"], k.match) << last_output_;
     EXPECT_EQ(effect(h, "gmail"), k.gmail) << last_output_;
-    EXPECT_EQ(effect(h, "microsoft365"), k.gmail) << last_output_;
+    EXPECT_EQ(effect(h, "microsoft-365"), k.gmail) << last_output_;
     EXPECT_EQ(effect(h, "postfix-mta-sts-resolver"), k.resolver) << last_output_;
     EXPECT_EQ(effect(h, "cisco-esa"), "not-applied");
     for (const auto& s : h["mta_sts"]["senders"]) EXPECT_EQ(s["layer"], "mta-sts");

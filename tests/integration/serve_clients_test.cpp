@@ -265,7 +265,7 @@ TEST_F(ServeClients, ProbeDiagnosesScenarios) {
     auto o = probe(s);
     EXPECT_EQ(o.exit_code, 0) << o.output;
     // Self-signed: every sender that does not check the chain gets TLS; Jakarta Mail does.
-    EXPECT_TRUE(has(o.output, "for every sender that does not check the certificate; Jakarta Mail will fail")) << o.output;
+    EXPECT_TRUE(has(o.output, "for every sender that does not check the certificate; Jakarta Mail will refuse the certificate")) << o.output;
     auto esa = probe(s, {"--log", "esa"});
     EXPECT_TRUE(has(esa.output, "Info: DCID 1 TLS success protocol TLSv1.3 cipher TLS_AES_256_GCM_SHA384")) << esa.output;
     auto strict = probe(s, {"--policy", "required-verify", "--name", "mail-esa.com"});

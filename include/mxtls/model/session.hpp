@@ -78,6 +78,7 @@ struct certificate_facts {
   std::string subject, issuer, sha256, not_before, not_after;
   std::string key_type;  // OpenSSL's short name: rsaEncryption, id-ecPublicKey, ED25519
   int key_bits = 0;
+  std::string signature_algorithm;  // OpenSSL's long name of its signature: sha256WithRSAEncryption, ecdsa-with-SHA1
   std::vector<std::string> dns_names;
 };
 

@@ -143,9 +143,14 @@ address_diagnosis diagnose_address(const address_result& a, tls_policy policy) {
   });
   if (!tls_losers.empty()) {
     add(r, reason_id::sender_handshake_failed, -1, tls_losers);
-    // A service whose documented offer fails the handshake counts, though what it does then
-    // is not documented: the server is what to fix.
-    if (d.outcome == probe_outcome::ok && (d.groups.any_lose() || !d.groups.unknown.empty()))
+    // A service whose documented offer fails the handshake (no version it uses; it does not
+    // deliver when TLS is required) counts, though what it does then by default is not
+    // documented: the server is what to fix.
+    bool service_fails = std::any_of(d.senders.begin(), d.senders.end(), [](const sender_prediction& p) {
+      return p.outcome == tls_outcome::unknown && p.outcome_required == tls_outcome::fail &&
+             p.dialogue_reason == reason_id::sender_handshake_failed;
+    });
+    if (d.outcome == probe_outcome::ok && (d.groups.any_lose() || service_fails))
       d.outcome = probe_outcome::senders_lose_tls;
   }
   // Senders that lose TLS to the EHLO reply itself (the seed case and its relatives).

@@ -2,6 +2,7 @@
 // then what the dialogue after it showed. One rule, used by lint, probe, scan and every
 // renderer (docs/probe-json.md, "senders").
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 #include "mxtls/diagnosis.hpp"
@@ -21,6 +22,20 @@ tls_outcome after_failed_handshake(const sender_tls_rule* rule, bool required) {
     case tls_failure_action::undocumented: return tls_outcome::unknown;
   }
   return tls_outcome::fail;
+}
+
+int version_rank(std::string_view v) {
+  return v == "TLSv1" ? 1 : v == "TLSv1.1" ? 2 : v == "TLSv1.2" ? 3 : v == "TLSv1.3" ? 4 : 0;
+}
+
+// A certificate of the chain, the self-signed root's own signature aside, signed with SHA-1.
+bool sha1_signed(const tls_facts& t) {
+  return std::any_of(t.chain.begin(), t.chain.end(), [](const certificate_facts& c) {
+    if (c.subject == c.issuer) return false;
+    std::string a = c.signature_algorithm;
+    std::transform(a.begin(), a.end(), a.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return a.find("sha1") != std::string::npos;
+  });
 }
 
 // A profile whose suites its vendor does not document: the cipher the replay got is not its.
@@ -63,8 +78,22 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
       // A replay that ended before its handshake (no connection, a greeting refused) says
       // nothing about TLS: the probe's handshake stands for it.
       if (h && !h->established && h->error.phase == session_phase::tls) {
+        // A service whose vendor documents its versions only: where the server's best version
+        // (the probe's handshake) is one the vendor documents it using, the replay failed on
+        // what the profile assumes beyond the documents (suites, groups, TLS 1.3): not known.
+        const tls_profile* prof = find_tls_profile(rule->profile);
+        if (rule->on_failure == tls_failure_action::undocumented && prof && !prof->suites_documented && tls &&
+            tls->established && version_rank(tls->protocol) >= version_rank(prof->min_version)) {
+          out = tls_outcome::unknown;
+          return reason_id::sender_handshake_failed;
+        }
         out = after_failed_handshake(rule, required);
         return reason_id::sender_handshake_failed;
+      }
+      // A sender that refuses SHA-1-signed certificates (Microsoft 365) ends the session on one.
+      if (rule && rule->refuses_sha1_certificates && tls && tls->established && sha1_signed(*tls)) {
+        out = after_failed_handshake(rule, required);
+        return reason_id::tls_sha1_signature;
       }
       // A sender that checks the chain in every setting (Jakarta Mail) ends the session on one
       // the probe's check fails (trust, dates; the name is not checked).
