@@ -120,6 +120,10 @@ struct sender_groups {
 // it passes.
 std::optional<reason_id> pkix_problem(const tls_facts& t, bool with_name = true);
 
+// A signature algorithm, as OpenSSL names it, that hashes with SHA-1 (sha1WithRSAEncryption,
+// ecdsa-with-SHA1, dsaWithSHA1).
+bool sha1_signature(std::string_view algorithm);
+
 // `replays`: check tls-senders, each sender's own ClientHello (null: not run).
 std::vector<sender_prediction> predict_senders(std::span<const client_prediction> ehlo, const dialogue_facts& dialogue,
                                                const tls_facts* tls = nullptr, const tls_senders_facts* replays = nullptr);

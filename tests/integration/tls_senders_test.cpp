@@ -196,6 +196,20 @@ std::string observed(const std::string& log_delta, bool timed_out) {
   return timed_out ? "hang" : "fail";
 }
 
+// What one client run did to the served scenario: observed() of the log lines added since
+// `before` (the log as it was when the run began).
+std::string observed_since(const t::served& s, const std::string& before, bool timed_out) {
+  std::string after = s.log();
+  return observed(after.substr(std::min(before.size(), after.size())), timed_out);
+}
+
+// The probe JSON's prediction for sender `id` on its first host; null when there is none.
+json prediction_of(const json& doc, std::string_view id) {
+  for (const auto& p : doc["hosts"][0]["predictions"])
+    if (p["id"] == id) return p;
+  return nullptr;
+}
+
 struct postfix_instance {
   postfix_instance() {
     std::system((src("tests/integration/postfix-instance") + " start " + postfix_dir.string() + " " + std::to_string(serve_port))
@@ -273,8 +287,7 @@ TEST_P(TlsSenders, RealClientsDoWhatTheProbePredicts) {
       if ((mode == "opportunistic" && !c.opportunistic) || (mode == "required" && !c.required)) continue;
       std::string before = s.log();
       auto r = t::run(dir, c.argv(mode, port, dir), 25s, c.stdin_file);
-      std::string after = s.log();
-      std::string got = observed(after.substr(std::min(before.size(), after.size())), r.timed_out);
+      std::string got = observed_since(s, before, r.timed_out);
       if (c.error_exit > 0 && !r.timed_out && r.exit_code >= c.error_exit)
         ADD_FAILURE() << name << " / " << c.id << " (" << mode << "): the driver failed, exit " << r.exit_code << ": "
                       << r.output.substr(0, 600);
@@ -314,9 +327,7 @@ TEST(TlsSendersUntrusted, JakartaMailRefusesAChainItsTrustStoreLacks) {
   auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "[127.0.0.1]:" + port}, 60s);
   json doc = json::parse(probe.output, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << probe.output;
-  json jakarta;
-  for (const auto& p : doc["hosts"][0]["predictions"])
-    if (p["id"] == "jakarta-mail") jakarta = p;
+  json jakarta = prediction_of(doc, "jakarta-mail");
   ASSERT_TRUE(jakarta.is_object()) << probe.output;
   EXPECT_EQ(jakarta["outcome"], "fail");
   EXPECT_EQ(jakarta["outcome_required"], "fail");
@@ -326,8 +337,7 @@ TEST(TlsSendersUntrusted, JakartaMailRefusesAChainItsTrustStoreLacks) {
     auto r = t::run(dir, mxtls::test::jakarta_mail_argv(source_dir, matrix_dir / "java-untrusted", mode, port,
                                                             "/etc/ssl/certs/java/cacerts"),
                     25s);
-    std::string after = s.log();
-    EXPECT_EQ(observed(after.substr(std::min(before.size(), after.size())), r.timed_out), "fail") << mode << ": " << r.output;
+    EXPECT_EQ(observed_since(s, before, r.timed_out), "fail") << mode << ": " << r.output;
     EXPECT_NE(r.output.find("PKIX path building failed"), std::string::npos) << mode << ": " << r.output.substr(0, 600);
   }
   fs::remove_all(dir);
@@ -358,19 +368,16 @@ TEST(TlsSendersUntrusted, HarakaRequiredChecksTheCertificate) {
     auto probe = t::run(dir, {MXTLS_BINARY, "probe", "--json", "--ca", crt, "--name", "localhost", "[127.0.0.1]:" + port}, 60s);
     json doc = json::parse(probe.output, nullptr, false);
     ASSERT_FALSE(doc.is_discarded()) << probe.output;
-    json p;
-    for (const auto& x : doc["hosts"][0]["predictions"])
-      if (x["id"] == "haraka") p = x;
+    json p = prediction_of(doc, "haraka");
     ASSERT_TRUE(p.is_object()) << probe.output;
     EXPECT_EQ(p["outcome_required"], c.want) << probe.output.substr(0, 2000);
     EXPECT_EQ(p["reason"], "sees-starttls");
     if (c.want == "fail") EXPECT_EQ(doc["hosts"][0]["checks"]["starttls"]["tls"]["verified"], false);
     std::string before = s.log();
     auto r = t::run(dir, {src("tests/integration/haraka-instance"), "send", h_dir.string(), "required", port}, 25s);
-    std::string after = s.log();
     // Haraka's own verdict: delivered (0) or deferred (1); 2 and up are the driver's failures.
     EXPECT_EQ(r.exit_code, c.want == "tls" ? 0 : 1) << r.output;
-    EXPECT_EQ(observed(after.substr(std::min(before.size(), after.size())), r.timed_out), c.want) << r.output.substr(0, 600);
+    EXPECT_EQ(observed_since(s, before, r.timed_out), c.want) << r.output.substr(0, 600);
     fs::remove_all(dir);
   }
 }

@@ -2,7 +2,6 @@
 // then what the dialogue after it showed. One rule, used by lint, probe, scan and every
 // renderer (docs/probe-json.md, "senders").
 #include <algorithm>
-#include <cctype>
 #include <optional>
 
 #include "mxtls/diagnosis.hpp"
@@ -30,18 +29,8 @@ int version_rank(std::string_view v) {
 
 // A certificate of the chain, the self-signed root's own signature aside, signed with SHA-1.
 bool sha1_signed(const tls_facts& t) {
-  return std::any_of(t.chain.begin(), t.chain.end(), [](const certificate_facts& c) {
-    if (c.subject == c.issuer) return false;
-    std::string a = c.signature_algorithm;
-    std::transform(a.begin(), a.end(), a.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    return a.find("sha1") != std::string::npos;
-  });
-}
-
-// A profile whose suites its vendor does not document: the cipher the replay got is not its.
-std::string cipher_of(const sender_tls_rule* rule, const std::string& cipher) {
-  const tls_profile* p = rule ? find_tls_profile(rule->profile) : nullptr;
-  return p && !p->suites_documented ? std::string() : cipher;
+  return std::any_of(t.chain.begin(), t.chain.end(),
+                     [](const certificate_facts& c) { return c.subject != c.issuer && sha1_signature(c.signature_algorithm); });
 }
 
 // A sender that sends STARTTLS (its EHLO-layer outcome is tls) meets the server's answer.
@@ -74,16 +63,17 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
     case handshake_state::established: {
       p.layer = decided_at::tls;
       const sender_tls_rule* rule = find_sender_tls_rule(p.id);
+      const tls_profile* prof = rule ? find_tls_profile(rule->profile) : nullptr;
       const profile_handshake* h = rule && replays ? replays->find(rule->profile) : nullptr;
+      const bool seen = tls && tls->established;  // the probe's own handshake
       // A replay that ended before its handshake (no connection, a greeting refused) says
       // nothing about TLS: the probe's handshake stands for it.
       if (h && !h->established && h->error.phase == session_phase::tls) {
         // A service whose vendor documents its versions only: where the server's best version
         // (the probe's handshake) is one the vendor documents it using, the replay failed on
         // what the profile assumes beyond the documents (suites, groups, TLS 1.3): not known.
-        const tls_profile* prof = find_tls_profile(rule->profile);
-        if (rule->on_failure == tls_failure_action::undocumented && prof && !prof->suites_documented && tls &&
-            tls->established && version_rank(tls->protocol) >= version_rank(prof->min_version)) {
+        if (rule->on_failure == tls_failure_action::undocumented && prof && !prof->suites_documented && seen &&
+            version_rank(tls->protocol) >= version_rank(prof->min_version)) {
           out = tls_outcome::unknown;
           return reason_id::sender_handshake_failed;
         }
@@ -91,30 +81,32 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
         return reason_id::sender_handshake_failed;
       }
       // A sender that refuses SHA-1-signed certificates (Microsoft 365) ends the session on one.
-      if (rule && rule->refuses_sha1_certificates && tls && tls->established && sha1_signed(*tls)) {
+      if (rule && rule->refuses_sha1_certificates && seen && sha1_signed(*tls)) {
         out = after_failed_handshake(rule, required);
         return reason_id::tls_sha1_signature;
       }
       // A sender that checks the chain in every setting (Jakarta Mail) ends the session on one
       // the probe's check fails (trust, dates; the name is not checked).
-      if (rule && rule->verifies_chain && tls && tls->established)
+      if (rule && rule->verifies_chain && seen)
         if (auto problem = pkix_problem(*tls, false)) {
           out = tls_outcome::fail;
           return problem;
         }
       // A sender that checks the certificate when TLS is required (Haraka's force_tls_hosts)
       // ends the session on one that fails.
-      if (required && rule && rule->verifies_when_required && tls && tls->established)
+      if (required && rule && rule->verifies_when_required && seen)
         if (auto problem = pkix_problem(*tls)) {
           out = tls_outcome::fail;
           return problem;
         }
+      // A profile whose suites its vendor does not document: the cipher it got is not its.
+      const bool cipher_predicted = !prof || prof->suites_documented;
       if (h && h->established) {
         p.tls_version = h->protocol;
-        p.tls_cipher = cipher_of(rule, h->cipher);
-      } else if (tls && tls->established) {
+        if (cipher_predicted) p.tls_cipher = h->cipher;
+      } else if (seen) {
         p.tls_version = tls->protocol;
-        p.tls_cipher = cipher_of(rule, tls->cipher);
+        if (cipher_predicted) p.tls_cipher = tls->cipher;
       }
       return std::nullopt;
     }
@@ -131,6 +123,10 @@ std::optional<reason_id> meet_dialogue(tls_outcome& out, bool required, const di
 }
 
 }  // namespace
+
+bool sha1_signature(std::string_view algorithm) {
+  return algorithm.find("sha1") != std::string_view::npos || algorithm.find("SHA1") != std::string_view::npos;
+}
 
 std::optional<reason_id> pkix_problem(const tls_facts& t, bool with_name) {
   // The dates first: an expired chain does not verify either, and "expired" is what to fix.

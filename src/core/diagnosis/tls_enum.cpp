@@ -59,8 +59,7 @@ void tls_enum_reasons(const tls_enum_facts& f, std::vector<reason>& out) {
     if (c.leaf.key_type == "rsaEncryption" && c.leaf.key_bits > 0 && c.leaf.key_bits < 2048)
       append(small_rsa, std::to_string(c.leaf.key_bits));
     // The certificate's own signature: SHA-1 collisions are practical (SHAttered, 2017).
-    if (c.signature_algorithm.find("sha1") != std::string::npos || c.signature_algorithm.find("SHA1") != std::string::npos)
-      append(sha1, c.signature_algorithm);
+    if (sha1_signature(c.signature_algorithm)) append(sha1, c.signature_algorithm);
   }
   if (!small_rsa.empty()) add(out, reason_id::tls_weak_rsa_key, small_rsa);
   // RFC 9155: SHA-1 MUST NOT be used in TLS 1.2 handshake signatures; the server chose it
